@@ -1,0 +1,40 @@
+import { MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import cookieParser from 'cookie-parser';
+import { AuthModule } from './auth/auth.module';
+import { AuthCoreModule } from './common/auth/auth-core.module';
+import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
+import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { validationExceptionFactory } from './common/errors/validation';
+import { CsrfMiddleware } from './common/http/csrf.middleware';
+import { RequestIdMiddleware } from './common/http/request-id.middleware';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsersModule } from './users/users.module';
+
+@Module({
+  imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule, AuthModule, HealthModule],
+  providers: [
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        exceptionFactory: validationExceptionFactory,
+      }),
+    },
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    // useExisting lets e2e suites override the guards (Nest docs, "Overriding globally registered enhancers").
+    { provide: APP_GUARD, useExisting: AuthenticationGuard },
+    { provide: APP_GUARD, useExisting: AuthorizationGuard },
+  ],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestIdMiddleware, cookieParser(), CsrfMiddleware).forRoutes('{*path}');
+  }
+}

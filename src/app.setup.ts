@@ -1,0 +1,55 @@
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AppConfig, APP_CONFIG } from './config/app.config';
+
+export const API_PREFIX = 'api/v1';
+
+/**
+ * Everything about the HTTP app that is not a module: prefix, body limits, proxy trust,
+ * OpenAPI. Shared by main.ts and the e2e test app so tests run what production runs.
+ */
+export function configureApp(app: NestExpressApplication): OpenAPIObject {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
+  app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  return setUpOpenApi(app, config);
+}
+
+function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
+  const provider = config.auth.passwordProviderName;
+  const tokenUrl = `/${API_PREFIX}/auth/provider/${provider}/token`;
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Latchkey')
+      .setDescription('Every credential a web API meets, in one service. Tiled auth API compatible.')
+      .setVersion('1')
+      .addBearerAuth()
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Apikey <key>' }, 'Apikey')
+      .addOAuth2(
+        { type: 'oauth2', flows: { password: { tokenUrl, refreshUrl: `/${API_PREFIX}/auth/session/refresh`, scopes: {} } } },
+        'OAuth2PasswordBearer',
+      )
+      .build(),
+  );
+  // The password flow's tokenUrl must be a path the document lists (Tiled's OpenAPI test).
+  const templated = document.paths[`/${API_PREFIX}/auth/provider/{provider}/token`];
+  if (templated?.post) {
+    const { parameters, ...post } = templated.post;
+    document.paths[tokenUrl] = {
+      post: { ...post, operationId: 'passwordToken', parameters: (parameters ?? []).filter((p) => !('name' in p) || p.name !== 'provider') },
+    };
+  }
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  return document;
+}

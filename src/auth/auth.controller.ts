@@ -1,0 +1,110 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { NoFilesInterceptor } from '@nestjs/platform-express';
+import {
+  ApiBearerAuth,
+  ApiConsumes,
+  ApiExcludeEndpoint,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, OptionalAuth, Public } from '../common/auth/decorators';
+import { API_KEY_COOKIE } from '../common/auth/credentials';
+import type { Principal, UserPrincipal } from '../common/auth/principal';
+import type { LatchkeyRequest } from '../common/http/request-context';
+import { unauthorized } from '../common/errors/app-error';
+import { SessionsService } from '../sessions/sessions.service';
+import { UsersService } from '../users/users.service';
+import { RefreshTokenRequestDto } from './dto/refresh-token-request.dto';
+import { TokenRequestDto } from './dto/token-request.dto';
+import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
+import { PrincipalResponse, toPrincipalResponse } from './dto/whoami-response.dto';
+import { PasswordProvider } from './providers/password.provider';
+
+/** The Tiled-compatible auth routes (contract §6). */
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly password: PasswordProvider,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Public()
+  @Post('provider/:provider/token')
+  @HttpCode(200)
+  @UseInterceptors(NoFilesInterceptor())
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
+  @ApiOkResponse({ type: TokenResponse })
+  async token(
+    @Param('provider') provider: string,
+    @Body() body: TokenRequestDto,
+    @Req() req: LatchkeyRequest,
+  ): Promise<TokenResponse> {
+    this.password.assertKnown(provider);
+    const user = await this.password.login(body.username, body.password);
+    const { tokens } = await this.sessions.open(user, 'password', clientInfo(req));
+    return {
+      ...tokens,
+      identity: { id: user.username, provider: this.password.name },
+      principal: user.id.replace(/-/g, ''),
+    };
+  }
+
+  @Public()
+  @Post('session/refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RefreshResponse })
+  refresh(@Body() body: RefreshTokenRequestDto): Promise<RefreshResponse> {
+    return this.sessions.refresh(body.refresh_token);
+  }
+
+  /** Logout: revokes the session the refresh token belongs to. */
+  @Public()
+  @Post('session/revoke')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async revokeByToken(@Body() body: RefreshTokenRequestDto): Promise<void> {
+    await this.sessions.revokeByRefreshToken(body.refresh_token);
+  }
+
+  @Delete('session/revoke/:sessionId')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse()
+  async revokeById(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+    await this.sessions.revokeOwn(principal.userId, sessionId);
+  }
+
+  /** Deprecated in Tiled; clears the API-key cookie and revokes nothing. */
+  @Public()
+  @Post('logout')
+  @HttpCode(200)
+  @ApiExcludeEndpoint()
+  logout(@Res({ passthrough: true }) res: Response): Record<string, never> {
+    res.clearCookie(API_KEY_COOKIE, { path: '/' });
+    return {};
+  }
+
+  /** The caller's principal in Tiled's shape; `null` for anonymous callers. */
+  @OptionalAuth()
+  @Get('whoami')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: PrincipalResponse })
+  async whoami(@CurrentPrincipal() principal: Principal | null, @Res() res: Response): Promise<void> {
+    if (!principal || principal.kind !== 'user') {
+      res.json(null);
+      return;
+    }
+    const user = await this.users.findById(principal.userId);
+    if (!user) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
+    const sessions = await this.sessions.listForUser(user.id);
+    res.json(toPrincipalResponse(user, sessions, this.password.name));
+  }
+}
+
+export function clientInfo(req: LatchkeyRequest) {
+  return { ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
+}

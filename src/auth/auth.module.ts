@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AccountController } from './account.controller';
+import { AuthController } from './auth.controller';
+import { HandshakeController } from './handshake.controller';
+import { PasswordProvider } from './providers/password.provider';
+
+@Module({
+  imports: [UsersModule, SessionsModule],
+  controllers: [HandshakeController, AuthController, AccountController],
+  providers: [PasswordProvider],
+})
+export class AuthModule {}

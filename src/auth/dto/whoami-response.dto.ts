@@ -1,0 +1,52 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { scopesForRoles } from '../../common/auth/scopes';
+import type { Session } from '../../sessions/session.entity';
+import type { User } from '../../users/user.entity';
+
+export class IdentityResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() provider: string;
+  @ApiProperty({ nullable: true, type: String }) latest_login: string | null;
+}
+
+export class RoleResponse {
+  @ApiProperty() name: string;
+  @ApiProperty({ type: [String] }) scopes: string[];
+}
+
+export class SessionResponse {
+  @ApiProperty({ format: 'uuid' }) uuid: string;
+  @ApiProperty() expiration_time: string;
+  @ApiProperty() revoked: boolean;
+  @ApiProperty({ nullable: true, type: Object }) state: Record<string, unknown> | null;
+}
+
+/** Tiled's Principal object (contract §7). */
+export class PrincipalResponse {
+  @ApiProperty({ format: 'uuid' }) uuid: string;
+  @ApiProperty({ enum: ['user', 'service'] }) type: 'user' | 'service';
+  @ApiProperty({ type: [IdentityResponse] }) identities: IdentityResponse[];
+  @ApiProperty({ type: [RoleResponse] }) roles: RoleResponse[];
+  @ApiProperty({ type: [Object] }) api_keys: unknown[];
+  @ApiProperty({ type: [SessionResponse] }) sessions: SessionResponse[];
+  @ApiProperty({ nullable: true, type: String }) latest_activity: string | null;
+}
+
+export function toPrincipalResponse(user: User, sessions: Session[], passwordProvider: string): PrincipalResponse {
+  const times = [user.lastLoginAt, ...sessions.map((s) => s.lastRefreshedAt)].filter((d): d is Date => !!d);
+  const latest = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+  return {
+    uuid: user.id,
+    type: 'user',
+    identities: [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }],
+    roles: user.roles.map((name) => ({ name, scopes: scopesForRoles([name]) })),
+    api_keys: [],
+    sessions: sessions.map((s) => ({
+      uuid: s.id,
+      expiration_time: s.expiresAt.toISOString(),
+      revoked: s.revokedAt !== null,
+      state: {},
+    })),
+    latest_activity: latest?.toISOString() ?? null,
+  };
+}

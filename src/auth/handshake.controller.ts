@@ -1,0 +1,56 @@
+import { Controller, Get, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { Public } from '../common/auth/decorators';
+import { apiBase, origin } from '../common/http/base-url';
+import type { LatchkeyRequest } from '../common/http/request-context';
+import { reportsLegacyPasswordMode } from './client-version';
+import { PasswordProvider } from './providers/password.provider';
+import { version } from '../../package.json';
+
+
+/** `GET /api/v1/`: the Tiled handshake (contract §2). Every field the Tiled client validates. */
+@ApiTags('auth')
+@Controller()
+export class HandshakeController {
+  constructor(
+    private readonly password: PasswordProvider,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Get()
+  @ApiOkResponse({ description: 'Server description, providers and auth links' })
+  about(@Req() req: LatchkeyRequest) {
+    const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
+    const legacy = reportsLegacyPasswordMode(req.headers['user-agent']);
+    return {
+      api_version: 0,
+      library_version: version,
+      formats: {},
+      aliases: {},
+      queries: [],
+      authentication: {
+        required: true,
+        providers: [
+          {
+            provider: this.password.name,
+            mode: legacy ? 'password' : 'internal',
+            links: { auth_endpoint: `${base}/auth/provider/${this.password.name}/token` },
+            confirmation_message: null,
+            extra_scopes: null,
+          },
+        ],
+        links: {
+          whoami: `${base}/auth/whoami`,
+          apikey: `${base}/auth/apikey`,
+          refresh_session: `${base}/auth/session/refresh`,
+          revoke_session: `${base}/auth/session/revoke/{session_id}`,
+          logout: `${base}/auth/logout`,
+        },
+      },
+      links: { self: base, documentation: `${origin(req, this.config.publicUrl, this.config.trustProxy)}/api/docs` },
+      meta: { root_path: '' },
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import { AppError, unauthorized } from '../../common/errors/app-error';
+import type { User } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+
+/**
+ * The internal (username + password) provider. Its name (PASSWORD_PROVIDER_NAME) is what the
+ * handshake lists and what `/auth/provider/{name}/token` answers to.
+ */
+@Injectable()
+export class PasswordProvider {
+  readonly name: string;
+
+  constructor(
+    private readonly users: UsersService,
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.name = config.auth.passwordProviderName;
+  }
+
+  assertKnown(provider: string): void {
+    if (provider !== this.name) throw new AppError('NOT_FOUND', `No such authentication provider "${provider.slice(0, 64)}".`);
+  }
+
+  /** The user, or the one 401 every failure gets (unknown user, wrong password, disabled). */
+  async login(username: string, password: string): Promise<User> {
+    const user = await this.users.authenticate(username, password);
+    if (!user) throw unauthorized('AUTH_INVALID_CREDENTIALS', 'Incorrect username or password');
+    return user;
+  }
+}

@@ -1,0 +1,29 @@
+import { SetMetadata } from '@nestjs/common';
+import type { PrincipalKind } from '../principal';
+
+export const IS_PUBLIC = 'latchkey:public';
+export const OPTIONAL_AUTH = 'latchkey:optional-auth';
+export const ROLES = 'latchkey:roles';
+export const SCOPES = 'latchkey:scopes';
+export const PRINCIPAL_KINDS = 'latchkey:principal-kinds';
+
+/** No credential needed, none is read: login, refresh, handshake, health. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/**
+ * A credential is verified when one is presented (a bad one is still a 401), but anonymous
+ * callers get through with a null principal (Tiled's `whoami` answers `null` to them).
+ */
+export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
+
+/** The caller must hold at least one of these roles (403 otherwise). */
+export const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
+
+/** The caller's credential must carry every one of these scopes (403 naming the missing ones). */
+export const RequireScopes = (...scopes: string[]) => SetMetadata(SCOPES, scopes);
+
+/**
+ * Accept a plugin deploy token on this route, alongside user credentials. The route's handler
+ * must then check that the token's plugin is the one addressed.
+ */
+export const AcceptPluginToken = () => SetMetadata(PRINCIPAL_KINDS, ['user', 'plugin_token'] satisfies PrincipalKind[]);

@@ -1,0 +1,2 @@
+export { AcceptPluginToken, OptionalAuth, Public, RequireScopes, Roles } from './auth-metadata';
+export { CurrentPrincipal } from './current-principal.decorator';

@@ -1,0 +1,44 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppError } from '../../errors/app-error';
+import type { LatchkeyRequest } from '../../http/request-context';
+import { RoutePolicies } from '../route-policy';
+
+/**
+ * Global guard (APP_GUARD, after AuthenticationGuard): enforces `@Roles()` and
+ * `@RequireScopes()`. Plugin deploy tokens hold no roles; they pass a role check never.
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  private readonly policies: RoutePolicies;
+
+  constructor(reflector: Reflector) {
+    this.policies = new RoutePolicies(reflector);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const policy = this.policies.of(context);
+    if (policy.roles.length === 0 && policy.scopes.length === 0) return true;
+    const principal = context.switchToHttp().getRequest<LatchkeyRequest>().principal;
+    if (!principal) {
+      // Only reachable on @Public/@OptionalAuth routes that also ask for roles/scopes.
+      throw new AppError('AUTH_REQUIRED', 'Not authenticated.', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    }
+    if (policy.roles.length > 0) {
+      const roles = principal.kind === 'user' ? principal.roles : [];
+      if (!policy.roles.some((r) => roles.includes(r))) {
+        throw new AppError('INSUFFICIENT_ROLE', `This action requires the role ${policy.roles.join(' or ')}.`);
+      }
+    }
+    const missing = policy.scopes.filter((s) => !principal.scopes.includes(s));
+    if (missing.length > 0) {
+      throw new AppError(
+        'INSUFFICIENT_SCOPE',
+        `Not enough permissions. Requires scopes [${policy.scopes.join(', ')}]; missing [${missing.join(', ')}].`,
+        { detail: `Not enough permissions. Requires scopes [${policy.scopes.join(', ')}]. Request had scopes [${principal.scopes.join(', ')}]` },
+      );
+    }
+    return true;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The one identity every credential resolves to. A discriminated union on `kind`:
+ * a user (reached through an access token, an API key or an IdP token), or a plugin deploy
+ * token (which acts for a plugin, not for a person).
+ */
+export type Principal = UserPrincipal | PluginTokenPrincipal;
+
+export interface UserPrincipal {
+  readonly kind: 'user';
+  readonly userId: string;
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+  /** How the request authenticated. */
+  readonly credential: UserCredentialRef;
+}
+
+export type UserCredentialRef =
+  | { readonly type: 'access_token'; readonly sessionId: string }
+  | { readonly type: 'api_key'; readonly id: string }
+  | { readonly type: 'oidc'; readonly provider: string };
+
+export interface PluginTokenPrincipal {
+  readonly kind: 'plugin_token';
+  readonly tokenId: string;
+  readonly pluginId: string;
+  readonly description: string;
+  readonly scopes: readonly string[];
+}
+
+export type PrincipalKind = Principal['kind'];

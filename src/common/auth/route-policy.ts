@@ -1,0 +1,42 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES } from './decorators/auth-metadata';
+import type { PrincipalKind } from './principal';
+
+/** What a route asks of its caller, read once per handler from the decorators. */
+export interface RoutePolicy {
+  readonly access: 'public' | 'optional' | 'credential';
+  readonly principalKinds: readonly PrincipalKind[];
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+}
+
+const DEFAULT_KINDS: readonly PrincipalKind[] = ['user'];
+
+/** Caches the policy per handler: decorators are static, so the reflection runs once per route. */
+export class RoutePolicies {
+  private readonly cache = new WeakMap<object, RoutePolicy>();
+
+  constructor(private readonly reflector: Reflector) {}
+
+  of(context: ExecutionContext): RoutePolicy {
+    const handler = context.getHandler();
+    let policy = this.cache.get(handler);
+    if (!policy) {
+      policy = this.read([handler, context.getClass()]);
+      this.cache.set(handler, policy);
+    }
+    return policy;
+  }
+
+  read(targets: [Function, Function]): RoutePolicy {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true;
+    const optional = this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets) === true;
+    return Object.freeze({
+      access: isPublic ? 'public' : optional ? 'optional' : 'credential',
+      principalKinds: this.reflector.getAllAndOverride<PrincipalKind[]>(PRINCIPAL_KINDS, targets) ?? DEFAULT_KINDS,
+      roles: this.reflector.getAllAndMerge<string[]>(ROLES, targets) ?? [],
+      scopes: this.reflector.getAllAndMerge<string[]>(SCOPES, targets) ?? [],
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Roles and the scopes they grant (Tiled contract §8, plus Latchkey's own). A credential's
+ * scopes are fixed when it is minted (access token) or resolved from its owner's roles.
+ */
+export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  user: [
+    'read:metadata',
+    'read:data',
+    'create:node',
+    'write:metadata',
+    'write:data',
+    'delete:revision',
+    'delete:node',
+    'create:apikeys',
+    'revoke:apikeys',
+  ],
+  admin: [
+    'read:metadata',
+    'read:data',
+    'create:node',
+    'register',
+    'write:metadata',
+    'write:data',
+    'delete:revision',
+    'delete:node',
+    'admin:apikeys',
+    'read:principals',
+    'write:principals',
+    'metrics',
+    'read:webhooks',
+    'write:webhooks',
+  ],
+});
+
+export const KNOWN_ROLES = Object.freeze(Object.keys(ROLE_SCOPES));
+
+export const Role = Object.freeze({ User: 'user', Admin: 'admin' } as const);
+
+/** Union of the scopes of the given roles, sorted, unknown roles ignored. */
+export function scopesForRoles(roles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const role of roles) for (const scope of ROLE_SCOPES[role] ?? []) out.add(scope);
+  return [...out].sort();
+}

@@ -1,0 +1,111 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { apiBase } from '../http/base-url';
+import type { LatchkeyRequest } from '../http/request-context';
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import { AppError } from './app-error';
+import { isDatabaseUnavailable } from './database-errors';
+import { codeForStatus, ErrorCode } from './error-codes';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  /** Tiled clients read `detail`; usually the message, sometimes a structured object. */
+  detail: unknown;
+  requestId: string;
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * One JSON error shape for everything: AppErrors, Nest HttpExceptions, body-parser errors,
+ * an unreachable database (503 + Retry-After) and unknown errors (500, logged with stack,
+ * generic message so nothing internal leaks).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  constructor(@InjectConfig() private readonly config: AppConfig) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<LatchkeyRequest>();
+    const res = ctx.getResponse<Response>();
+    const { body, headers } = this.toResponse(exception, req);
+
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (body.statusCode === 401) {
+      headers['X-Tiled-Root'] = apiBase(req, this.config.publicUrl, this.config.trustProxy);
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(body.statusCode).json(body);
+  }
+
+  private toResponse(exception: unknown, req: LatchkeyRequest): { body: ErrorBody; headers: Record<string, string> } {
+    const requestId = req?.id ?? '';
+    if (exception instanceof AppError) {
+      return {
+        body: {
+          statusCode: exception.status,
+          code: exception.code,
+          message: exception.message,
+          detail: exception.options.detail ?? exception.message,
+          requestId,
+          ...(exception.options.errors ? { errors: exception.options.errors } : {}),
+        },
+        headers: { ...exception.options.headers },
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : Array.isArray((response as { message?: unknown }).message)
+            ? ((response as { message: string[] }).message.join('; '))
+            : String((response as { message?: unknown }).message ?? exception.message);
+      if (status >= 500) this.logger.error(`${req?.method} ${req?.path} [${requestId}]: ${exception.message}`, exception.stack);
+      return { body: { statusCode: status, code: codeForStatus(status), message, detail: message, requestId }, headers: {} };
+    }
+    const parserError = bodyParserError(exception);
+    if (parserError) return { body: { ...parserError, requestId }, headers: {} };
+
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`${req?.method} ${req?.path} [${requestId}]: database unavailable: ${(exception as Error)?.message}`);
+      const message = 'The service is temporarily unavailable. Retry shortly.';
+      return {
+        body: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message, detail: message, requestId },
+        headers: { 'Retry-After': '5' },
+      };
+    }
+    this.logger.error(
+      `${req?.method} ${req?.path} [${requestId}]: ${(exception as Error)?.message ?? String(exception)}`,
+      (exception as Error)?.stack,
+    );
+    const message = 'Internal server error';
+    return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message, detail: message, requestId }, headers: {} };
+  }
+}
+
+/** Errors raised by Express's body parsers carry `type` and `status`. */
+function bodyParserError(exception: unknown): Omit<ErrorBody, 'requestId'> | undefined {
+  const e = exception as { type?: unknown; status?: unknown; expose?: unknown; limit?: unknown };
+  if (!e || typeof e !== 'object' || typeof e.type !== 'string' || typeof e.status !== 'number') return undefined;
+  const table: Record<string, [ErrorCode, string]> = {
+    'entity.parse.failed': ['MALFORMED_JSON', 'The request body is not valid JSON.'],
+    'entity.too.large': ['PAYLOAD_TOO_LARGE', `The request body is larger than ${e.limit ?? 'the limit'} bytes.`],
+    'encoding.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported.'],
+    'charset.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'The request body charset is not supported.'],
+    'request.size.invalid': ['BAD_REQUEST', 'The request body size does not match Content-Length.'],
+    'request.aborted': ['BAD_REQUEST', 'The request was aborted.'],
+    'parameters.too.many': ['PAYLOAD_TOO_LARGE', 'The request body has too many parameters.'],
+  };
+  const [code, message] = table[e.type] ?? [codeForStatus(e.status), 'The request body could not be read.'];
+  const statusCode = e.status >= 400 && e.status < 500 ? e.status : 400;
+  return { statusCode, code, message, detail: message };
+}

@@ -1,0 +1,74 @@
+/**
+ * Every stable error code Latchkey answers with, and its HTTP status. Services throw
+ * `AppError(code, …)`; the exception filter looks the status up here. Clients may rely on codes.
+ */
+export const ERROR_CODES = {
+  // 400
+  BAD_REQUEST: 400,
+  MALFORMED_JSON: 400,
+  MALFORMED_AUTHORIZATION: 400,
+  SESSION_LIMIT_REACHED: 400,
+  // 401
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID_CREDENTIALS: 401,
+  AUTH_INVALID_TOKEN: 401,
+  AUTH_TOKEN_EXPIRED: 401,
+  AUTH_USER_INACTIVE: 401,
+  SESSION_EXPIRED: 401,
+  CREDENTIAL_NOT_ACCEPTED: 401,
+  // 403
+  FORBIDDEN: 403,
+  INSUFFICIENT_ROLE: 403,
+  INSUFFICIENT_SCOPE: 403,
+  CSRF_FAILED: 403,
+  PASSWORD_INCORRECT: 403,
+  // 404
+  NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  // 405 / 409 / 413 / 415 / 422 / 429
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  USERNAME_TAKEN: 409,
+  SESSION_UNKNOWN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_FAILED: 422,
+  PASSWORD_POLICY: 422,
+  TOO_MANY_REQUESTS: 429,
+  // 5xx
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code used for a Nest/Express HttpException that carries no code of its own. */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'BAD_REQUEST';
+    case 401:
+      return 'AUTH_REQUIRED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 409:
+      return 'CONFLICT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 422:
+      return 'VALIDATION_FAILED';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    default:
+      return status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
+  }
+}

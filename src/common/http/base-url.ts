@@ -1,0 +1,29 @@
+import type { Request } from 'express';
+
+/**
+ * The absolute API base (`…/api/v1`) as the client sees it (Tiled contract §0): PUBLIC_URL when
+ * configured; otherwise X-Forwarded-Proto/Host when behind a trusted proxy; otherwise the
+ * connection scheme and Host header.
+ */
+export function apiBase(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {
+  return `${origin(req, publicUrl, trustProxy)}/api/v1`;
+}
+
+export function origin(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {
+  if (publicUrl) return publicUrl;
+  const fwdProto = trustProxy ? firstHeader(req.headers['x-forwarded-proto']) : undefined;
+  const fwdHost = trustProxy ? firstHeader(req.headers['x-forwarded-host']) : undefined;
+  const proto = fwdProto === 'https' || fwdProto === 'http' ? fwdProto : req.protocol;
+  const host = sanitizeHost(fwdHost ?? req.headers.host) ?? 'localhost';
+  return `${proto}://${host}`;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v?.split(',')[0]?.trim() || undefined;
+}
+
+/** Host header values go into links: accept only host[:port] characters. */
+function sanitizeHost(host: string | undefined): string | undefined {
+  return host && /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(host) ? host : undefined;
+}

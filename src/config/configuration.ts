@@ -1,0 +1,168 @@
+import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, LogLevelName, validateEnv } from './env.validation';
+
+export interface SigningKey {
+  /** Short public identifier carried in the JWT `kid` header. */
+  readonly kid: string;
+  readonly key: KeyObject;
+}
+
+export type DatabaseConfig =
+  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'postgres'; readonly url: string; readonly schema?: string };
+
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly publicUrl?: string;
+  readonly trustProxy: boolean;
+  readonly dataDir: string;
+  readonly logLevel: LogLevelName;
+  readonly maxBodyBytes: number;
+  readonly database: DatabaseConfig;
+  readonly auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** The first key signs; every key verifies (rotation). */
+  readonly signingKeys: readonly SigningKey[];
+  readonly tokenPepper: Buffer;
+  readonly accessTokenMaxAge: number;
+  readonly refreshTokenMaxAge: number;
+  readonly sessionMaxAge: number;
+  readonly refreshReuseGrace: number;
+  readonly maxSessionsPerUser: number;
+  readonly userCacheTtl: number;
+  readonly passwordProviderName: string;
+  readonly issuer: string;
+  /** Where generated development secrets came from, for the boot log (never the secrets). */
+  readonly secretsSource: 'env' | 'generated' | 'data-dir';
+}
+
+const MIN_SECRET_KEY_LENGTH = 32;
+
+/**
+ * Validates the environment and builds the typed configuration. Pure apart from the
+ * development-only secrets file in the data directory.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const vars = validateEnv(env);
+  const nodeEnv = vars.NODE_ENV ?? 'development';
+  const dataDir = resolve(vars.DATA_DIR ?? './data');
+  const secrets = resolveSecrets(vars.SECRET_KEYS, vars.TOKEN_PEPPER, nodeEnv, dataDir);
+
+  return Object.freeze({
+    env: nodeEnv,
+    port: vars.PORT ?? 3000,
+    publicUrl: vars.PUBLIC_URL?.replace(/\/+$/, ''),
+    trustProxy: vars.TRUST_PROXY ?? false,
+    dataDir,
+    logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
+    maxBodyBytes: vars.MAX_BODY_BYTES ?? 64 * 1024,
+    database: parseDatabaseUrl(vars.DATABASE_URL, vars.DATABASE_SCHEMA, dataDir),
+    auth: Object.freeze({
+      signingKeys: secrets.signingKeys,
+      tokenPepper: secrets.tokenPepper,
+      accessTokenMaxAge: vars.ACCESS_TOKEN_MAX_AGE ?? 900,
+      refreshTokenMaxAge: vars.REFRESH_TOKEN_MAX_AGE ?? 604_800,
+      sessionMaxAge: vars.SESSION_MAX_AGE ?? 31_536_000,
+      refreshReuseGrace: vars.REFRESH_REUSE_GRACE ?? 30,
+      maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER ?? 200,
+      userCacheTtl: vars.USER_CACHE_TTL ?? 30,
+      passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
+      issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
+      secretsSource: secrets.source,
+    }),
+  });
+}
+
+export function parseDatabaseUrl(url: string | undefined, schema: string | undefined, dataDir: string): DatabaseConfig {
+  if (!url) return { type: 'sqlite', path: join(dataDir, 'latchkey.sqlite') };
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : resolve(path) };
+  }
+  return { type: 'postgres', url, schema };
+}
+
+function resolveSecrets(
+  secretKeys: string | undefined,
+  tokenPepper: string | undefined,
+  nodeEnv: string,
+  dataDir: string,
+): { signingKeys: SigningKey[]; tokenPepper: Buffer; source: AuthConfig['secretsSource'] } {
+  let source: AuthConfig['secretsSource'] = 'env';
+  if (!secretKeys || !tokenPepper) {
+    if (nodeEnv === 'production') {
+      const missing = [!secretKeys && 'SECRET_KEYS', !tokenPepper && 'TOKEN_PEPPER'].filter(Boolean).join(', ');
+      throw new ConfigError(`Invalid configuration:\n  ${missing}: required when NODE_ENV=production`);
+    }
+    const stored = readOrCreateDevSecrets(dataDir);
+    source = stored.created ? 'generated' : 'data-dir';
+    secretKeys ??= stored.secretKeys;
+    tokenPepper ??= stored.tokenPepper;
+  }
+  const keys = secretKeys
+    .split(';')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  if (keys.length === 0) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): needs at least one key');
+  }
+  const short = keys.findIndex((k) => k.length < MIN_SECRET_KEY_LENGTH);
+  if (short >= 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  SECRET_KEYS=(hidden): key #${short + 1} is shorter than ${MIN_SECRET_KEY_LENGTH} characters`,
+    );
+  }
+  if (nodeEnv === 'production' && keys.some((k) => /change.?me|secret|example/i.test(k))) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): looks like a placeholder');
+  }
+  if (new Set(keys).size !== keys.length) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): the same key is listed twice');
+  }
+  return {
+    signingKeys: keys.map((k) => ({ kid: keyId(k), key: createSecretKey(Buffer.from(k, 'utf8')) })),
+    tokenPepper: Buffer.from(tokenPepper, 'utf8'),
+    source,
+  };
+}
+
+/** A short, stable, non-reversible identifier of a signing key. */
+export function keyId(secret: string): string {
+  return createHash('sha256').update('latchkey-kid\0').update(secret).digest('base64url').slice(0, 11);
+}
+
+function readOrCreateDevSecrets(dataDir: string): { secretKeys: string; tokenPepper: string; created: boolean } {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { SECRET_KEYS?: unknown; TOKEN_PEPPER?: unknown };
+      if (typeof parsed.SECRET_KEYS === 'string' && typeof parsed.TOKEN_PEPPER === 'string') {
+        return { secretKeys: parsed.SECRET_KEYS, tokenPepper: parsed.TOKEN_PEPPER, created: false };
+      }
+    } catch {
+      /* fall through to the error below */
+    }
+    throw new ConfigError(`Invalid configuration:\n  ${file}: unreadable; fix or delete it (sessions will be lost)`);
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secrets = {
+    SECRET_KEYS: randomBytes(32).toString('base64url'),
+    TOKEN_PEPPER: randomBytes(32).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { secretKeys: secrets.SECRET_KEYS, tokenPepper: secrets.TOKEN_PEPPER, created: true };
+}
+
+/**
+ * Which database the environment selects, without validating anything else. Entity column
+ * types depend on it (timestamptz/uuid on PostgreSQL, datetime/varchar on SQLite) and are fixed
+ * when the entity classes load.
+ */
+export function databaseType(env: NodeJS.ProcessEnv = process.env): DatabaseConfig['type'] {
+  return /^postgres(ql)?:\/\//.test(env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+}

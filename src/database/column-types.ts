@@ -1,0 +1,16 @@
+import type { ColumnType } from 'typeorm';
+import { databaseType } from '../config/configuration';
+
+const postgres = databaseType() === 'postgres';
+
+/** Column options that differ between PostgreSQL and SQLite; entities and migrations share them. */
+export const COLUMN = Object.freeze({
+  uuid: (postgres ? { type: 'uuid' } : { type: 'varchar', length: 36 }) as { type: ColumnType; length?: number },
+  timestamp: (postgres ? { type: 'timestamptz' } : { type: 'datetime' }) as { type: ColumnType },
+});
+
+export const MIGRATION_TYPES = Object.freeze({
+  uuid: postgres ? 'uuid' : 'varchar(36)',
+  timestamp: postgres ? 'timestamptz' : 'datetime',
+  now: postgres ? 'now()' : "(strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+});

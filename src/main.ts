@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { loadConfig } from './config/configuration';
+import { ConfigError } from './config/env.validation';
+import { logLevels } from './config/log-levels';
+import { UsersService } from './users/users.service';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`latchkey: ${error.message}\nSee README.md ("Configuration") and .env.example.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bodyParser: false,
+    logger: logLevels(config.logLevel),
+  });
+  configureApp(app);
+  await app.listen(config.port);
+
+  const logger = new Logger('Latchkey');
+  const db = config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL';
+  logger.log(`listening on http://localhost:${config.port}/api/v1/ (${db})`);
+  if (config.auth.secretsSource !== 'env') {
+    logger.warn(
+      `SECRET_KEYS/TOKEN_PEPPER not set: using development secrets ${config.auth.secretsSource === 'generated' ? 'generated in' : 'from'} ${config.dataDir}/secrets.json`,
+    );
+  }
+  if ((await app.get(UsersService).count()) === 0) {
+    logger.warn('No users yet. Create the first administrator with: npm run cli -- user:create <username> --admin');
+  }
+}
+
+void bootstrap();

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { UsersModule } from '../users/users.module';
+import { AccessTokenService } from './access-token.service';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { SessionsService } from './sessions.service';
+import { AccessTokenStrategy } from './strategies/access-token.strategy';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Session, RefreshToken]), UsersModule],
+  providers: [SessionsService, AccessTokenService, AccessTokenStrategy],
+  exports: [SessionsService, AccessTokenService],
+})
+export class SessionsModule {}

@@ -1,0 +1,209 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { IsNull, MoreThan, Repository } from 'typeorm';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { AppError, unauthorized } from '../common/errors/app-error';
+import { scopesForRoles } from '../common/auth/scopes';
+import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AccessTokenService } from './access-token.service';
+import { RefreshToken } from './refresh-token.entity';
+import { Session, SessionRevokedReason } from './session.entity';
+
+export interface ClientInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export interface TokenPair {
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_token_expires_in: number;
+  token_type: 'bearer';
+}
+
+const EXPIRED_MESSAGE = 'Session has expired. Please re-authenticate.';
+
+/**
+ * Sessions and their rotating refresh tokens.
+ * - Every refresh consumes the presented token and issues a new one (rotation).
+ * - Presenting a consumed token again within REFRESH_REUSE_GRACE seconds (two tabs racing, a
+ *   retried request) returns a fresh pair for the same session; later, it is treated as theft
+ *   and the whole session is revoked.
+ * - Idle limit: a refresh token lives REFRESH_TOKEN_MAX_AGE; absolute limit: the session lives
+ *   SESSION_MAX_AGE from login, whatever the refreshes.
+ */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(RefreshToken) private readonly refreshTokens: Repository<RefreshToken>,
+    private readonly accessTokens: AccessTokenService,
+    private readonly users: UsersService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Opens a session for an authenticated user and issues its first token pair. */
+  async open(user: User, authMethod: string, client: ClientInfo): Promise<{ session: Session; tokens: TokenPair }> {
+    const now = new Date();
+    const active = await this.sessions.count({
+      where: { userId: user.id, revokedAt: IsNull(), expiresAt: MoreThan(now) },
+    });
+    if (active >= this.config.auth.maxSessionsPerUser) {
+      throw new AppError(
+        'SESSION_LIMIT_REACHED',
+        `This account has ${active} active sessions, the most allowed (${this.config.auth.maxSessionsPerUser}). Log out elsewhere or revoke sessions first.`,
+      );
+    }
+    const session = this.sessions.create({
+      id: randomUUID(),
+      userId: user.id,
+      authMethod,
+      userEpoch: user.epoch,
+      userAgent: client.userAgent?.slice(0, 255) ?? null,
+      ip: client.ip?.slice(0, 64) ?? null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.auth.sessionMaxAge * 1000),
+      lastRefreshedAt: null,
+      refreshCount: 0,
+      revokedAt: null,
+      revokedReason: null,
+    });
+    await this.sessions.insert(session);
+    const tokens = await this.issue(session, user, now);
+    this.logger.log(`session opened: ${session.id} user=${user.id} method=${authMethod}`);
+    return { session, tokens };
+  }
+
+  /** Exchanges a refresh token for a new pair (rotation, reuse detection, idle/absolute limits). */
+  async refresh(presented: string): Promise<TokenPair> {
+    const row = await this.findToken(presented);
+    const now = new Date();
+    const session = row?.session;
+    if (!row || !session || !this.isLive(session, now) || row.expiresAt <= now) throw expired();
+
+    if (row.usedAt === null) {
+      const claimed = await this.refreshTokens.update({ id: row.id, usedAt: IsNull() }, { usedAt: now });
+      if (claimed.affected === 1) return this.rotate(session, now);
+      // Another request consumed it between our read and our write: judge it as a reuse.
+      const again = await this.refreshTokens.findOne({ where: { id: row.id } });
+      row.usedAt = again?.usedAt ?? now;
+    }
+
+    const sinceUse = now.getTime() - row.usedAt!.getTime();
+    if (sinceUse <= this.config.auth.refreshReuseGrace * 1000) return this.rotate(session, now);
+
+    await this.revoke(session.id, 'refresh_reuse');
+    this.logger.warn(`refresh token reuse detected: session ${session.id} of user ${session.userId} revoked`);
+    throw expired();
+  }
+
+  /** Logout by refresh token. Idempotent for a known token; an unknown one is a 409 as in Tiled. */
+  async revokeByRefreshToken(presented: string): Promise<void> {
+    const row = await this.findToken(presented);
+    if (!row?.session) {
+      throw new AppError('SESSION_UNKNOWN', 'No session matches this refresh token.');
+    }
+    if (!row.session.revokedAt) await this.revoke(row.session.id, 'logout');
+  }
+
+  /** Revokes one of the user's own sessions by id; someone else's looks exactly like a missing one. */
+  async revokeOwn(userId: string, sessionId: string): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const session = id ? await this.sessions.findOne({ where: { id, userId } }) : null;
+    if (!session) throw new AppError('SESSION_NOT_FOUND', `No session ${sessionId.slice(0, 64)}`);
+    if (!session.revokedAt) await this.revoke(session.id, 'revoked');
+  }
+
+  /** Revokes every live session of a user, except `keepSessionId` when given. Returns how many. */
+  async revokeAllForUser(userId: string, reason: SessionRevokedReason, keepSessionId?: string): Promise<number> {
+    const qb = this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: new Date(), revokedReason: reason })
+      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+    if (keepSessionId) qb.andWhere('id <> :keep', { keep: keepSessionId });
+    const result = await qb.execute();
+    this.logger.log(`revoked ${result.affected ?? 0} sessions of user ${userId} (${reason})`);
+    return result.affected ?? 0;
+  }
+
+  listForUser(userId: string): Promise<Session[]> {
+    return this.sessions.find({ where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
+  private async rotate(session: Session, now: Date): Promise<TokenPair> {
+    const user = await this.users.findById(session.userId);
+    if (!user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+    await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ lastRefreshedAt: now, refreshCount: () => 'refresh_count + 1' })
+      .where('id = :id', { id: session.id })
+      .execute();
+    return this.issue(session, user, now);
+  }
+
+  private async issue(session: Session, user: User, now: Date): Promise<TokenPair> {
+    const refreshToken = generateToken('refreshToken');
+    const idleExpiry = now.getTime() + this.config.auth.refreshTokenMaxAge * 1000;
+    const expiresAt = new Date(Math.min(idleExpiry, session.expiresAt.getTime()));
+    await this.refreshTokens.insert({
+      id: randomUUID(),
+      sessionId: session.id,
+      tokenHash: hashSecret(this.config.auth.tokenPepper, refreshToken),
+      createdAt: now,
+      expiresAt,
+      usedAt: null,
+    });
+    const accessToken = this.accessTokens.sign({
+      sub: user.id,
+      sid: session.id,
+      preferred_username: user.username,
+      roles: user.roles,
+      scp: scopesForRoles(user.roles),
+      epoch: user.epoch,
+    });
+    return {
+      access_token: accessToken,
+      expires_in: this.accessTokens.lifetimeSeconds,
+      refresh_token: refreshToken,
+      refresh_token_expires_in: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
+      token_type: 'bearer',
+    };
+  }
+
+  private async findToken(presented: string): Promise<RefreshToken | null> {
+    if (typeof presented !== 'string' || !isWellFormedToken(presented, 'refreshToken')) {
+      throw unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
+    }
+    return this.refreshTokens.findOne({
+      where: { tokenHash: hashSecret(this.config.auth.tokenPepper, presented) },
+      relations: { session: true },
+    });
+  }
+
+  private isLive(session: Session, now: Date): boolean {
+    return session.revokedAt === null && session.expiresAt > now;
+  }
+
+  private async revoke(sessionId: string, reason: SessionRevokedReason): Promise<void> {
+    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+  }
+}
+
+function expired(): AppError {
+  return unauthorized('SESSION_EXPIRED', EXPIRED_MESSAGE);
+}
+
+/** Accepts a hyphenated UUID or its 32-hex form (Tiled clients send either). */
+export function parseSessionId(raw: string): string | undefined {
+  const hex = raw.replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex) || raw.length > 36) return undefined;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

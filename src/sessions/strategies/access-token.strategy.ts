@@ -1,0 +1,62 @@
+/**
+ * Access tokens (JWT) as `Authorization: Bearer`.
+ *
+ * Decision: the access token is trusted until it expires (no session-row lookup per request),
+ * like Tiled and brocoders, so JWT requests cost no database query and keep working while the
+ * database is down. What still revokes a live access token at once is the user's state, read
+ * from a short-TTL in-memory cache (`UserStateCache`): disabling the user or bumping their epoch
+ * (revoke everything). Revoking one session stops its refresh token at once; its current access
+ * token lives out its `ACCESS_TOKEN_MAX_AGE` (15 min by default). That window is the price of the
+ * stateless path and is why access tokens are short-lived.
+ */
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { unauthorized } from '../../common/errors/app-error';
+import { CredentialStrategies, CredentialStrategy } from '../../common/auth/credential-strategy';
+import type { PresentedCredential } from '../../common/auth/credentials';
+import type { UserPrincipal } from '../../common/auth/principal';
+import { UsersService } from '../../users/users.service';
+import type { UserState } from '../../users/user-state.cache';
+import { AccessTokenClaims, AccessTokenService } from '../access-token.service';
+
+/** Compact JWS: three base64url segments. Tells JWTs from opaque `lk_…` secrets without I/O. */
+const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;
+
+@Injectable()
+export class AccessTokenStrategy implements CredentialStrategy, OnModuleInit {
+  readonly name = 'access-token';
+  readonly principalKind = 'user' as const;
+
+  constructor(
+    private readonly tokens: AccessTokenService,
+    private readonly users: UsersService,
+    private readonly registry: CredentialStrategies,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  accepts(credential: PresentedCredential): boolean {
+    return credential.scheme === 'bearer' && JWT_SHAPE.test(credential.secret);
+  }
+
+  async authenticate(credential: PresentedCredential): Promise<UserPrincipal> {
+    const claims = this.tokens.verify(credential.secret);
+    const state = this.users.state(claims.sub);
+    return toPrincipal(claims, state instanceof Promise ? await state : state);
+  }
+}
+
+function toPrincipal(claims: AccessTokenClaims, state: UserState): UserPrincipal {
+  if (!state.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
+  if (state.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
+  if (claims.epoch < state.epoch) throw unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
+  return {
+    kind: 'user',
+    userId: claims.sub,
+    username: claims.preferred_username,
+    roles: claims.roles,
+    scopes: claims.scp,
+    credential: { type: 'access_token', sessionId: claims.sid },
+  };
+}

@@ -1,0 +1,19 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../common/auth/decorators';
+import type { UserPrincipal } from '../common/auth/principal';
+import { toUserResponse, UserResponse } from './dto/user-response.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @ApiOkResponse({ type: UserResponse })
+  async me(@CurrentPrincipal() principal: UserPrincipal): Promise<UserResponse> {
+    return toUserResponse(await this.users.getById(principal.userId));
+  }
+}

@@ -1,0 +1,173 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { QueryFailedError, Repository } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
+import { KNOWN_ROLES, Role } from '../common/auth/scopes';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
+import { User } from './user.entity';
+import { UserStateCache } from './user-state.cache';
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export interface CreateUserInput {
+  username: string;
+  password?: string;
+  roles?: string[];
+  email?: string | null;
+  displayName?: string | null;
+}
+
+@Injectable()
+export class UsersService {
+  private readonly logger = new Logger(UsersService.name);
+
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly hasher: PasswordHasher,
+    private readonly states: UserStateCache,
+  ) {}
+
+  /** Usernames are case-insensitive: stored and compared in lower case. */
+  static normalizeUsername(username: string): string {
+    return username.trim().toLowerCase();
+  }
+
+  async create(input: CreateUserInput): Promise<User> {
+    const username = UsersService.normalizeUsername(input.username);
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'A username is 1 to 64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit.',
+      );
+    }
+    const roles = [...new Set(input.roles ?? [Role.User])];
+    const unknown = roles.filter((r) => !KNOWN_ROLES.includes(r));
+    if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `Unknown roles: ${unknown.join(', ')}`);
+    if (input.password !== undefined) this.checkPasswordPolicy(input.password, username);
+    if (await this.users.exists({ where: { username } })) {
+      throw new AppError('USERNAME_TAKEN', `The username "${username}" is taken.`);
+    }
+    const user = this.users.create({
+      id: randomUUID(),
+      username,
+      email: input.email ?? null,
+      displayName: input.displayName ?? null,
+      passwordHash: input.password !== undefined ? await this.hasher.hash(input.password) : null,
+      roles,
+      status: 'active',
+      epoch: 0,
+      lastLoginAt: null,
+    });
+    try {
+      await this.users.insert(user);
+    } catch (error) {
+      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
+        throw new AppError('USERNAME_TAKEN', `The username "${username}" is taken.`);
+      }
+      throw error;
+    }
+    this.logger.log(`user created: ${user.id} (${username}) roles=${roles.join(',')}`);
+    const { passwordHash: _omit, ...withoutHash } = user;
+    return withoutHash as User;
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id } });
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    return user;
+  }
+
+  findByUsername(username: string): Promise<User | null> {
+    return this.users.findOne({ where: { username: UsersService.normalizeUsername(username) } });
+  }
+
+  list(): Promise<User[]> {
+    return this.users.find({ order: { createdAt: 'ASC' } });
+  }
+
+  count(): Promise<number> {
+    return this.users.count();
+  }
+
+  /**
+   * The user when username and password match an active account, else null. An unknown user,
+   * a disabled one and a wrong password cost the same (one argon2 verification) and look the same.
+   */
+  async authenticate(username: string, password: string): Promise<User | null> {
+    const normalized = UsersService.normalizeUsername(username);
+    const user =
+      USERNAME_PATTERN.test(normalized) && password.length <= MAX_PASSWORD_LENGTH
+        ? await this.users.findOne({ where: { username: normalized }, select: this.selectWithHash() })
+        : null;
+    const ok = await this.hasher.verify(user?.passwordHash, password.slice(0, MAX_PASSWORD_LENGTH));
+    if (!ok || !user || user.status !== 'active') return null;
+
+    const now = new Date();
+    const update: Partial<User> = { lastLoginAt: now };
+    if (this.hasher.needsRehash(user.passwordHash!)) update.passwordHash = await this.hasher.hash(password);
+    await this.users.update({ id: user.id }, update);
+    const { passwordHash: _omit, ...rest } = user;
+    return { ...rest, lastLoginAt: now } as User;
+  }
+
+  /** Checks the current password, then sets a new one. */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.users.findOne({ where: { id: userId }, select: this.selectWithHash() });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword.slice(0, MAX_PASSWORD_LENGTH)))) {
+      throw new AppError('PASSWORD_INCORRECT', 'The current password is not correct.');
+    }
+    await this.setPassword(user, newPassword);
+  }
+
+  async setPasswordByUsername(username: string, newPassword: string): Promise<User> {
+    const user = await this.findByUsername(username);
+    if (!user) throw new AppError('USER_NOT_FOUND', `No user "${UsersService.normalizeUsername(username)}".`);
+    await this.setPassword(user, newPassword);
+    return user;
+  }
+
+  /** Current epoch and status (cached); what every credential verifier checks. */
+  state(userId: string) {
+    return this.states.get(userId);
+  }
+
+  checkPasswordPolicy(password: string, username: string): void {
+    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      throw new AppError(
+        'PASSWORD_POLICY',
+        `A password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long.`,
+      );
+    }
+    if (password.toLowerCase() === username.toLowerCase()) {
+      throw new AppError('PASSWORD_POLICY', 'The password must not be the username.');
+    }
+  }
+
+  private async setPassword(user: User, newPassword: string): Promise<void> {
+    this.checkPasswordPolicy(newPassword, user.username);
+    await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(newPassword) });
+    this.logger.log(`password changed for user ${user.id}`);
+  }
+
+  private selectWithHash() {
+    return {
+      id: true,
+      username: true,
+      email: true,
+      displayName: true,
+      passwordHash: true,
+      roles: true,
+      status: true,
+      epoch: true,
+      createdAt: true,
+      updatedAt: true,
+      lastLoginAt: true,
+    } as const;
+  }
+}
