@@ -1,5 +1,5 @@
 /** Two projects: unit specs beside the code, e2e specs under test/ (real database, real HTTP). */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 module.exports = {
   projects: [
@@ -10,6 +10,7 @@ module.exports = {
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
       moduleFileExtensions: ['ts', 'js', 'json'],
+      modulePathIgnorePatterns: ['<rootDir>/dist/'],
     },
     {
       displayName: 'e2e',
@@ -18,6 +19,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
       moduleFileExtensions: ['ts', 'js', 'json'],
+      modulePathIgnorePatterns: ['<rootDir>/dist/'],
       setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
       testTimeout: 30000,
     },

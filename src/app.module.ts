@@ -1,6 +1,5 @@
 import { MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import cookieParser from 'cookie-parser';
 import { AuthModule } from './auth/auth.module';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
@@ -8,7 +7,6 @@ import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { validationExceptionFactory } from './common/errors/validation';
 import { CsrfMiddleware } from './common/http/csrf.middleware';
-import { RequestIdMiddleware } from './common/http/request-id.middleware';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -35,6 +33,6 @@ import { UsersModule } from './users/users.module';
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestIdMiddleware, cookieParser(), CsrfMiddleware).forRoutes('{*path}');
+    consumer.apply(CsrfMiddleware).forRoutes('{*path}');
   }
 }

@@ -1,7 +1,9 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
 import { AppConfig, APP_CONFIG } from './config/app.config';
+import { requestId } from './common/http/request-id.middleware';
 
 export const API_PREFIX = 'api/v1';
 
@@ -17,6 +19,9 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       { path: 'health/ready', method: RequestMethod.GET },
     ],
   });
+  // Order matters: request id and cookies first, so body-parser errors are answered like any other.
+  app.use(requestId);
+  app.use(cookieParser());
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
   app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);

@@ -58,7 +58,6 @@ export class AccessTokenService {
     return jwt.sign(claims, this.signing.key, {
       algorithm: ACCESS_TOKEN_ALGORITHM,
       keyid: this.signing.kid,
-      noTimestamp: true,
     });
   }
 
