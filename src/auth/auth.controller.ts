@@ -88,6 +88,18 @@ export class AuthController {
     return {};
   }
 
+  /**
+   * What the presented credential resolves to, as the guards see it: no database query for an
+   * access token, so it answers while the database is down. For services that want the caller's
+   * roles and scopes without decoding tokens themselves.
+   */
+  @Get('credential')
+  @ApiBearerAuth()
+  @ApiOkResponse({ description: 'The resolved Principal' })
+  credential(@CurrentPrincipal() principal: Principal): Principal {
+    return principal;
+  }
+
   /** The caller's principal in Tiled's shape; `null` for anonymous callers. */
   @OptionalAuth()
   @Get('whoami')
