@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { LatchkeyRequest } from '../http/request-context';
 import type { PresentedCredential } from './credentials';
 import type { Principal, PrincipalKind } from './principal';
@@ -21,7 +21,6 @@ export interface CredentialStrategy {
 
 @Injectable()
 export class CredentialStrategies {
-  private readonly logger = new Logger(CredentialStrategies.name);
   private readonly strategies: CredentialStrategy[] = [];
 
   register(strategy: CredentialStrategy): void {
@@ -29,7 +28,6 @@ export class CredentialStrategies {
       throw new Error(`Credential strategy "${strategy.name}" is registered twice`);
     }
     this.strategies.push(strategy);
-    this.logger.debug(`registered credential strategy ${strategy.name}`);
   }
 
   find(credential: PresentedCredential): CredentialStrategy | undefined {

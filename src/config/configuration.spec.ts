@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './configuration';
+
+const KEY = 'k'.repeat(40);
+const PEPPER = 'p'.repeat(40);
+const base = (extra: Record<string, string> = {}) => ({ SECRET_KEYS: KEY, TOKEN_PEPPER: PEPPER, DATA_DIR: tmp(), ...extra });
+const tmp = () => mkdtempSync(join(tmpdir(), 'lk-config-'));
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base());
+    expect(c.port).toBe(3000);
+    expect(c.auth).toMatchObject({
+      accessTokenMaxAge: 900,
+      refreshTokenMaxAge: 604800,
+      sessionMaxAge: 31536000,
+      refreshReuseGrace: 30,
+      passwordProviderName: 'local',
+    });
+    expect(c.database.type).toBe('sqlite');
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['ACCESS_TOKEN_MAX_AGE', '-5'],
+    ['REFRESH_TOKEN_MAX_AGE', '1.5'],
+    ['SESSION_MAX_AGE', 'forever'],
+    ['PUBLIC_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['LOG_LEVEL', 'chatty'],
+    ['NODE_ENV', 'staging'],
+    ['TOKEN_PEPPER', 'short'],
+    ['PASSWORD_PROVIDER_NAME', 'Has Spaces'],
+  ])('refuses %s=%s with a message naming the variable', (name, value) => {
+    expect(() => loadConfig(base({ [name]: value }))).toThrow(new RegExp(`^Invalid configuration:\\n.*${name}`, 's'));
+  });
+
+  it('never echoes a secret in the error', () => {
+    expect(() => loadConfig(base({ TOKEN_PEPPER: 'tiny-secret' }))).toThrow(/TOKEN_PEPPER=\(hidden\)/);
+    expect(() => loadConfig(base({ TOKEN_PEPPER: 'tiny-secret' }))).not.toThrow(/tiny-secret/);
+  });
+
+  it('splits SECRET_KEYS on ";" (first signs) and refuses short or duplicate keys', () => {
+    const c = loadConfig(base({ SECRET_KEYS: `${'a'.repeat(32)};${'b'.repeat(32)}` }));
+    expect(c.auth.signingKeys).toHaveLength(2);
+    expect(c.auth.signingKeys[0].kid).not.toBe(c.auth.signingKeys[1].kid);
+    expect(() => loadConfig(base({ SECRET_KEYS: 'short' }))).toThrow(/SECRET_KEYS.*shorter than 32/s);
+    expect(() => loadConfig(base({ SECRET_KEYS: `${KEY};${KEY}` }))).toThrow(/SECRET_KEYS.*twice/s);
+  });
+
+  it('requires SECRET_KEYS and TOKEN_PEPPER in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/SECRET_KEYS, TOKEN_PEPPER: required/);
+  });
+
+  it('in development generates secrets once into DATA_DIR/secrets.json (mode 0600) and reuses them', () => {
+    const dir = tmp();
+    const first = loadConfig({ DATA_DIR: dir });
+    const file = join(dir, 'secrets.json');
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(first.auth.secretsSource).toBe('generated');
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(second.auth.secretsSource).toBe('data-dir');
+    expect(second.auth.signingKeys[0].kid).toBe(first.auth.signingKeys[0].kid);
+    expect(second.auth.tokenPepper.equals(first.auth.tokenPepper)).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('TOKEN_PEPPER');
+  });
+
+  it('reads DATABASE_URL as PostgreSQL or an SQLite path', () => {
+    expect(loadConfig(base({ DATABASE_URL: 'postgres://u@h:5432/db', DATABASE_SCHEMA: 'lk' })).database).toEqual({
+      type: 'postgres',
+      url: 'postgres://u@h:5432/db',
+      schema: 'lk',
+    });
+    expect(loadConfig(base({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' })).database).toEqual({ type: 'sqlite', path: '/tmp/x.sqlite' });
+  });
+});
