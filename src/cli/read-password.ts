@@ -4,9 +4,11 @@ import { createInterface } from 'node:readline';
  * Reads a password from standard input: on a terminal, a prompt without echo (twice when
  * `confirm`); when piped, the first line. Throws on an empty or mismatched password.
  */
-export async function readPassword({ confirm }: { confirm: boolean }): Promise<string> {
-  if (!process.stdin.isTTY) {
-    const first = await readFirstLine();
+import type { CliIo } from './cli';
+
+export async function readPassword(io: CliIo, { confirm }: { confirm: boolean }): Promise<string> {
+  if (!io.stdin.isTTY) {
+    const first = await readFirstLine(io.stdin);
     if (!first) throw new CliInputError('No password on standard input (pipe it in, e.g. `printf %s "$PW" | npm run cli -- …`).');
     return first;
   }
@@ -18,17 +20,17 @@ export async function readPassword({ confirm }: { confirm: boolean }): Promise<s
 
 export class CliInputError extends Error {}
 
-function readFirstLine(): Promise<string> {
+function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk: string) => {
-      data += chunk;
-      if (data.includes('\n') || data.length > 8192) process.stdin.pause();
+    stdin.setEncoding('utf8');
+    stdin.on('data', (chunk: string | Buffer) => {
+      data += chunk.toString();
+      if (data.includes('\n') || data.length > 8192) stdin.pause();
       if (data.includes('\n')) resolve(data.split(/\r?\n/)[0]);
     });
-    process.stdin.on('end', () => resolve(data.split(/\r?\n/)[0]));
-    process.stdin.on('error', reject);
+    stdin.on('end', () => resolve(data.split(/\r?\n/)[0]));
+    stdin.on('error', reject);
   });
 }
 

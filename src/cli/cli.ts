@@ -1,0 +1,154 @@
+/**
+ * Operator CLI: `npm run cli -- <command>` (entry point: src/cli.ts).
+ *   user:create <username> [--admin] [--email <e>] [--display-name <n>]   password from stdin
+ *   user:set-password <username>                                           password from stdin
+ *   user:list
+ * Passwords are read from standard input (a prompt without echo on a terminal, the first line
+ * when piped), never from argv, where they would land in shell history and `ps`.
+ */
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AuthCoreModule } from '../common/auth/auth-core.module';
+import { AppError } from '../common/errors/app-error';
+import { AppConfigModule } from '../config/config.module';
+import { loadConfig } from '../config/configuration';
+import { ConfigError } from '../config/env.validation';
+import { DatabaseModule } from '../database/database.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { SessionsService } from '../sessions/sessions.service';
+import { Role } from '../common/auth/scopes';
+import { UsersModule } from '../users/users.module';
+import { UsersService } from '../users/users.service';
+import { CliInputError, readPassword } from './read-password';
+
+@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule] })
+class CliModule {}
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  user:create <username> [--admin] [--email <email>] [--display-name <name>]
+      Create a user. The password is read from standard input.
+  user:set-password <username>
+      Set a user's password (read from standard input) and end all their sessions.
+  user:list
+      List users.
+`;
+
+interface Parsed {
+  command?: string;
+  positional: string[];
+  flags: Record<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const out: Parsed = { positional: [], flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2);
+      const next = argv[i + 1];
+      if (name === 'admin' || name === 'help' || next === undefined || next.startsWith('--')) out.flags[name] = true;
+      else out.flags[name] = argv[++i];
+    } else if (!out.command) out.command = arg;
+    else out.positional.push(arg);
+  }
+  return out;
+}
+
+/** Runs one command; resolves to the process exit code (0 ok, 1 failed, 2 usage). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof AppError || error instanceof ConfigError || error instanceof CliInputError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv);
+  if (!args.command || args.flags.help || args.command === 'help') {
+    io.stdout.write(USAGE);
+    return args.command ? 0 : 2;
+  }
+  if (!['user:create', 'user:set-password', 'user:list'].includes(args.command)) {
+    io.stderr.write(`Unknown command "${args.command}".\n\n${USAGE}`);
+    return 2;
+  }
+  const needsUsername = args.command !== 'user:list';
+  if (needsUsername && args.positional.length !== 1) {
+    io.stderr.write(`${args.command} takes exactly one <username>.\n\n${USAGE}`);
+    return 2;
+  }
+  const known = new Set(args.command === 'user:create' ? ['admin', 'email', 'display-name'] : []);
+  const unknownFlag = Object.keys(args.flags).find((f) => !known.has(f));
+  if (unknownFlag) {
+    io.stderr.write(`Unknown option --${unknownFlag} for ${args.command}.\n`);
+    return 2;
+  }
+  for (const f of ['email', 'display-name']) {
+    if (args.flags[f] === true) {
+      io.stderr.write(`--${f} needs a value.\n`);
+      return 2;
+    }
+  }
+
+  loadConfig(process.env); // fail fast with a readable message before Nest starts
+  const password = needsUsername ? await readPassword(io, { confirm: args.command === 'user:create' }) : undefined;
+
+  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
+  try {
+    const users = app.get(UsersService);
+    switch (args.command) {
+      case 'user:create': {
+        const user = await users.create({
+          username: args.positional[0],
+          password,
+          roles: args.flags.admin ? [Role.User, Role.Admin] : [Role.User],
+          email: (args.flags.email as string | undefined) ?? null,
+          displayName: (args.flags['display-name'] as string | undefined) ?? null,
+        });
+        io.stdout.write(`Created user ${user.username} (${user.id}) with roles ${user.roles.join(', ')}.\n`);
+        return 0;
+      }
+      case 'user:set-password': {
+        const user = await users.setPasswordByUsername(args.positional[0], password!);
+        const ended = await app.get(SessionsService).revokeAllForUser(user.id, 'password_change');
+        io.stdout.write(`Password of ${user.username} changed; ${ended} session(s) ended.\n`);
+        return 0;
+      }
+      case 'user:list': {
+        const rows = (await users.list()).map((u) => [
+          u.username,
+          u.id,
+          u.roles.join(','),
+          u.status,
+          u.createdAt.toISOString(),
+          u.lastLoginAt?.toISOString() ?? '-',
+        ]);
+        printTable(io, ['USERNAME', 'ID', 'ROLES', 'STATUS', 'CREATED', 'LAST LOGIN'], rows);
+        return 0;
+      }
+    }
+    return 2;
+  } finally {
+    await app.close();
+  }
+}
+
+function printTable(io: CliIo, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+  io.stdout.write(line(header));
+  for (const row of rows) io.stdout.write(line(row));
+  if (rows.length === 0) io.stdout.write('(no users)\n');
+}
