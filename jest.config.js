@@ -2,6 +2,8 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 module.exports = {
+  // Global (Jest ignores it inside a project): e2e suites wait for real expiry times.
+  testTimeout: 30000,
   projects: [
     {
       displayName: 'unit',
@@ -21,7 +23,6 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json'],
       modulePathIgnorePatterns: ['<rootDir>/dist/'],
       setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
-      testTimeout: 30000,
     },
   ],
 };

@@ -1,3 +1,4 @@
+import { User } from '../src/users/user.entity';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from './utils/create-test-app';
 
 const API = '/api/v1';
@@ -100,7 +101,7 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     expect(wrong.headers['www-authenticate']).toBe('Bearer');
 
     const dave = await t.createUser('dave');
-    await t.dataSource.query(`UPDATE users SET status = 'disabled' WHERE id = '${dave.id}'`);
+    await t.dataSource.getRepository(User).update({ id: dave.id }, { status: 'disabled' });
     const disabled = await t.http().post(`${API}/auth/provider/local/token`).type('form').send({ username: 'dave', password: dave.password });
     expect(disabled.status).toBe(401);
     expect(disabled.body).toMatchObject(expected);

@@ -25,34 +25,34 @@ describe('idle, absolute and access-token expiry (tiny max ages)', () => {
   });
 
   it('a refresh token unused for REFRESH_TOKEN_MAX_AGE seconds is dead (idle limit)', async () => {
-    t = await createTestApp({ REFRESH_TOKEN_MAX_AGE: '2' });
+    t = await createTestApp({ REFRESH_TOKEN_MAX_AGE: '4' });
     await t.createUser('alice');
     const tokens = await t.login('alice');
-    expect(tokens.refresh_token_expires_in).toBe(2);
-    // Used in time: it rotates and the idle clock restarts.
-    await sleep(1200);
+    expect(tokens.refresh_token_expires_in).toBe(4);
+    // Used in time: it rotates and the idle clock restarts (two uses 5 s after login in all).
+    await sleep(2500);
     const next = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: tokens.refresh_token }).expect(200);
-    await sleep(1200);
+    await sleep(2500);
     const again = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: next.body.refresh_token }).expect(200);
     // Then left idle too long.
-    await sleep(2300);
+    await sleep(4300);
     const res = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: again.body.refresh_token }).expect(401);
     expect(res.body.detail).toBe('Session has expired. Please re-authenticate.');
   });
 
   it('a session ends SESSION_MAX_AGE after login however often it is refreshed (absolute limit)', async () => {
-    t = await createTestApp({ SESSION_MAX_AGE: '3' });
+    t = await createTestApp({ SESSION_MAX_AGE: '4' });
     await t.createUser('alice');
     const tokens = await t.login('alice');
-    expect(tokens.refresh_token_expires_in).toBeLessThanOrEqual(3);
+    expect(tokens.refresh_token_expires_in).toBeLessThanOrEqual(4);
     let refresh = tokens.refresh_token;
     for (let i = 0; i < 2; i++) {
       await sleep(1000);
       const res = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: refresh }).expect(200);
-      expect(res.body.refresh_token_expires_in).toBeLessThanOrEqual(3 - (i + 1));
+      expect(res.body.refresh_token_expires_in).toBeLessThanOrEqual(4 - (i + 1));
       refresh = res.body.refresh_token;
     }
-    await sleep(1300);
+    await sleep(2300);
     await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: refresh }).expect(401);
   });
 
