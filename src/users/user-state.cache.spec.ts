@@ -1,0 +1,60 @@
+import type { Repository } from 'typeorm';
+import type { AppConfig } from '../config/app.config';
+import type { User } from './user.entity';
+import { UserStateCache } from './user-state.cache';
+
+function setup(ttlSeconds: number) {
+  const findOne = jest.fn();
+  const repo = { findOne } as unknown as Repository<User>;
+  const cache = new UserStateCache(repo, { auth: { userCacheTtl: ttlSeconds } } as AppConfig);
+  return { cache, findOne };
+}
+
+const row = (epoch: number, status = 'active') => ({ id: 'u1', epoch, status });
+const dbDown = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+describe('UserStateCache', () => {
+  it('answers from memory while fresh: one query for many checks', async () => {
+    const { cache, findOne } = setup(60);
+    findOne.mockResolvedValue(row(3));
+    expect(await cache.get('u1')).toEqual({ epoch: 3, status: 'active', exists: true });
+    expect(cache.get('u1')).toEqual({ epoch: 3, status: 'active', exists: true }); // synchronous now
+    expect(findOne).toHaveBeenCalledTimes(1);
+  });
+
+  it('collapses concurrent loads of one user into one query', async () => {
+    const { cache, findOne } = setup(60);
+    findOne.mockResolvedValue(row(1));
+    await Promise.all(Array.from({ length: 20 }, () => cache.get('u1')));
+    expect(findOne).toHaveBeenCalledTimes(1);
+  });
+
+  it('reloads when stale, and keeps serving the stale entry while the database is unreachable', async () => {
+    const { cache, findOne } = setup(0);
+    findOne.mockResolvedValueOnce(row(1));
+    await cache.get('u1');
+    findOne.mockRejectedValueOnce(dbDown);
+    expect(await cache.get('u1')).toEqual({ epoch: 1, status: 'active', exists: true });
+    findOne.mockResolvedValueOnce(row(2, 'disabled'));
+    expect(await cache.get('u1')).toEqual({ epoch: 2, status: 'disabled', exists: true });
+  });
+
+  it('fails (does not vouch) when there is no entry and the database is unreachable, or on other errors', async () => {
+    const { cache, findOne } = setup(0);
+    findOne.mockRejectedValueOnce(dbDown);
+    await expect(cache.get('u1')).rejects.toBe(dbDown);
+    findOne.mockResolvedValueOnce(row(1));
+    await cache.get('u1');
+    const bug = new Error('syntax error at or near');
+    findOne.mockRejectedValueOnce(bug);
+    await expect(cache.get('u1')).rejects.toBe(bug);
+  });
+
+  it('reports a deleted user as gone, and applies local changes at once', async () => {
+    const { cache, findOne } = setup(60);
+    findOne.mockResolvedValue(null);
+    expect(await cache.get('u2')).toMatchObject({ exists: false });
+    cache.set('u1', { epoch: 9, status: 'active', exists: true });
+    expect(cache.get('u1')).toEqual({ epoch: 9, status: 'active', exists: true });
+  });
+});
