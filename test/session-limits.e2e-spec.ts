@@ -1,3 +1,4 @@
+import { SessionsPurgeService } from '../src/sessions/sessions-purge.service';
 import { bearer, createTestApp, TestApp } from './utils/create-test-app';
 
 const API = '/api/v1';
@@ -54,6 +55,14 @@ describe('idle, absolute and access-token expiry (tiny max ages)', () => {
     }
     await sleep(2300);
     await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: refresh }).expect(401);
+
+    // The purge job deletes the dead session and its tokens; whoami stops listing it.
+    const purged = await t.app.get(SessionsPurgeService).purge();
+    expect(purged.sessions).toBe(1);
+    expect(purged.refreshTokens).toBeGreaterThanOrEqual(1);
+    const fresh = await t.login('alice');
+    const who = await t.http().get(`${API}/auth/whoami`).set(bearer(fresh.access_token)).expect(200);
+    expect(who.body.sessions).toHaveLength(1);
   });
 
   it('refuses a new login beyond MAX_SESSIONS_PER_USER active sessions with a 400 that says why', async () => {

@@ -44,7 +44,7 @@ export class AuthController {
     @Req() req: LatchkeyRequest,
   ): Promise<TokenResponse> {
     this.password.assertKnown(provider);
-    const user = await this.password.login(body.username, body.password);
+    const user = await this.password.login(body.username, body.password, { ip: req.ip, requestId: req.id });
     const { tokens } = await this.sessions.open(user, 'password', clientInfo(req));
     return {
       ...tokens,

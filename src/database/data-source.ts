@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/configuration';
 import { MIGRATIONS } from './migrations';
+import { TypeOrmLogger } from './typeorm-logger';
 
 /**
  * TypeORM options for both the Nest app (entities auto-loaded) and the migration CLI
@@ -12,7 +13,8 @@ export function dataSourceOptions(db: DatabaseConfig, entities: DataSourceOption
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,
-    logging: ['error', 'warn'] as ('error' | 'warn')[],
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
   };
   if (db.type === 'postgres') {
     return {

@@ -5,11 +5,12 @@ import { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
+import { SessionsPurgeService } from './sessions-purge.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Session, RefreshToken]), UsersModule],
-  providers: [SessionsService, AccessTokenService, AccessTokenStrategy],
+  providers: [SessionsService, SessionsPurgeService, AccessTokenService, AccessTokenStrategy],
   exports: [SessionsService, AccessTokenService],
 })
 export class SessionsModule {}

@@ -194,6 +194,7 @@ export class SessionsService {
 
   private async revoke(sessionId: string, reason: SessionRevokedReason): Promise<void> {
     await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    this.logger.log(`session revoked: ${sessionId} (${reason})`);
   }
 }
 

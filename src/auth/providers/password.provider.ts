@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import type { User } from '../../users/user.entity';
@@ -10,6 +10,7 @@ import { UsersService } from '../../users/users.service';
  */
 @Injectable()
 export class PasswordProvider {
+  private readonly logger = new Logger(PasswordProvider.name);
   readonly name: string;
 
   constructor(
@@ -24,9 +25,14 @@ export class PasswordProvider {
   }
 
   /** The user, or the one 401 every failure gets (unknown user, wrong password, disabled). */
-  async login(username: string, password: string): Promise<User> {
+  async login(username: string, password: string, client: { ip?: string | null; requestId?: string }): Promise<User> {
     const user = await this.users.authenticate(username, password);
-    if (!user) throw unauthorized('AUTH_INVALID_CREDENTIALS', 'Incorrect username or password');
+    if (!user) {
+      // No username in the log: people type passwords into the username field.
+      this.logger.warn(`login failed (provider ${this.name}) ip=${client.ip ?? '-'} request=${client.requestId ?? '-'}`);
+      throw unauthorized('AUTH_INVALID_CREDENTIALS', 'Incorrect username or password');
+    }
+    this.logger.log(`login: user ${user.id} (provider ${this.name}) ip=${client.ip ?? '-'} request=${client.requestId ?? '-'}`);
     return user;
   }
 }

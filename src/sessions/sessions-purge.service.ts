@@ -1,0 +1,50 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+/** Revoked sessions stay listed (whoami shows `revoked: true`) this long before they are deleted. */
+const KEEP_REVOKED_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Deletes what can no longer be used, every ten minutes: refresh tokens past their expiry
+ * (used ones are kept until then, for reuse detection), sessions past their absolute expiry, and
+ * sessions revoked more than a week ago.
+ */
+@Injectable()
+export class SessionsPurgeService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionsPurgeService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(RefreshToken) private readonly refreshTokens: Repository<RefreshToken>,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.env === 'test') return; // tests call purge() themselves
+    this.timer = setInterval(() => {
+      this.purge().catch((error: Error) => this.logger.warn(`purge failed: ${error.message}`));
+    }, PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async purge(now = new Date()): Promise<{ refreshTokens: number; sessions: number }> {
+    const tokens = await this.refreshTokens.delete({ expiresAt: LessThan(now) });
+    const expired = await this.sessions.delete({ expiresAt: LessThan(now) });
+    const revoked = await this.sessions.delete({ revokedAt: LessThan(new Date(now.getTime() - KEEP_REVOKED_MS)) });
+    const result = { refreshTokens: tokens.affected ?? 0, sessions: (expired.affected ?? 0) + (revoked.affected ?? 0) };
+    if (result.refreshTokens || result.sessions) {
+      this.logger.log(`purged ${result.refreshTokens} refresh tokens and ${result.sessions} sessions`);
+    }
+    return result;
+  }
+}
