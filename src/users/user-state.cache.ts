@@ -54,10 +54,6 @@ export class UserStateCache {
     this.store(userId, state);
   }
 
-  invalidate(userId: string): void {
-    this.entries.delete(userId);
-  }
-
   private load(userId: string, stale: Entry | undefined): Promise<UserState> {
     let pending = this.loading.get(userId);
     if (!pending) {
