@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { loadConfig } from './config/configuration';
+import { loadConfig, loadDotEnv } from './config/configuration';
 import { ConfigError } from './config/env.validation';
 import { logLevels } from './config/log-levels';
 import { UsersService } from './users/users.service';
@@ -11,6 +11,7 @@ import { UsersService } from './users/users.service';
 async function bootstrap(): Promise<void> {
   let config;
   try {
+    loadDotEnv();
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {

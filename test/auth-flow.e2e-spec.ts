@@ -139,6 +139,8 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     const second = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: first.refresh_token }).expect(200);
     expect(Object.keys(second.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'token_type']);
     expect(second.body.refresh_token).not.toBe(first.refresh_token);
+    // Even within the same second, a new access token differs from the old one (unique jti).
+    expect(second.body.access_token).not.toBe(first.access_token);
     const third = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: second.body.refresh_token }).expect(200);
     expect(third.body.refresh_token).not.toBe(second.body.refresh_token);
     await t.http().get(`${API}/auth/whoami`).set(bearer(third.body.access_token)).expect(200);

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './configuration';
+import { loadConfig, loadDotEnv } from './configuration';
 
 const KEY = 'k'.repeat(40);
 const PEPPER = 'p'.repeat(40);
@@ -33,6 +33,8 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['TOKEN_PEPPER', 'short'],
     ['PASSWORD_PROVIDER_NAME', 'Has Spaces'],
+    ['TRUST_PROXY', 'maybe'],
+    ['USER_CACHE_TTL', '99999'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig(base({ [name]: value }))).toThrow(new RegExp(`^Invalid configuration:\\n.*${name}`, 's'));
   });
@@ -50,8 +52,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig(base({ SECRET_KEYS: `${KEY};${KEY}` }))).toThrow(/SECRET_KEYS.*twice/s);
   });
 
-  it('requires SECRET_KEYS and TOKEN_PEPPER in production', () => {
+  it('requires SECRET_KEYS and TOKEN_PEPPER in production, and refuses placeholders there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/SECRET_KEYS, TOKEN_PEPPER: required/);
+    const prod = { NODE_ENV: 'production', DATA_DIR: tmp() };
+    expect(() => loadConfig({ ...prod, SECRET_KEYS: 'change-me-change-me-change-me-change-me', TOKEN_PEPPER: PEPPER.replace(/p/g, 'q') + 'x' })).toThrow(/SECRET_KEYS=\(hidden\): looks like a placeholder/);
+    expect(() => loadConfig({ ...prod, SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'x'.repeat(40) })).toThrow(/TOKEN_PEPPER=\(hidden\): looks like a placeholder/);
+    expect(loadConfig({ ...prod, SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'Qw7e'.repeat(10) }).env).toBe('production');
+  });
+
+  it('reads TRUST_PROXY strictly', () => {
+    expect(loadConfig(base({ TRUST_PROXY: 'yes' })).trustProxy).toBe(true);
+    expect(loadConfig(base({ TRUST_PROXY: '0' })).trustProxy).toBe(false);
   });
 
   it('in development generates secrets once into DATA_DIR/secrets.json (mode 0600) and reuses them', () => {
@@ -75,5 +86,17 @@ describe('loadConfig', () => {
       schema: 'lk',
     });
     expect(loadConfig(base({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' })).database).toEqual({ type: 'sqlite', path: '/tmp/x.sqlite' });
+  });
+});
+
+describe('loadDotEnv', () => {
+  it('fills in variables from .env without overriding the real environment', () => {
+    const dir = tmp();
+    const file = join(dir, '.env');
+    writeFileSync(file, 'PORT=4000\nLOG_LEVEL=debug\n# comment\nPUBLIC_URL="https://auth.example.test"\n');
+    const env: NodeJS.ProcessEnv = { PORT: '5000' };
+    loadDotEnv(env, file);
+    expect(env).toEqual({ PORT: '5000', LOG_LEVEL: 'debug', PUBLIC_URL: 'https://auth.example.test' });
+    loadDotEnv(env, join(dir, 'missing.env'));
   });
 });

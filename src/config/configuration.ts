@@ -1,6 +1,7 @@
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { ConfigError, LogLevelName, validateEnv } from './env.validation';
 
 export interface SigningKey {
@@ -117,8 +118,13 @@ function resolveSecrets(
       `Invalid configuration:\n  SECRET_KEYS=(hidden): key #${short + 1} is shorter than ${MIN_SECRET_KEY_LENGTH} characters`,
     );
   }
-  if (nodeEnv === 'production' && keys.some((k) => /change.?me|secret|example/i.test(k))) {
-    throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): looks like a placeholder');
+  if (nodeEnv === 'production') {
+    if (keys.some(looksLikePlaceholder)) {
+      throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): looks like a placeholder');
+    }
+    if (looksLikePlaceholder(tokenPepper)) {
+      throw new ConfigError('Invalid configuration:\n  TOKEN_PEPPER=(hidden): looks like a placeholder');
+    }
   }
   if (new Set(keys).size !== keys.length) {
     throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): the same key is listed twice');
@@ -128,6 +134,20 @@ function resolveSecrets(
     tokenPepper: Buffer.from(tokenPepper, 'utf8'),
     source,
   };
+}
+
+function looksLikePlaceholder(secret: string): boolean {
+  return /change.?me|replace.?me|secret|example|placeholder|^(.)\1+$/i.test(secret);
+}
+
+/**
+ * Loads `./.env` (if present) into `env` without overriding variables that are already set,
+ * so the real environment always wins. Called by the server and CLI entry points only.
+ */
+export function loadDotEnv(env: NodeJS.ProcessEnv = process.env, file = '.env'): void {
+  if (!existsSync(file)) return;
+  const parsed = parseEnv(readFileSync(file, 'utf8'));
+  for (const [key, value] of Object.entries(parsed)) if (env[key] === undefined) env[key] = value;
 }
 
 /** A short, stable, non-reversible identifier of a signing key. */

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -14,8 +15,14 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()) : value;
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off', ''];
+/** Strict: anything but a known true/false word stays a string and fails @IsBoolean. */
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  return TRUE.includes(v) ? true : FALSE.includes(v) ? false : value;
+};
 const blankToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -45,6 +52,7 @@ export class EnvironmentVariables {
 
   @Transform(toBool)
   @IsOptional()
+  @IsBoolean({ message: 'TRUST_PROXY must be true or false (1/0, yes/no, on/off)' })
   TRUST_PROXY?: boolean;
 
   @Transform(blankToUndefined)

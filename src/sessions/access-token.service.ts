@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppConfig, InjectConfig, SigningKey } from '../config/app.config';
 import { unauthorized } from '../common/errors/app-error';
@@ -18,6 +19,8 @@ export interface AccessTokenClaims {
   iss: string;
   iat: number;
   exp: number;
+  /** Unique per token, so two tokens minted in the same second differ. */
+  jti: string;
 }
 
 export type AccessTokenSubject = Pick<AccessTokenClaims, 'sub' | 'sid' | 'preferred_username' | 'roles' | 'scp' | 'epoch'>;
@@ -54,6 +57,7 @@ export class AccessTokenService {
       iss: this.issuer,
       iat,
       exp: iat + this.maxAge,
+      jti: randomBytes(12).toString('base64url'),
     };
     return jwt.sign(claims, this.signing.key, {
       algorithm: ACCESS_TOKEN_ALGORITHM,
