@@ -1,5 +1,8 @@
 /** Entry point of the operator CLI (`npm run cli -- <command>`); the commands are in cli/cli.ts. */
 import { runCli } from './cli/cli';
+import { loadDotEnv } from './config/configuration';
+
+loadDotEnv();
 
 runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
   (code) => process.exit(code),

@@ -11,7 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigModule } from '../config/config.module';
-import { loadConfig, loadDotEnv } from '../config/configuration';
+import { loadConfig } from '../config/configuration';
 import { ConfigError } from '../config/env.validation';
 import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -102,7 +102,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
-  loadDotEnv();
   loadConfig(process.env); // fail fast with a readable message before Nest starts
   const password = needsUsername ? await readPassword(io, { confirm: args.command === 'user:create' }) : undefined;
 
