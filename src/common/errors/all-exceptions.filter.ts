@@ -92,10 +92,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** Errors raised by Express's body parsers carry `type` and `status`. */
+/**
+ * Errors raised by Express's body parsers carry `type` and `status`, except one kind: a body
+ * that is not what its `Content-Encoding` says (gzip, deflate, br) makes the zlib stream fail,
+ * and body-parser passes that error on with status 400 and no `type`.
+ */
 function bodyParserError(exception: unknown): Omit<ErrorBody, 'requestId'> | undefined {
-  const e = exception as { type?: unknown; status?: unknown; expose?: unknown; limit?: unknown };
-  if (!e || typeof e !== 'object' || typeof e.type !== 'string' || typeof e.status !== 'number') return undefined;
+  const e = exception as { type?: unknown; status?: unknown; expose?: unknown; limit?: unknown; code?: unknown };
+  if (!e || typeof e !== 'object' || typeof e.status !== 'number') return undefined;
+  const type = typeof e.type === 'string' ? e.type : isDecompressionError(e) ? 'entity.decompress.failed' : undefined;
+  if (!type) return undefined;
   const table: Record<string, [ErrorCode, string]> = {
     'entity.parse.failed': ['MALFORMED_JSON', 'The request body is not valid JSON.'],
     'entity.too.large': ['PAYLOAD_TOO_LARGE', `The request body is larger than ${e.limit ?? 'the limit'} bytes.`],
@@ -104,8 +110,19 @@ function bodyParserError(exception: unknown): Omit<ErrorBody, 'requestId'> | und
     'request.size.invalid': ['BAD_REQUEST', 'The request body size does not match Content-Length.'],
     'request.aborted': ['BAD_REQUEST', 'The request was aborted.'],
     'parameters.too.many': ['PAYLOAD_TOO_LARGE', 'The request body has too many parameters.'],
+    'entity.decompress.failed': ['BAD_REQUEST', 'The request body could not be decoded with its Content-Encoding.'],
   };
-  const [code, message] = table[e.type] ?? [codeForStatus(e.status), 'The request body could not be read.'];
+  const [code, message] = table[type] ?? [codeForStatus(e.status), 'The request body could not be read.'];
   const statusCode = e.status >= 400 && e.status < 500 ? e.status : 400;
   return { statusCode, code, message, detail: message };
+}
+
+/** A zlib/brotli stream error (`Z_DATA_ERROR`, `Z_BUF_ERROR`, `ERR__ERROR_FORMAT_…`) that body-parser marked 400. */
+function isDecompressionError(e: { status?: unknown; code?: unknown }): boolean {
+  return (
+    e instanceof Error &&
+    e.status === 400 &&
+    typeof e.code === 'string' &&
+    /^(Z_|ERR__ERROR_|ERR_BROTLI_|ZSTD_|ERR_ZSTD_)/.test(e.code)
+  );
 }

@@ -1,0 +1,177 @@
+/**
+ * Route inventory: every route the app serves and what it asks of its caller.
+ *
+ * THE SNAPSHOT IS A PERMISSION TABLE. A diff in test/__snapshots__/route-inventory.e2e-spec.ts.snap
+ * means a route was added, removed, or changed who may call it (public / optional / credential,
+ * roles, scopes, credential kinds). Review it as a permission change, not as a test artefact:
+ * never update it with `-u` without reading the diff.
+ *
+ * Routes are discovered from the running app's controllers and their full paths built by Nest's
+ * own RoutePathFactory (global prefix `api/v1`, minus the excluded `health` routes), so a new
+ * route shows up here without touching this file. The access of each comes from the same
+ * RoutePolicies the global guards enforce. The invariants below hold whatever the snapshot says.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RequestMethod, VersioningType, type VersioningOptions } from '@nestjs/common';
+import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants';
+import { ApplicationConfig, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
+import { RoutePolicies, type RoutePolicy } from '../src/common/auth/route-policy';
+import { KNOWN_ROLES, ROLE_SCOPES } from '../src/common/auth/scopes';
+import { createTestApp, type TestApp } from './utils/create-test-app';
+
+/**
+ * The only routes anyone may call without a credential. Adding a @Public() route means adding
+ * it here, on purpose, in the same change.
+ */
+const PUBLIC_ROUTES = [
+  'GET /api/v1',
+  'POST /api/v1/auth/provider/:provider/token',
+  'POST /api/v1/auth/session/refresh',
+  'POST /api/v1/auth/session/revoke',
+  'POST /api/v1/auth/logout',
+  'GET /health',
+  'GET /health/ready',
+];
+
+/** Routes that let anonymous callers through (@OptionalAuth()): as exposed as public ones. */
+const OPTIONAL_ROUTES = ['GET /api/v1/auth/whoami'];
+
+interface Route {
+  method: string;
+  path: string;
+  policy: RoutePolicy;
+}
+
+// Route discovery (the same walk as test/malformed-input.e2e-spec.ts).
+function discoverRoutes(t: TestApp): Route[] {
+  const { app } = t;
+  const config = app.get(ApplicationConfig);
+  const paths = new RoutePathFactory(config);
+  const policies = new RoutePolicies(app.get(Reflector));
+  const scanner = new MetadataScanner();
+  const versioning = config.getVersioning() as VersioningOptions | undefined;
+  const modules = app.get(ModulesContainer);
+  const routes: Route[] = [];
+  for (const moduleRef of modules.values()) {
+    const modulePath: string | undefined =
+      Reflect.getMetadata(MODULE_PATH + modules.applicationId, moduleRef.metatype) ??
+      Reflect.getMetadata(MODULE_PATH, moduleRef.metatype);
+    for (const wrapper of moduleRef.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
+      if (!controller?.prototype) continue;
+      const ctrlPaths = [Reflect.getMetadata(PATH_METADATA, controller) ?? '/'].flat() as string[];
+      for (const name of scanner.getAllMethodNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+        const methodPaths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        if (methodPaths === undefined) continue; // not a route handler
+        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+        const policy = policies.read([handler, controller]);
+        for (const ctrlPath of ctrlPaths) {
+          for (const methodPath of [methodPaths].flat()) {
+            const full = paths.create(
+              {
+                ctrlPath,
+                methodPath,
+                modulePath,
+                globalPrefix: config.getGlobalPrefix(),
+                controllerVersion: Reflect.getMetadata(VERSION_METADATA, controller),
+                methodVersion: Reflect.getMetadata(VERSION_METADATA, handler),
+                versioningOptions: versioning?.type === VersioningType.URI ? versioning : undefined,
+              },
+              requestMethod,
+            );
+            for (const path of full) routes.push({ method: RequestMethod[requestMethod], path, policy });
+          }
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+const key = (r: Route) => `${r.method} ${r.path}`;
+
+/** `METHOD /path → access [roles=[…]] [scopes=[…]] [kinds=[…]]` (kinds only when not the default, users). */
+function describeRoute(r: Route): string {
+  const { access, roles, scopes, principalKinds } = r.policy;
+  const parts = [`${key(r)} → ${access}`];
+  if (roles.length) parts.push(`roles=[${[...roles].sort().join(', ')}]`);
+  if (scopes.length) parts.push(`scopes=[${[...scopes].sort().join(', ')}]`);
+  if (principalKinds.length !== 1 || principalKinds[0] !== 'user') parts.push(`kinds=[${[...principalKinds].sort().join(', ')}]`);
+  return parts.join(' ');
+}
+
+describe('route inventory (a snapshot diff is a permission change: review it)', () => {
+  let t: TestApp;
+  let routes: Route[];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    routes = discoverRoutes(t).sort((a, b) => (a.path === b.path ? a.method.localeCompare(b.method) : a.path < b.path ? -1 : 1));
+  });
+  afterAll(() => t?.close());
+
+  it('matches the reviewed permission table', () => {
+    expect(routes.map(describeRoute)).toMatchSnapshot();
+  });
+
+  it('has no route twice', () => {
+    const keys = routes.map(key);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+  });
+
+  it('makes public only the allow-listed routes', () => {
+    const isPublic = routes.filter((r) => r.policy.access === 'public').map(key);
+    expect(isPublic.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it('lets anonymous callers through (@OptionalAuth) only on the allow-listed routes', () => {
+    const optional = routes.filter((r) => r.policy.access === 'optional').map(key);
+    expect(optional.sort()).toEqual([...OPTIONAL_ROUTES].sort());
+  });
+
+  it('requires a credential and the admin role on every /api/v1/admin route', () => {
+    // None exist yet; this holds the line for the first one.
+    const admin = routes.filter((r) => /^\/api\/v1\/admin(\/|$)/.test(r.path));
+    for (const r of admin) {
+      expect({ route: key(r), access: r.policy.access, admin: r.policy.roles.includes('admin') }).toEqual({
+        route: key(r),
+        access: 'credential',
+        admin: true,
+      });
+    }
+  });
+
+  it('names only roles and scopes that exist (a typo would lock everyone out)', () => {
+    const knownScopes = new Set(Object.values(ROLE_SCOPES).flat());
+    const unknown = routes.flatMap((r) => [
+      ...r.policy.roles.filter((role) => !KNOWN_ROLES.includes(role)).map((role) => `${key(r)}: role ${role}`),
+      ...r.policy.scopes.filter((scope) => !knownScopes.has(scope)).map((scope) => `${key(r)}: scope ${scope}`),
+    ]);
+    expect(unknown).toEqual([]);
+  });
+
+  it('lists paths the server really routes (the prefix computed as Nest does)', async () => {
+    const server = t.app.getHttpServer() as http.Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const unrouted: string[] = [];
+    for (const r of routes) {
+      const path = r.path.replace(/[{}]/g, '').replace(/[:*]\w+/g, 'x');
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method: r.method, path }, (response) => {
+          let body = '';
+          response.on('data', (c: Buffer) => (body += c.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      // Nest's not-found handler answers "Cannot GET /path"; a handler's own 404 says something else.
+      if (res.status === 404 && /"message":"Cannot [A-Z]+ /.test(res.body)) unrouted.push(`${key(r)} (${path})`);
+    }
+    expect(unrouted).toEqual([]);
+  });
+});
