@@ -13,28 +13,20 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestMethod, VersioningType, type VersioningOptions } from '@nestjs/common';
-import {
-  METHOD_METADATA,
-  MODULE_PATH,
-  PATH_METADATA,
-  ROUTE_ARGS_METADATA,
-  VERSION_METADATA,
-} from '@nestjs/common/constants';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { ApplicationConfig, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
-import { RoutePolicies, type RoutePolicy } from '../src/common/auth/route-policy';
+import type { RoutePolicy } from '../src/common/auth/route-policy';
 import { ERROR_CODES } from '../src/common/errors/error-codes';
 import { APP_CONFIG, type AppConfig } from '../src/config/app.config';
 import { RefreshToken } from '../src/sessions/refresh-token.entity';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
 import { createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
+import { discoverRoutes } from './utils/routes';
 
 // ---------------------------------------------------------------------------------------------
-// Route discovery (the same walk as test/route-inventory.e2e-spec.ts).
+// Routes (discovered by test/utils/routes.ts) and the body fields of their DTOs.
 
 interface Route {
   method: string;
@@ -45,50 +37,13 @@ interface Route {
   bodyFields: { name: string; optional: boolean }[];
 }
 
-function discoverRoutes(t: TestApp): Route[] {
-  const { app } = t;
-  const config = app.get(ApplicationConfig);
-  const paths = new RoutePathFactory(config);
-  const policies = new RoutePolicies(app.get(Reflector));
-  const scanner = new MetadataScanner();
-  const versioning = config.getVersioning() as VersioningOptions | undefined;
-  const routes: Route[] = [];
-  for (const moduleRef of app.get(ModulesContainer).values()) {
-    const modulePath: string | undefined =
-      Reflect.getMetadata(MODULE_PATH + app.get(ModulesContainer).applicationId, moduleRef.metatype) ??
-      Reflect.getMetadata(MODULE_PATH, moduleRef.metatype);
-    for (const wrapper of moduleRef.controllers.values()) {
-      const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
-      if (!controller?.prototype) continue;
-      const ctrlPaths = [Reflect.getMetadata(PATH_METADATA, controller) ?? '/'].flat() as string[];
-      for (const name of scanner.getAllMethodNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-        const methodPaths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (methodPaths === undefined) continue; // not a route handler
-        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
-        const policy = policies.read([handler, controller]);
-        const bodyFields = bodyFieldsOf(controller, name);
-        for (const ctrlPath of ctrlPaths) {
-          for (const methodPath of [methodPaths].flat()) {
-            const full = paths.create(
-              {
-                ctrlPath,
-                methodPath,
-                modulePath,
-                globalPrefix: config.getGlobalPrefix(),
-                controllerVersion: Reflect.getMetadata(VERSION_METADATA, controller),
-                methodVersion: Reflect.getMetadata(VERSION_METADATA, handler),
-                versioningOptions: versioning?.type === VersioningType.URI ? versioning : undefined,
-              },
-              requestMethod,
-            );
-            for (const path of full) routes.push({ method: RequestMethod[requestMethod], path, policy, bodyFields });
-          }
-        }
-      }
-    }
-  }
-  return routes.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
+function discover(t: TestApp): Route[] {
+  return discoverRoutes(t.app).map(({ method, path, policy, controller, handlerName }) => ({
+    method,
+    path,
+    policy,
+    bodyFields: bodyFieldsOf(controller, handlerName),
+  }));
 }
 
 /** The fields of the handler's `@Body()` DTO, from class-validator's metadata. */
@@ -498,7 +453,7 @@ describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', 
     const tokens: LoginBody = await t.login('alice');
     ctx = { access: tokens.access_token, refresh: tokens.refresh_token };
 
-    routes = discoverRoutes(t);
+    routes = discover(t);
     const known = { provider: t.app.get<AppConfig>(APP_CONFIG).auth.passwordProviderName };
     targets = routes.flatMap((route) => concretePaths(route, known).map((path) => ({ route, path })));
     before = await state();

@@ -13,13 +13,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestMethod, VersioningType, type VersioningOptions } from '@nestjs/common';
-import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants';
-import { ApplicationConfig, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
-import { RoutePolicies, type RoutePolicy } from '../src/common/auth/route-policy';
+import type { RoutePolicy } from '../src/common/auth/route-policy';
 import { KNOWN_ROLES, ROLE_SCOPES } from '../src/common/auth/scopes';
 import { createTestApp, type TestApp } from './utils/create-test-app';
+import { discoverRoutes } from './utils/routes';
 
 /**
  * The only routes anyone may call without a credential. Adding a @Public() route means adding
@@ -44,51 +41,8 @@ interface Route {
   policy: RoutePolicy;
 }
 
-// Route discovery (the same walk as test/malformed-input.e2e-spec.ts).
-function discoverRoutes(t: TestApp): Route[] {
-  const { app } = t;
-  const config = app.get(ApplicationConfig);
-  const paths = new RoutePathFactory(config);
-  const policies = new RoutePolicies(app.get(Reflector));
-  const scanner = new MetadataScanner();
-  const versioning = config.getVersioning() as VersioningOptions | undefined;
-  const modules = app.get(ModulesContainer);
-  const routes: Route[] = [];
-  for (const moduleRef of modules.values()) {
-    const modulePath: string | undefined =
-      Reflect.getMetadata(MODULE_PATH + modules.applicationId, moduleRef.metatype) ??
-      Reflect.getMetadata(MODULE_PATH, moduleRef.metatype);
-    for (const wrapper of moduleRef.controllers.values()) {
-      const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
-      if (!controller?.prototype) continue;
-      const ctrlPaths = [Reflect.getMetadata(PATH_METADATA, controller) ?? '/'].flat() as string[];
-      for (const name of scanner.getAllMethodNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-        const methodPaths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (methodPaths === undefined) continue; // not a route handler
-        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
-        const policy = policies.read([handler, controller]);
-        for (const ctrlPath of ctrlPaths) {
-          for (const methodPath of [methodPaths].flat()) {
-            const full = paths.create(
-              {
-                ctrlPath,
-                methodPath,
-                modulePath,
-                globalPrefix: config.getGlobalPrefix(),
-                controllerVersion: Reflect.getMetadata(VERSION_METADATA, controller),
-                methodVersion: Reflect.getMetadata(VERSION_METADATA, handler),
-                versioningOptions: versioning?.type === VersioningType.URI ? versioning : undefined,
-              },
-              requestMethod,
-            );
-            for (const path of full) routes.push({ method: RequestMethod[requestMethod], path, policy });
-          }
-        }
-      }
-    }
-  }
-  return routes;
+function discover(t: TestApp): Route[] {
+  return discoverRoutes(t.app).map(({ method, path, policy }) => ({ method, path, policy }));
 }
 
 const key = (r: Route) => `${r.method} ${r.path}`;
@@ -109,7 +63,7 @@ describe('route inventory (a snapshot diff is a permission change: review it)', 
 
   beforeAll(async () => {
     t = await createTestApp();
-    routes = discoverRoutes(t).sort((a, b) => (a.path === b.path ? a.method.localeCompare(b.method) : a.path < b.path ? -1 : 1));
+    routes = discover(t).sort((a, b) => (a.path === b.path ? a.method.localeCompare(b.method) : a.path < b.path ? -1 : 1));
   });
   afterAll(() => t?.close());
 
