@@ -2,8 +2,10 @@ import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import type { NextFunction, Request, Response } from 'express';
 import { AppConfig, APP_CONFIG } from './config/app.config';
 import { requestId } from './common/http/request-id.middleware';
+import { AppError } from './common/errors/app-error';
 
 export const API_PREFIX = 'api/v1';
 
@@ -24,10 +26,17 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   app.use(cookieParser());
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
+  // Nest would turn a JSON syntax error into a generic 400 carrying the parser's message.
+  app.use(malformedJsonToAppError);
   app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   return setUpOpenApi(app, config);
+}
+
+function malformedJsonToAppError(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  const parseFailed = (err as { type?: unknown } | null)?.type === 'entity.parse.failed';
+  next(parseFailed ? new AppError('MALFORMED_JSON', 'The request body is not valid JSON.') : err);
 }
 
 function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {

@@ -114,6 +114,20 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('password');
   });
 
+  it('answers a broken JSON body with MALFORMED_JSON and an oversize multipart field with a 400', async () => {
+    const bad = await t.http().post(`${API}/auth/session/refresh`).set('Content-Type', 'application/json').send('{"refresh_token":').expect(400);
+    expect(bad.body).toMatchObject({ code: 'MALFORMED_JSON', detail: 'The request body is not valid JSON.' });
+    expect(bad.body.requestId).toBe(bad.headers['x-request-id']);
+    const big = await t
+      .http()
+      .post(`${API}/auth/provider/local/token`)
+      .field('username', 'alice')
+      .field('password', 'a'.repeat(20 * 1024))
+      .expect(400);
+    expect(big.body.message).toMatch(/Field value too long - password/);
+    await t.http().post(`${API}/auth/provider/local/token`).field('username', 'alice').field('password', DEFAULT_PASSWORD).expect(200);
+  });
+
   it('whoami answers in Tiled principal shape with the session listed, and null when anonymous', async () => {
     const tokens = await t.login('alice');
     const res = await t.http().get(`${API}/auth/whoami`).set(bearer(tokens.access_token)).expect(200);

@@ -35,7 +35,8 @@ export class AuthController {
   @Public()
   @Post('provider/:provider/token')
   @HttpCode(200)
-  @UseInterceptors(NoFilesInterceptor())
+  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files.
+  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0 } }))
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
   @ApiOkResponse({ type: TokenResponse })
   async token(
