@@ -1,27 +1,21 @@
 /** Two projects: unit specs beside the code, e2e specs under test/ (real database, real HTTP). */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+const common = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};
 
 module.exports = {
   // Global (Jest ignores it inside a project): e2e suites wait for real expiry times.
   testTimeout: 30000,
   projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
-      displayName: 'unit',
-      rootDir: '.',
-      testEnvironment: 'node',
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-      modulePathIgnorePatterns: ['<rootDir>/dist/'],
-    },
-    {
+      ...common,
       displayName: 'e2e',
-      rootDir: '.',
-      testEnvironment: 'node',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-      modulePathIgnorePatterns: ['<rootDir>/dist/'],
       setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
     },
   ],
