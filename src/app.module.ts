@@ -1,6 +1,8 @@
 import { MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
+import { MetadataModule } from './metadata/metadata.module';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
 import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
@@ -14,7 +16,17 @@ import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule, AuthModule, HealthModule],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    AuthCoreModule,
+    UsersModule,
+    SessionsModule,
+    ApiKeysModule,
+    AuthModule,
+    MetadataModule,
+    HealthModule,
+  ],
   providers: [
     {
       provide: APP_PIPE,

@@ -180,6 +180,12 @@ interface Row {
 }
 
 const HAS_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * Routes that take no body and act on the caller alone: with a valid credential any request to
+ * them is a legitimate call (revoke-all really revokes everything), so the body rows send them
+ * only garbled or missing credentials.
+ */
+const BODILESS_ACTIONS = new Set(['POST /api/v1/users/me/revoke-all']);
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const needsAuth = (r: Route) => r.policy.access !== 'public';
 /** A garbled credential is refused on any route that reads credentials (400 malformed, 401 invalid). */
@@ -194,7 +200,7 @@ function plausible(route: Route): Record<string, unknown> {
 /** Body rows run without a credential, and also with a valid one where the route reads credentials. */
 function withAndWithoutBearer(route: Route, ctx: Ctx, reqs: RowReq[]): RowReq[] {
   if (!HAS_BODY.has(route.method)) return [];
-  const authed = needsAuth(route)
+  const authed = needsAuth(route) && !BODILESS_ACTIONS.has(`${route.method} ${route.path}`)
     ? reqs.map((r) => ({ ...r, label: `${r.label} +bearer`, headers: { ...r.headers, Authorization: `Bearer ${ctx.access}` } }))
     : [];
   return [...reqs, ...authed];

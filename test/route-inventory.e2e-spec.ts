@@ -49,11 +49,12 @@ const key = (r: Route) => `${r.method} ${r.path}`;
 
 /** `METHOD /path → access [roles=[…]] [scopes=[…]] [kinds=[…]]` (kinds only when not the default, users). */
 function describeRoute(r: Route): string {
-  const { access, roles, scopes, principalKinds } = r.policy;
+  const { access, roles, scopes, principalKinds, tiledScopeErrors } = r.policy;
   const parts = [`${key(r)} → ${access}`];
   if (roles.length) parts.push(`roles=[${[...roles].sort().join(', ')}]`);
   if (scopes.length) parts.push(`scopes=[${[...scopes].sort().join(', ')}]`);
   if (principalKinds.length !== 1 || principalKinds[0] !== 'user') parts.push(`kinds=[${[...principalKinds].sort().join(', ')}]`);
+  if (tiledScopeErrors && scopes.length) parts.push('(scope failure: 401, as Tiled)');
   return parts.join(' ');
 }
 

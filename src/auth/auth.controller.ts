@@ -14,6 +14,8 @@ import { API_KEY_COOKIE } from '../common/auth/credentials';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
 import type { LatchkeyRequest } from '../common/http/request-context';
 import { unauthorized } from '../common/errors/app-error';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { toTiledApiKey } from '../api-keys/dto/api-key-response.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import { RefreshTokenRequestDto } from './dto/refresh-token-request.dto';
@@ -30,6 +32,7 @@ export class AuthController {
     private readonly password: PasswordProvider,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   @Public()
@@ -113,8 +116,9 @@ export class AuthController {
     }
     const user = await this.users.findById(principal.userId);
     if (!user) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
-    const sessions = await this.sessions.listForUser(user.id);
-    res.json(toPrincipalResponse(user, sessions, this.password.name));
+    const [sessions, keys] = await Promise.all([this.sessions.listForUser(user.id), this.apiKeys.listActiveForUser(user.id)]);
+    const apiKeys = keys.map((k) => toTiledApiKey(k, this.apiKeys.lastUse(k)));
+    res.json(toPrincipalResponse(user, sessions, apiKeys, this.password.name));
   }
 }
 

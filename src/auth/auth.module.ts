@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
@@ -7,7 +8,7 @@ import { HandshakeController } from './handshake.controller';
 import { PasswordProvider } from './providers/password.provider';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [UsersModule, SessionsModule, ApiKeysModule],
   controllers: [HandshakeController, AuthController, AccountController],
   providers: [PasswordProvider],
 })

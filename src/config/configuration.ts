@@ -36,6 +36,11 @@ export interface AuthConfig {
   readonly refreshReuseGrace: number;
   readonly maxSessionsPerUser: number;
   readonly userCacheTtl: number;
+  readonly maxApiKeysPerUser: number;
+  /** Seconds an API-key lookup is cached per instance (bounds revocation lag on *other* instances). */
+  readonly apiKeyCacheTtl: number;
+  /** An API key's last use is written at most this often (seconds); 0 writes every use. */
+  readonly apiKeyLastUsedInterval: number;
   readonly passwordProviderName: string;
   readonly issuer: string;
   /** Where generated development secrets came from, for the boot log (never the secrets). */
@@ -72,6 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       refreshReuseGrace: vars.REFRESH_REUSE_GRACE ?? 30,
       maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER ?? 200,
       userCacheTtl: vars.USER_CACHE_TTL ?? 30,
+      maxApiKeysPerUser: vars.MAX_API_KEYS_PER_USER ?? 100,
+      apiKeyCacheTtl: vars.API_KEY_CACHE_TTL ?? 10,
+      apiKeyLastUsedInterval: vars.API_KEY_LAST_USED_INTERVAL ?? 60,
       passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
       issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
       secretsSource: secrets.source,

@@ -121,6 +121,26 @@ export class EnvironmentVariables {
   @Max(3600)
   USER_CACHE_TTL?: number;
 
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  MAX_API_KEYS_PER_USER?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  API_KEY_CACHE_TTL?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  API_KEY_LAST_USED_INTERVAL?: number;
+
   @Transform(blankToUndefined)
   @IsOptional()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, {

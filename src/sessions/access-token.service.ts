@@ -14,6 +14,7 @@ export interface AccessTokenClaims {
   sid: string;
   preferred_username: string;
   roles: string[];
+  groups: string[];
   scp: string[];
   epoch: number;
   iss: string;
@@ -23,7 +24,7 @@ export interface AccessTokenClaims {
   jti: string;
 }
 
-export type AccessTokenSubject = Pick<AccessTokenClaims, 'sub' | 'sid' | 'preferred_username' | 'roles' | 'scp' | 'epoch'>;
+export type AccessTokenSubject = Pick<AccessTokenClaims, 'sub' | 'sid' | 'preferred_username' | 'roles' | 'groups' | 'scp' | 'epoch'>;
 
 /**
  * Signs and verifies access tokens: HS256 pinned, `kid` in the header, the first of
@@ -104,6 +105,7 @@ function isAccessClaims(c: unknown): c is AccessTokenClaims {
     typeof claims.sid === 'string' &&
     typeof claims.epoch === 'number' &&
     Array.isArray(claims.roles) &&
+    Array.isArray(claims.groups) &&
     Array.isArray(claims.scp)
   );
 }

@@ -166,6 +166,7 @@ export class SessionsService {
       sid: session.id,
       preferred_username: user.username,
       roles: user.roles,
+      groups: user.groups ?? [],
       scp: scopesForRoles(user.roles),
       epoch: user.epoch,
     });

@@ -10,15 +10,16 @@ function setup(ttlSeconds: number) {
   return { cache, findOne };
 }
 
-const row = (epoch: number, status = 'active') => ({ id: 'u1', epoch, status });
+const row = (epoch: number, status = 'active') => ({ id: 'u1', epoch, status, username: 'alice', roles: ['user'], groups: [] });
+const state = (epoch: number, status = 'active') => ({ epoch, status, exists: true, username: 'alice', roles: ['user'], groups: [] });
 const dbDown = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 describe('UserStateCache', () => {
   it('answers from memory while fresh: one query for many checks', async () => {
     const { cache, findOne } = setup(60);
     findOne.mockResolvedValue(row(3));
-    expect(await cache.get('u1')).toEqual({ epoch: 3, status: 'active', exists: true });
-    expect(cache.get('u1')).toEqual({ epoch: 3, status: 'active', exists: true }); // synchronous now
+    expect(await cache.get('u1')).toEqual(state(3));
+    expect(cache.get('u1')).toEqual(state(3)); // synchronous now
     expect(findOne).toHaveBeenCalledTimes(1);
   });
 
@@ -34,9 +35,9 @@ describe('UserStateCache', () => {
     findOne.mockResolvedValueOnce(row(1));
     await cache.get('u1');
     findOne.mockRejectedValueOnce(dbDown);
-    expect(await cache.get('u1')).toEqual({ epoch: 1, status: 'active', exists: true });
+    expect(await cache.get('u1')).toEqual(state(1));
     findOne.mockResolvedValueOnce(row(2, 'disabled'));
-    expect(await cache.get('u1')).toEqual({ epoch: 2, status: 'disabled', exists: true });
+    expect(await cache.get('u1')).toEqual(state(2, 'disabled'));
   });
 
   it('fails (does not vouch) when there is no entry and the database is unreachable, or on other errors', async () => {
@@ -54,7 +55,7 @@ describe('UserStateCache', () => {
     const { cache, findOne } = setup(60);
     findOne.mockResolvedValue(null);
     expect(await cache.get('u2')).toMatchObject({ exists: false });
-    cache.set('u1', { epoch: 9, status: 'active', exists: true });
-    expect(cache.get('u1')).toEqual({ epoch: 9, status: 'active', exists: true });
+    cache.set('u1', state(9) as never);
+    expect(cache.get('u1')).toEqual(state(9));
   });
 });

@@ -5,11 +5,15 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { User, UserStatus } from './user.entity';
 
+/** What a verifier needs to know about a credential's owner, without a query per request. */
 export interface UserState {
   readonly epoch: number;
   readonly status: UserStatus;
   /** false when the user row no longer exists. */
   readonly exists: boolean;
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
 }
 
 interface Entry {
@@ -18,10 +22,28 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 100_000;
-const GONE: UserState = Object.freeze({ epoch: Number.MAX_SAFE_INTEGER, status: 'disabled', exists: false });
+const GONE: UserState = Object.freeze({
+  epoch: Number.MAX_SAFE_INTEGER,
+  status: 'disabled',
+  exists: false,
+  username: '',
+  roles: [],
+  groups: [],
+});
+
+export function userState(user: Pick<User, 'epoch' | 'status' | 'username' | 'roles' | 'groups'>): UserState {
+  return Object.freeze({
+    epoch: user.epoch,
+    status: user.status,
+    exists: true,
+    username: user.username,
+    roles: Object.freeze([...user.roles]),
+    groups: Object.freeze([...(user.groups ?? [])]),
+  });
+}
 
 /**
- * The user facts every verifier checks (epoch, status), cached for `USER_CACHE_TTL` seconds so
+ * The user facts every verifier checks (epoch, status, roles), cached for `USER_CACHE_TTL` seconds so
  * a JWT request needs no database query. That TTL bounds how long *another* instance may accept
  * a credential after revoke-all or disabling; the instance that made the change updates its
  * entry at once. If the database cannot be reached when an entry goes stale, the stale entry
@@ -58,9 +80,12 @@ export class UserStateCache {
     let pending = this.loading.get(userId);
     if (!pending) {
       pending = this.users
-        .findOne({ where: { id: userId }, select: { id: true, epoch: true, status: true } })
+        .findOne({
+          where: { id: userId },
+          select: { id: true, epoch: true, status: true, username: true, roles: true, groups: true },
+        })
         .then(
-          (user) => this.store(userId, user ? { epoch: user.epoch, status: user.status, exists: true } : GONE),
+          (user) => this.store(userId, user ? userState(user) : GONE),
           (error: unknown) => {
             if (stale && isDatabaseUnavailable(error)) {
               this.logger.warn(`database unavailable; serving cached state of user ${userId}`);

@@ -25,6 +25,10 @@ export class User {
   @Column({ type: 'simple-json' })
   roles: string[];
 
+  /** Free-form group names, carried in access tokens so services can decide without a query. */
+  @Column({ type: 'simple-json', default: '[]' })
+  groups: string[];
+
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status: UserStatus;
 

@@ -5,8 +5,8 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { KNOWN_ROLES, Role } from '../common/auth/scopes';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
-import { User } from './user.entity';
-import { UserStateCache } from './user-state.cache';
+import { User, UserStatus } from './user.entity';
+import { UserStateCache, userState } from './user-state.cache';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -55,6 +55,7 @@ export class UsersService {
       displayName: input.displayName ?? null,
       passwordHash: input.password !== undefined ? await this.hasher.hash(input.password) : null,
       roles,
+      groups: [],
       status: 'active',
       epoch: 0,
       lastLoginAt: null,
@@ -132,9 +133,36 @@ export class UsersService {
     return user;
   }
 
-  /** Current epoch and status (cached); what every credential verifier checks. */
+  /** Current epoch, status and roles (cached); what every credential verifier checks. */
   state(userId: string) {
     return this.states.get(userId);
+  }
+
+  /**
+   * "Revoke everything": bumps the user's epoch, so every access token, session and API key
+   * minted before now stops working (every verifier compares epochs). Applies at once on this
+   * instance, within USER_CACHE_TTL on others. Returns the new epoch.
+   */
+  async bumpEpoch(userId: string): Promise<number> {
+    await this.users
+      .createQueryBuilder()
+      .update(User)
+      .set({ epoch: () => 'epoch + 1' })
+      .where('id = :id', { id: userId })
+      .execute();
+    const user = await this.getById(userId);
+    this.states.set(userId, userState(user));
+    this.logger.warn(`revoke-all: user ${userId} epoch is now ${user.epoch}`);
+    return user.epoch;
+  }
+
+  /** Disables or re-enables an account; a disabled user's credentials of every kind are refused. */
+  async setStatus(userId: string, status: UserStatus): Promise<User> {
+    await this.users.update({ id: userId }, { status });
+    const user = await this.getById(userId);
+    this.states.set(userId, userState(user));
+    this.logger.warn(`user ${userId} is now ${status}`);
+    return user;
   }
 
   checkPasswordPolicy(password: string, username: string): void {
@@ -163,6 +191,7 @@ export class UsersService {
       displayName: true,
       passwordHash: true,
       roles: true,
+      groups: true,
       status: true,
       epoch: true,
       createdAt: true,

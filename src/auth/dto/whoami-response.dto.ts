@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { scopesForRoles } from '../../common/auth/scopes';
+import { TiledApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';
 import type { Session } from '../../sessions/session.entity';
 import type { User } from '../../users/user.entity';
 
@@ -27,20 +28,29 @@ export class PrincipalResponse {
   @ApiProperty({ enum: ['user', 'service'] }) type: 'user' | 'service';
   @ApiProperty({ type: [IdentityResponse] }) identities: IdentityResponse[];
   @ApiProperty({ type: [RoleResponse] }) roles: RoleResponse[];
-  @ApiProperty({ type: [Object] }) api_keys: unknown[];
+  @ApiProperty({ type: [TiledApiKeyResponse] }) api_keys: TiledApiKeyResponse[];
   @ApiProperty({ type: [SessionResponse] }) sessions: SessionResponse[];
   @ApiProperty({ nullable: true, type: String }) latest_activity: string | null;
 }
 
-export function toPrincipalResponse(user: User, sessions: Session[], passwordProvider: string): PrincipalResponse {
-  const times = [user.lastLoginAt, ...sessions.map((s) => s.lastRefreshedAt)].filter((d): d is Date => !!d);
+export function toPrincipalResponse(
+  user: User,
+  sessions: Session[],
+  apiKeys: TiledApiKeyResponse[],
+  passwordProvider: string,
+): PrincipalResponse {
+  const times = [
+    user.lastLoginAt,
+    ...sessions.map((s) => s.lastRefreshedAt),
+    ...apiKeys.map((k) => (k.latest_activity ? new Date(k.latest_activity) : null)),
+  ].filter((d): d is Date => !!d);
   const latest = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
   return {
     uuid: user.id,
     type: 'user',
     identities: [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }],
     roles: user.roles.map((name) => ({ name, scopes: scopesForRoles([name]) })),
-    api_keys: [],
+    api_keys: apiKeys,
     sessions: sessions.map((s) => ({
       uuid: s.id,
       expiration_time: s.expiresAt.toISOString(),

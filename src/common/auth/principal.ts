@@ -10,6 +10,7 @@ export interface UserPrincipal {
   readonly userId: string;
   readonly username: string;
   readonly roles: readonly string[];
+  readonly groups: readonly string[];
   readonly scopes: readonly string[];
   /** How the request authenticated. */
   readonly credential: UserCredentialRef;

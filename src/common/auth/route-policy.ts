@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES } from './decorators/auth-metadata';
+import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES, TILED_COMPATIBLE } from './decorators/auth-metadata';
 import type { PrincipalKind } from './principal';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
@@ -9,6 +9,8 @@ export interface RoutePolicy {
   readonly principalKinds: readonly PrincipalKind[];
   readonly roles: readonly string[];
   readonly scopes: readonly string[];
+  /** Scope failures answered the Tiled way (401) rather than Latchkey's (403). */
+  readonly tiledScopeErrors: boolean;
 }
 
 const DEFAULT_KINDS: readonly PrincipalKind[] = ['user'];
@@ -37,6 +39,7 @@ export class RoutePolicies {
       principalKinds: this.reflector.getAllAndOverride<PrincipalKind[]>(PRINCIPAL_KINDS, targets) ?? DEFAULT_KINDS,
       roles: this.reflector.getAllAndMerge<string[]>(ROLES, targets) ?? [],
       scopes: this.reflector.getAllAndMerge<string[]>(SCOPES, targets) ?? [],
+      tiledScopeErrors: this.reflector.getAllAndOverride<boolean>(TILED_COMPATIBLE, targets) === true,
     });
   }
 }

@@ -6,6 +6,7 @@ export const OPTIONAL_AUTH = 'latchkey:optional-auth';
 export const ROLES = 'latchkey:roles';
 export const SCOPES = 'latchkey:scopes';
 export const PRINCIPAL_KINDS = 'latchkey:principal-kinds';
+export const TILED_COMPATIBLE = 'latchkey:tiled-compatible';
 
 /** No credential needed, none is read: login, refresh, handshake, health. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -27,3 +28,10 @@ export const RequireScopes = (...scopes: string[]) => SetMetadata(SCOPES, scopes
  * must then check that the token's plugin is the one addressed.
  */
 export const AcceptPluginToken = () => SetMetadata(PRINCIPAL_KINDS, ['user', 'plugin_token'] satisfies PrincipalKind[]);
+
+/**
+ * For routes of the Tiled API: a missing scope is answered as Tiled does (401 "Not enough
+ * permissions…" with `WWW-Authenticate: Bearer scope="…"`) instead of Latchkey's 403, because
+ * Tiled clients expect it. Class or method level.
+ */
+export const TiledCompatible = () => SetMetadata(TILED_COMPATIBLE, true);

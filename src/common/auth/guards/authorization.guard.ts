@@ -32,13 +32,22 @@ export class AuthorizationGuard implements CanActivate {
       }
     }
     const missing = policy.scopes.filter((s) => !principal.scopes.includes(s));
-    if (missing.length > 0) {
-      throw new AppError(
-        'INSUFFICIENT_SCOPE',
-        `Not enough permissions. Requires scopes [${policy.scopes.join(', ')}]; missing [${missing.join(', ')}].`,
-        { detail: `Not enough permissions. Requires scopes [${policy.scopes.join(', ')}]. Request had scopes [${principal.scopes.join(', ')}]` },
-      );
-    }
+    if (missing.length > 0) throw insufficientScope(policy.scopes, missing, principal.scopes, policy.tiledScopeErrors);
     return true;
   }
+}
+
+function insufficientScope(
+  required: readonly string[],
+  missing: readonly string[],
+  had: readonly string[],
+  tiled: boolean,
+): AppError {
+  const message = `Not enough permissions. Requires scopes [${required.join(', ')}]; missing [${missing.join(', ')}].`;
+  const detail = `Not enough permissions. Requires scopes [${required.join(', ')}]. Request had scopes [${had.join(', ')}]`;
+  if (!tiled) return new AppError('INSUFFICIENT_SCOPE', message, { detail });
+  return new AppError('INSUFFICIENT_SCOPE_TILED', message, {
+    detail,
+    headers: { 'WWW-Authenticate': `Bearer scope="${required.join(' ')}"` },
+  });
 }

@@ -29,6 +29,7 @@ const user: Principal = {
   userId: 'u1',
   username: 'alice',
   roles: ['user'],
+  groups: [],
   scopes: ['read:data'],
   credential: { type: 'access_token', sessionId: 's1' },
 };

@@ -1,0 +1,29 @@
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../common/auth/decorators';
+import type { UserPrincipal } from '../common/auth/principal';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyResponse, toApiKeyResponse } from './dto/api-key-response.dto';
+
+/** Latchkey's own API key listing and revocation by id. */
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  /** Every key of the caller (active, expired and revoked), newest first. Never secrets. */
+  @Get()
+  @ApiOkResponse({ type: [ApiKeyResponse] })
+  async list(@CurrentPrincipal() principal: UserPrincipal): Promise<ApiKeyResponse[]> {
+    const keys = await this.apiKeys.listForUser(principal.userId);
+    return keys.map((k) => toApiKeyResponse(k, this.apiKeys.lastUse(k)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+    await this.apiKeys.revokeById(principal.userId, id);
+  }
+}

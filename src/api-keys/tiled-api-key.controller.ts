@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScopes, TiledCompatible } from '../common/auth/decorators';
+import type { UserPrincipal } from '../common/auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { ApiKeysService } from './api-keys.service';
+import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { TiledApiKeyResponse, TiledApiKeyWithSecret, toTiledApiKey } from './dto/api-key-response.dto';
+
+/** The Tiled-compatible API key routes (contract §6.8–6.10). */
+@ApiTags('api-keys')
+@ApiSecurity('Apikey')
+@TiledCompatible()
+@Controller('auth/apikey')
+export class TiledApiKeyController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  /** Creates a key for the caller; the response is the only time its secret is shown. */
+  @Post()
+  @HttpCode(200)
+  @RequireScopes('create:apikeys')
+  @ApiOkResponse({ type: TiledApiKeyWithSecret })
+  async create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyWithSecret> {
+    const { key, secret } = await this.apiKeys.create(principal, {
+      scopes: body.scopes,
+      expiresIn: body.expires_in,
+      note: body.note,
+      accessTags: body.access_tags,
+    });
+    return { ...toTiledApiKey(key, null), secret };
+  }
+
+  /** Describes the API key this request was made with. */
+  @Get()
+  @ApiOkResponse({ type: TiledApiKeyResponse })
+  async inspect(@CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyResponse> {
+    if (principal.credential.type !== 'api_key') {
+      throw new AppError('API_KEY_REQUIRED', 'No API key was provided with this request.', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      });
+    }
+    const key = await this.apiKeys.get(principal.userId, principal.credential.id);
+    if (!key) throw new AppError('API_KEY_NOT_FOUND', 'No such API key.');
+    return toTiledApiKey(key, this.apiKeys.lastUse(key));
+  }
+
+  /** Revokes one of the caller's keys, named by its first eight characters. */
+  @Delete()
+  @HttpCode(204)
+  @RequireScopes('revoke:apikeys')
+  @ApiQuery({ name: 'first_eight', required: true })
+  @ApiNoContentResponse()
+  async revoke(@Query('first_eight') firstEight: unknown, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+    if (typeof firstEight !== 'string' || !/^\w{1,64}$/.test(firstEight)) {
+      throw new AppError('VALIDATION_FAILED', 'Give first_eight once: the first eight characters of the key after "lk_pat_".');
+    }
+    await this.apiKeys.revokeByFirstEight(principal.userId, firstEight);
+  }
+}
