@@ -80,7 +80,7 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT' });
     expect(typeof header.kid).toBe('string');
     const claims = JSON.parse(Buffer.from(form.body.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ type: 'access', sub: alice.id, roles: ['user'], epoch: 0, iss: 'latchkey' });
+    expect(claims).toMatchObject({ type: 'access', sub: alice.id, roles: ['user'], groups: [], epoch: 0, iss: 'latchkey' });
     expect(claims.scp).toContain('read:metadata');
     expect(claims.exp - claims.iat).toBe(900);
 

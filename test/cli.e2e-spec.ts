@@ -58,6 +58,35 @@ describe('operator CLI', () => {
     }
   });
 
+  it('disables and re-enables a user, and revokes everything they hold', async () => {
+    expect((await cli(db, ['user:create', 'dora'], 'a long passphrase\n')).code).toBe(0);
+    const t = await createTestApp({}, db);
+    try {
+      const tokens = await t.login('dora', 'a long passphrase');
+      const disabled = await cli(db, ['user:disable', 'dora']);
+      expect(disabled).toMatchObject({ code: 0, out: 'User dora is now disabled.\n' });
+      // The CLI is another process: this app sees the change once its cache entry is stale.
+      const fresh = await createTestApp({ USER_CACHE_TTL: '0' }, db);
+      try {
+        await fresh.http().get('/api/v1/users/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(401);
+        await fresh.http().post('/api/v1/auth/provider/local/token').type('form').send({ username: 'dora', password: 'a long passphrase' }).expect(401);
+        expect((await cli(db, ['user:enable', 'dora'])).out).toBe('User dora is now active.\n');
+        await fresh.http().get('/api/v1/users/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
+
+        const revoked = await cli(db, ['user:revoke-all', 'dora']);
+        expect(revoked.code).toBe(0);
+        expect(revoked.out).toMatch(/1 session\(s\), 0 API key\(s\); epoch is now 1/);
+        await fresh.http().get('/api/v1/users/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(401);
+        await fresh.http().post('/api/v1/auth/session/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
+      } finally {
+        await fresh.close({ keepDatabase: true });
+      }
+    } finally {
+      await t.close({ keepDatabase: true });
+    }
+    expect((await cli(db, ['user:disable', 'nobody'])).err).toMatch(/No user "nobody"/);
+  });
+
   it('refuses passwords on argv, empty stdin, weak passwords, unknown commands and bad usernames', async () => {
     expect((await cli(db, ['user:create', 'eve', '--password', 'hunter22'])).code).toBe(2);
     const empty = await cli(db, ['user:create', 'eve'], '');

@@ -3,11 +3,14 @@
  *   user:create <username> [--admin] [--email <e>] [--display-name <n>]   password from stdin
  *   user:set-password <username>                                           password from stdin
  *   user:list
+ *   user:disable <username> | user:enable <username> | user:revoke-all <username>
  * Passwords are read from standard input (a prompt without echo on a terminal, the first line
  * when piped), never from argv, where they would land in shell history and `ps`.
  */
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigModule } from '../config/config.module';
@@ -21,7 +24,7 @@ import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
 
-@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule] })
+@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule, ApiKeysModule] })
 class CliModule {}
 
 export interface CliIo {
@@ -38,7 +41,16 @@ const USAGE = `Usage: npm run cli -- <command>
       Set a user's password (read from standard input) and end all their sessions.
   user:list
       List users.
+  user:disable <username>
+      Refuse every credential of the user (tokens, sessions, API keys) until re-enabled.
+  user:enable <username>
+      Accept the user's credentials again.
+  user:revoke-all <username>
+      Revoke everything the user holds (bumps their epoch): they must log in again.
 `;
+
+const COMMANDS = ['user:create', 'user:set-password', 'user:list', 'user:disable', 'user:enable', 'user:revoke-all'];
+const READS_PASSWORD = new Set(['user:create', 'user:set-password']);
 
 interface Parsed {
   command?: string;
@@ -80,7 +92,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(USAGE);
     return args.command ? 0 : 2;
   }
-  if (!['user:create', 'user:set-password', 'user:list'].includes(args.command)) {
+  if (!COMMANDS.includes(args.command)) {
     io.stderr.write(`Unknown command "${args.command}".\n\n${USAGE}`);
     return 2;
   }
@@ -103,7 +115,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   loadConfig(process.env); // fail fast with a readable message before Nest starts
-  const password = needsUsername ? await readPassword(io, { confirm: args.command === 'user:create' }) : undefined;
+  const password = READS_PASSWORD.has(args.command) ? await readPassword(io, { confirm: args.command === 'user:create' }) : undefined;
 
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
   try {
@@ -124,6 +136,21 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         const user = await users.setPasswordByUsername(args.positional[0], password!);
         const ended = await app.get(SessionsService).revokeAllForUser(user.id, 'password_change');
         io.stdout.write(`Password of ${user.username} changed; ${ended} session(s) ended.\n`);
+        return 0;
+      }
+      case 'user:disable':
+      case 'user:enable': {
+        const status = args.command === 'user:disable' ? 'disabled' : 'active';
+        const user = await users.setStatus((await users.getByUsername(args.positional[0])).id, status);
+        io.stdout.write(`User ${user.username} is now ${user.status}.\n`);
+        return 0;
+      }
+      case 'user:revoke-all': {
+        const user = await users.getByUsername(args.positional[0]);
+        const epoch = await users.bumpEpoch(user.id);
+        const sessions = await app.get(SessionsService).revokeAllForUser(user.id, 'revoke_all');
+        const keys = await app.get(ApiKeysService).revokeAllForUser(user.id);
+        io.stdout.write(`Revoked everything ${user.username} held: ${sessions} session(s), ${keys} API key(s); epoch is now ${epoch}.\n`);
         return 0;
       }
       case 'user:list': {

@@ -126,9 +126,14 @@ export class UsersService {
     await this.setPassword(user, newPassword);
   }
 
-  async setPasswordByUsername(username: string, newPassword: string): Promise<User> {
+  async getByUsername(username: string): Promise<User> {
     const user = await this.findByUsername(username);
-    if (!user) throw new AppError('USER_NOT_FOUND', `No user "${UsersService.normalizeUsername(username)}".`);
+    if (!user) throw new AppError('USER_NOT_FOUND', `No user "${UsersService.normalizeUsername(username).slice(0, 64)}".`);
+    return user;
+  }
+
+  async setPasswordByUsername(username: string, newPassword: string): Promise<User> {
+    const user = await this.getByUsername(username);
     await this.setPassword(user, newPassword);
     return user;
   }
