@@ -36,9 +36,20 @@ export const KNOWN_ROLES = Object.freeze(Object.keys(ROLE_SCOPES));
 
 export const Role = Object.freeze({ User: 'user', Admin: 'admin' } as const);
 
-/** Union of the scopes of the given roles, sorted, unknown roles ignored. */
+const memo = new Map<string, readonly string[]>();
+
+/**
+ * Union of the scopes of the given roles, sorted, unknown roles ignored. Memoised: it runs on
+ * every API-key request, and there are only a few distinct role sets.
+ */
 export function scopesForRoles(roles: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const role of roles) for (const scope of ROLE_SCOPES[role] ?? []) out.add(scope);
-  return [...out].sort();
+  const key = roles.join('\0');
+  let scopes = memo.get(key);
+  if (!scopes) {
+    const out = new Set<string>();
+    for (const role of roles) for (const scope of ROLE_SCOPES[role] ?? []) out.add(scope);
+    scopes = Object.freeze([...out].sort());
+    if (memo.size < 1000) memo.set(key, scopes);
+  }
+  return [...scopes];
 }
