@@ -1,5 +1,5 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { CredentialStrategies, CredentialStrategy } from '../../common/auth/credential-strategy';
+import { Injectable } from '@nestjs/common';
+import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/credential-strategy';
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import type { LatchkeyRequest } from '../../common/http/request-context';
@@ -10,17 +10,15 @@ import { ApiKeysService } from '../api-keys.service';
  * `tiled_api_key` cookie (the guard's extraction decides which, in the Tiled order).
  */
 @Injectable()
-export class ApiKeyStrategy implements CredentialStrategy, OnModuleInit {
+export class ApiKeyStrategy extends RegisteredStrategy {
   readonly name = 'api-key';
   readonly principalKind = 'user' as const;
 
   constructor(
     private readonly apiKeys: ApiKeysService,
-    private readonly registry: CredentialStrategies,
-  ) {}
-
-  onModuleInit(): void {
-    this.registry.register(this);
+    registry: CredentialStrategies,
+  ) {
+    super(registry);
   }
 
   accepts(credential: PresentedCredential): boolean {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { LatchkeyRequest } from '../http/request-context';
 import type { PresentedCredential } from './credentials';
 import type { Principal, PrincipalKind } from './principal';
@@ -38,4 +38,22 @@ export class CredentialStrategies {
   names(): string[] {
     return this.strategies.map((s) => s.name);
   }
+}
+
+/**
+ * Base class for strategies: registers the strategy when its module starts. A feature module
+ * lists its subclass as a provider and nothing else.
+ */
+export abstract class RegisteredStrategy implements CredentialStrategy, OnModuleInit {
+  abstract readonly name: string;
+  abstract readonly principalKind: PrincipalKind;
+
+  protected constructor(private readonly registry: CredentialStrategies) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  abstract accepts(credential: PresentedCredential): boolean;
+  abstract authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<Principal>;
 }

@@ -9,9 +9,9 @@
  * token lives out its `ACCESS_TOKEN_MAX_AGE` (15 min by default). That window is the price of the
  * stateless path and is why access tokens are short-lived.
  */
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { unauthorized } from '../../common/errors/app-error';
-import { CredentialStrategies, CredentialStrategy } from '../../common/auth/credential-strategy';
+import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/credential-strategy';
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { UsersService } from '../../users/users.service';
@@ -22,18 +22,16 @@ import { AccessTokenClaims, AccessTokenService } from '../access-token.service';
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;
 
 @Injectable()
-export class AccessTokenStrategy implements CredentialStrategy, OnModuleInit {
+export class AccessTokenStrategy extends RegisteredStrategy {
   readonly name = 'access-token';
   readonly principalKind = 'user' as const;
 
   constructor(
     private readonly tokens: AccessTokenService,
     private readonly users: UsersService,
-    private readonly registry: CredentialStrategies,
-  ) {}
-
-  onModuleInit(): void {
-    this.registry.register(this);
+    registry: CredentialStrategies,
+  ) {
+    super(registry);
   }
 
   accepts(credential: PresentedCredential): boolean {
