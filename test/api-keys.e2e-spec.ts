@@ -137,6 +137,32 @@ describe('personal API keys (Tiled-compatible)', () => {
     await t.http().get(`${API}/metadata/`).query({ api_key: none, scopes: 'read:metadata' }).expect(401);
   });
 
+  it('a leaked key cannot manage its owner\'s account: revoke-all and password change need a login; revoking keys needs revoke:apikeys', async () => {
+    const reader = (await create(alice.access_token, newKey({ scopes: ['read:metadata'] }))).body.secret;
+    const full = (await create(alice.access_token)).body.secret; // inherit: every scope alice has
+    for (const key of [reader, full]) {
+      const res = await t.http().post(`${API}/users/me/revoke-all`).set('Authorization', `Apikey ${key}`).expect(403);
+      expect(res.body.code).toBe('SESSION_REQUIRED');
+      await t
+        .http()
+        .post(`${API}/users/me/password`)
+        .set('Authorization', `Apikey ${key}`)
+        .send({ current_password: 'x', new_password: 'a brand new password' })
+        .expect(403);
+    }
+    const list = await t.http().get(`${API}/api-keys`).set('Authorization', `Apikey ${reader}`).expect(200);
+    const victim = list.body.find((k: { status: string }) => k.status === 'active').id;
+    const denied = await t.http().delete(`${API}/api-keys/${victim}`).set('Authorization', `Apikey ${reader}`).expect(403);
+    expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('a deploy-token-shaped or foreign Apikey credential is an invalid API key, not a crash', async () => {
+    for (const secret of ['lk_dpl_abc', 'lk_rt_abc', 'f'.repeat(72)]) {
+      const res = await t.http().get(`${API}/users/me`).set('Authorization', `Apikey ${secret}`).expect(401);
+      expect(res.body.detail).toBe('Invalid API key');
+    }
+  });
+
   it('enforces MAX_API_KEYS_PER_USER with a 400; revoked keys free a place', async () => {
     const small = await createTestApp({ MAX_API_KEYS_PER_USER: '3' }, t.db);
     try {

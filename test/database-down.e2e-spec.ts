@@ -22,6 +22,13 @@ describe('with the database connection closed', () => {
     const tokens = await t.login('alice');
     // Warm the user-state cache the way any first request does.
     await t.http().get(`${API}/auth/whoami`).set(bearer(tokens.access_token)).expect(200);
+    const key = (
+      await t.http().post(`${API}/auth/apikey`).set(bearer(tokens.access_token)).send({ scopes: null, expires_in: null }).expect(200)
+    ).body.secret as string;
+    const unknownKey = (
+      await t.http().post(`${API}/auth/apikey`).set(bearer(tokens.access_token)).send({ scopes: null, expires_in: null }).expect(200)
+    ).body.secret as string;
+    await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${key}`).expect(200); // key lookup cached
 
     await t.dataSource.destroy();
     await new Promise((r) => setTimeout(r, 1100)); // let the cache entry go stale: it is served anyway
@@ -29,6 +36,10 @@ describe('with the database connection closed', () => {
     // A guarded route that needs nothing but the verified principal answers normally.
     const ok = await t.http().get(`${API}/auth/credential`).set(bearer(tokens.access_token)).expect(200);
     expect(ok.body).toMatchObject({ kind: 'user', username: 'alice', credential: { type: 'access_token' } });
+    // A hot API key is still served from the lookup cache; one never seen needs the database: 503.
+    await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${key}`).expect(200);
+    const cold = await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${unknownKey}`);
+    expect(cold.status).toBe(503);
     // Verification still happens: a forged token is a 401.
     await t.http().get(`${API}/auth/credential`).set(bearer(tokens.access_token.slice(0, -2) + 'xx')).expect(401);
     // A route that reads the database itself answers 503 + Retry-After.

@@ -49,9 +49,10 @@ const key = (r: Route) => `${r.method} ${r.path}`;
 
 /** `METHOD /path → access [roles=[…]] [scopes=[…]] [kinds=[…]]` (kinds only when not the default, users). */
 function describeRoute(r: Route): string {
-  const { access, roles, scopes, principalKinds, tiledScopeErrors } = r.policy;
+  const { access, roles, scopes, principalKinds, tiledScopeErrors, sessionOnly } = r.policy;
   const parts = [`${key(r)} → ${access}`];
-  if (roles.length) parts.push(`roles=[${[...roles].sort().join(', ')}]`);
+  if (roles.length) parts.push(`roles=${roles.map((anyOf) => `[${[...anyOf].sort().join(' | ')}]`).join(' & ')}`);
+  if (sessionOnly) parts.push('session-only');
   if (scopes.length) parts.push(`scopes=[${[...scopes].sort().join(', ')}]`);
   if (principalKinds.length !== 1 || principalKinds[0] !== 'user') parts.push(`kinds=[${[...principalKinds].sort().join(', ')}]`);
   if (tiledScopeErrors && scopes.length) parts.push('(scope failure: 401, as Tiled)');
@@ -91,7 +92,9 @@ describe('route inventory (a snapshot diff is a permission change: review it)', 
     // None exist yet; this holds the line for the first one.
     const admin = routes.filter((r) => /^\/api\/v1\/admin(\/|$)/.test(r.path));
     for (const r of admin) {
-      expect({ route: key(r), access: r.policy.access, admin: r.policy.roles.includes('admin') }).toEqual({
+      // Some level must demand admin and nothing else ('admin' among alternatives would not do).
+      const adminOnly = r.policy.roles.some((anyOf) => anyOf.length === 1 && anyOf[0] === 'admin');
+      expect({ route: key(r), access: r.policy.access, admin: adminOnly }).toEqual({
         route: key(r),
         access: 'credential',
         admin: true,
@@ -102,7 +105,10 @@ describe('route inventory (a snapshot diff is a permission change: review it)', 
   it('names only roles and scopes that exist (a typo would lock everyone out)', () => {
     const knownScopes = new Set(Object.values(ROLE_SCOPES).flat());
     const unknown = routes.flatMap((r) => [
-      ...r.policy.roles.filter((role) => !KNOWN_ROLES.includes(role)).map((role) => `${key(r)}: role ${role}`),
+      ...r.policy.roles
+        .flat()
+        .filter((role) => !KNOWN_ROLES.includes(role))
+        .map((role) => `${key(r)}: role ${role}`),
       ...r.policy.scopes.filter((scope) => !knownScopes.has(scope)).map((scope) => `${key(r)}: scope ${scope}`),
     ]);
     expect(unknown).toEqual([]);

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators';
+import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyResponse, toApiKeyResponse } from './dto/api-key-response.dto';
@@ -12,7 +12,10 @@ import { ApiKeyResponse, toApiKeyResponse } from './dto/api-key-response.dto';
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
-  /** Every key of the caller (active, expired and revoked), newest first. Never secrets. */
+  /**
+   * Every key of the caller (active, expired and revoked), newest first. Never secrets. Needs
+   * no scope, like whoami, which lists the active ones too.
+   */
   @Get()
   @ApiOkResponse({ type: [ApiKeyResponse] })
   async list(@CurrentPrincipal() principal: UserPrincipal): Promise<ApiKeyResponse[]> {
@@ -22,6 +25,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
+  @RequireScopes('revoke:apikeys')
   @ApiNoContentResponse()
   async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.apiKeys.revokeById(principal.userId, id);

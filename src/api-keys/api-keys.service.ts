@@ -29,6 +29,8 @@ interface CachedKey {
 }
 
 const MAX_CACHED_KEYS = 100_000;
+/** "No such key" answers get a smaller cache of their own, so a flood of made-up keys cannot evict real ones. */
+const MAX_CACHED_MISSES = 10_000;
 const INVALID_KEY = 'Invalid API key';
 
 /**
@@ -39,8 +41,10 @@ const INVALID_KEY = 'Invalid API key';
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
-  /** secret hash → key facts (or null: no such key), with the time they stop being trusted. */
-  private readonly cache = new Map<string, { key: CachedKey | null; until: number }>();
+  /** secret hash → key facts, with the time they stop being trusted. */
+  private readonly cache = new Map<string, { key: CachedKey; until: number }>();
+  /** secret hash → time until which "no such key" is trusted. */
+  private readonly misses = new Map<string, number>();
   private readonly cacheTtlMs: number;
 
   constructor(
@@ -184,26 +188,37 @@ export class ApiKeysService {
   }
 
   private async lookup(hash: string): Promise<CachedKey | null> {
+    const now = Date.now();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > Date.now()) return hit.key;
+    if (hit && hit.until > now) return hit.key;
+    if ((this.misses.get(hash) ?? 0) > now) return null;
     const row = await this.keys.findOne({
       where: { secretHash: hash },
       select: { id: true, userId: true, scopes: true, expiresAt: true, userEpoch: true, revokedAt: true },
     });
-    const key: CachedKey | null = row
-      ? {
-          id: row.id,
-          userId: row.userId,
-          scopes: Object.freeze([...row.scopes]),
-          expiresAt: row.expiresAt?.getTime() ?? null,
-          userEpoch: row.userEpoch,
-          revoked: row.revokedAt !== null,
-        }
-      : null;
-    if (this.cache.size >= MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(hash, { key, until: Date.now() + this.cacheTtlMs });
+    const until = Date.now() + this.cacheTtlMs;
+    if (!row) {
+      remember(this.misses, hash, until, MAX_CACHED_MISSES);
+      return null;
+    }
+    const key: CachedKey = {
+      id: row.id,
+      userId: row.userId,
+      scopes: Object.freeze([...row.scopes]),
+      expiresAt: row.expiresAt?.getTime() ?? null,
+      userEpoch: row.userEpoch,
+      revoked: row.revokedAt !== null,
+    };
+    remember(this.cache, hash, { key, until }, MAX_CACHED_KEYS);
     return key;
   }
+}
+
+/** Map insert with a size bound: the oldest entry goes first. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  if (map.size >= max) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 /** The eight characters after the prefix: shown to the owner to tell keys apart. */

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '../api-keys/api-keys.service';
-import { CurrentPrincipal } from '../common/auth/decorators';
+import { CurrentPrincipal, SessionOnly } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
@@ -30,6 +30,7 @@ export class AccountController {
    * marks the sessions and keys revoked. The caller logs in again.
    */
   @Post('revoke-all')
+  @SessionOnly()
   @HttpCode(200)
   @ApiOkResponse({ type: RevokeAllResponse })
   async revokeAll(@CurrentPrincipal() principal: UserPrincipal): Promise<RevokeAllResponse> {
@@ -43,6 +44,7 @@ export class AccountController {
 
   /** Changes the password and ends every other session of the user (this one stays). */
   @Post('password')
+  @SessionOnly()
   @HttpCode(204)
   @ApiNoContentResponse()
   async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {

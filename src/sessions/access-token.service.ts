@@ -14,7 +14,8 @@ export interface AccessTokenClaims {
   sid: string;
   preferred_username: string;
   roles: string[];
-  groups: string[];
+  /** Absent in tokens minted before groups existed; read as []. */
+  groups?: string[];
   scp: string[];
   epoch: number;
   iss: string;
@@ -105,7 +106,7 @@ function isAccessClaims(c: unknown): c is AccessTokenClaims {
     typeof claims.sid === 'string' &&
     typeof claims.epoch === 'number' &&
     Array.isArray(claims.roles) &&
-    Array.isArray(claims.groups) &&
+    (claims.groups === undefined || Array.isArray(claims.groups)) &&
     Array.isArray(claims.scp)
   );
 }

@@ -3,6 +3,7 @@ import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/cred
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import type { LatchkeyRequest } from '../../common/http/request-context';
+import { TOKEN_PREFIXES } from '../../common/auth/token-format';
 import { ApiKeysService } from '../api-keys.service';
 
 /**
@@ -21,8 +22,15 @@ export class ApiKeyStrategy extends RegisteredStrategy {
     super(registry);
   }
 
+  /**
+   * Every `Apikey` credential except other Latchkey token kinds (`lk_dpl_…` deploy tokens have
+   * their own strategy): a personal key, or anything else, which is then an "Invalid API key".
+   */
   accepts(credential: PresentedCredential): boolean {
-    return credential.scheme === 'apikey';
+    return (
+      credential.scheme === 'apikey' &&
+      (credential.secret.startsWith(TOKEN_PREFIXES.personalApiKey) || !credential.secret.startsWith('lk_'))
+    );
   }
 
   authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<UserPrincipal> {

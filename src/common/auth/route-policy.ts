@@ -1,16 +1,23 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES, TILED_COMPATIBLE } from './decorators/auth-metadata';
+import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES, SESSION_ONLY, TILED_COMPATIBLE } from './decorators/auth-metadata';
 import type { PrincipalKind } from './principal';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
 export interface RoutePolicy {
   readonly access: 'public' | 'optional' | 'credential';
   readonly principalKinds: readonly PrincipalKind[];
-  readonly roles: readonly string[];
+  /**
+   * Role requirements, one list per decorated level (method, class): the caller must hold at
+   * least one role of *every* list, so a method-level @Roles narrows a class-level one and
+   * never widens it.
+   */
+  readonly roles: readonly (readonly string[])[];
   readonly scopes: readonly string[];
   /** Scope failures answered the Tiled way (401) rather than Latchkey's (403). */
   readonly tiledScopeErrors: boolean;
+  /** Only a user's access token (an interactive login) will do: no API key, no deploy token. */
+  readonly sessionOnly: boolean;
 }
 
 const DEFAULT_KINDS: readonly PrincipalKind[] = ['user'];
@@ -37,9 +44,12 @@ export class RoutePolicies {
     return Object.freeze({
       access: isPublic ? 'public' : optional ? 'optional' : 'credential',
       principalKinds: this.reflector.getAllAndOverride<PrincipalKind[]>(PRINCIPAL_KINDS, targets) ?? DEFAULT_KINDS,
-      roles: this.reflector.getAllAndMerge<string[]>(ROLES, targets) ?? [],
+      roles: targets
+        .map((target) => this.reflector.get<string[] | undefined>(ROLES, target))
+        .filter((roles): roles is string[] => !!roles && roles.length > 0),
       scopes: this.reflector.getAllAndMerge<string[]>(SCOPES, targets) ?? [],
       tiledScopeErrors: this.reflector.getAllAndOverride<boolean>(TILED_COMPATIBLE, targets) === true,
+      sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true,
     });
   }
 }

@@ -54,7 +54,7 @@ function toPrincipal(claims: AccessTokenClaims, state: UserState): UserPrincipal
     userId: claims.sub,
     username: claims.preferred_username,
     roles: claims.roles,
-    groups: claims.groups,
+    groups: claims.groups ?? [],
     scopes: claims.scp,
     credential: { type: 'access_token', sessionId: claims.sid },
   };

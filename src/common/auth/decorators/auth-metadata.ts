@@ -7,6 +7,7 @@ export const ROLES = 'latchkey:roles';
 export const SCOPES = 'latchkey:scopes';
 export const PRINCIPAL_KINDS = 'latchkey:principal-kinds';
 export const TILED_COMPATIBLE = 'latchkey:tiled-compatible';
+export const SESSION_ONLY = 'latchkey:session-only';
 
 /** No credential needed, none is read: login, refresh, handshake, health. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -17,7 +18,10 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
  */
 export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
 
-/** The caller must hold at least one of these roles (403 otherwise). */
+/**
+ * The caller must hold at least one of these roles (403 otherwise). On both a class and a
+ * method, both apply: a method-level list narrows the class-level one.
+ */
 export const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
 
 /** The caller's credential must carry every one of these scopes (403 naming the missing ones). */
@@ -35,3 +39,10 @@ export const AcceptPluginToken = () => SetMetadata(PRINCIPAL_KINDS, ['user', 'pl
  * Tiled clients expect it. Class or method level.
  */
 export const TiledCompatible = () => SetMetadata(TILED_COMPATIBLE, true);
+
+/**
+ * Sensitive account actions (revoke everything, change the password): only an access token from
+ * an interactive login will do, so a leaked API key, whatever its scopes, cannot take over or
+ * lock out its owner. 403 SESSION_REQUIRED otherwise.
+ */
+export const SessionOnly = () => SetMetadata(SESSION_ONLY, true);

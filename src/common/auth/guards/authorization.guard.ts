@@ -19,17 +19,20 @@ export class AuthorizationGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const policy = this.policies.of(context);
-    if (policy.roles.length === 0 && policy.scopes.length === 0) return true;
+    if (policy.roles.length === 0 && policy.scopes.length === 0 && !policy.sessionOnly) return true;
     const principal = context.switchToHttp().getRequest<LatchkeyRequest>().principal;
     if (!principal) {
       // Only reachable on @Public/@OptionalAuth routes that also ask for roles/scopes.
       throw new AppError('AUTH_REQUIRED', 'Not authenticated.', { headers: { 'WWW-Authenticate': 'Bearer' } });
     }
-    if (policy.roles.length > 0) {
-      const roles = principal.kind === 'user' ? principal.roles : [];
-      if (!policy.roles.some((r) => roles.includes(r))) {
-        throw new AppError('INSUFFICIENT_ROLE', `This action requires the role ${policy.roles.join(' or ')}.`);
+    const held = principal.kind === 'user' ? principal.roles : [];
+    for (const anyOf of policy.roles) {
+      if (!anyOf.some((r) => held.includes(r))) {
+        throw new AppError('INSUFFICIENT_ROLE', `This action requires the role ${anyOf.join(' or ')}.`);
       }
+    }
+    if (policy.sessionOnly && (principal.kind !== 'user' || principal.credential.type !== 'access_token')) {
+      throw new AppError('SESSION_REQUIRED', 'This action needs an interactive login (an access token), not an API key or a deploy token.');
     }
     const missing = policy.scopes.filter((s) => !principal.scopes.includes(s));
     if (missing.length > 0) throw insufficientScope(policy.scopes, missing, principal.scopes, policy.tiledScopeErrors);

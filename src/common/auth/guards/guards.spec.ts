@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AppError } from '../../errors/app-error';
 import type { LatchkeyRequest } from '../../http/request-context';
 import { CredentialStrategies, CredentialStrategy } from '../credential-strategy';
-import { AcceptPluginToken, OptionalAuth, Public, RequireScopes, Roles } from '../decorators';
+import { AcceptPluginToken, OptionalAuth, Public, RequireScopes, Roles, SessionOnly, TiledCompatible } from '../decorators';
 import type { Principal } from '../principal';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthorizationGuard } from './authorization.guard';
@@ -16,12 +16,21 @@ class DummyController {
   @Get() @Roles('admin') adminOnly() {}
   @Get() @RequireScopes('read:data', 'write:data') scoped() {}
   @Get() @AcceptPluginToken() deploy() {}
+  @Get() @SessionOnly() sensitive() {}
 }
 
 @Roles('admin')
 @Controller()
 class AdminController {
   @Get() list() {}
+  @Get() @Roles('user') narrowed() {}
+}
+
+@TiledCompatible()
+@RequireScopes('write:data')
+@Controller()
+class TiledController {
+  @Get() write() {}
 }
 
 const user: Principal = {
@@ -70,6 +79,7 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
   const registry = new CredentialStrategies();
   registry.register(strategy('jwt', 'bearer', user));
   registry.register(strategy('dpl', 'bearer', pluginToken));
+  registry.register(strategy('key', 'apikey', { ...user, credential: { type: 'api_key', id: 'k1' } } as Principal));
   const authn = new AuthenticationGuard(new Reflector(), registry);
   const authz = new AuthorizationGuard(new Reflector());
   const run = async (controller: Function, handler: string, authorization?: string) => {
@@ -115,6 +125,28 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
       expect((e as AppError).code).toBe('INSUFFICIENT_SCOPE');
       expect((e as AppError).status).toBe(403);
     }
+  });
+
+  it('a method-level @Roles narrows the class-level one, never widens it', async () => {
+    expect(await run(AdminController, 'narrowed', 'Bearer jwt-ok')).toBe(403); // user, but not admin
+  });
+
+  it('@TiledCompatible answers a missing scope with 401 and a scope challenge', async () => {
+    const ctx = context(TiledController, 'write', { headers: { authorization: 'Bearer jwt-ok' } });
+    await authn.canActivate(ctx);
+    try {
+      authz.canActivate(ctx);
+      throw new Error('should have thrown');
+    } catch (e) {
+      expect((e as AppError).status).toBe(401);
+      expect((e as AppError).options.headers).toEqual({ 'WWW-Authenticate': 'Bearer scope="write:data"' });
+      expect((e as AppError).options.detail).toBe('Not enough permissions. Requires scopes [write:data]. Request had scopes [read:data]');
+    }
+  });
+
+  it('@SessionOnly takes an access token and refuses API keys and deploy tokens', async () => {
+    expect(await run(DummyController, 'sensitive', 'Bearer jwt-ok')).toBe('ok');
+    expect(await run(DummyController, 'sensitive', 'Apikey key-ok')).toBe(403);
   });
 
   it('plugin deploy tokens are refused everywhere except on @AcceptPluginToken routes', async () => {
