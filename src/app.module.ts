@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { MetadataModule } from './metadata/metadata.module';
+import { PluginTokensModule } from './plugin-tokens/plugin-tokens.module';
+import { PluginsModule } from './plugins/plugins.module';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
 import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
@@ -24,6 +26,8 @@ import { UsersModule } from './users/users.module';
     SessionsModule,
     ApiKeysModule,
     AuthModule,
+    PluginsModule,
+    PluginTokensModule,
     MetadataModule,
     HealthModule,
   ],

@@ -11,7 +11,7 @@ describe('personal API keys (Tiled-compatible)', () => {
   let queries: string[];
 
   beforeAll(async () => {
-    t = await createTestApp({ API_KEY_LAST_USED_INTERVAL: '60' });
+    t = await createTestApp({ LAST_USED_INTERVAL: '60' });
     await t.createUser('alice');
     await t.createUser('bob');
     alice = await t.login('alice');
@@ -156,11 +156,13 @@ describe('personal API keys (Tiled-compatible)', () => {
     expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');
   });
 
-  it('a deploy-token-shaped or foreign Apikey credential is an invalid API key, not a crash', async () => {
-    for (const secret of ['lk_dpl_abc', 'lk_rt_abc', 'f'.repeat(72)]) {
+  it('a foreign Apikey credential is an invalid API key; a deploy token is not accepted on user routes', async () => {
+    for (const secret of ['lk_rt_abc', 'f'.repeat(72)]) {
       const res = await t.http().get(`${API}/users/me`).set('Authorization', `Apikey ${secret}`).expect(401);
       expect(res.body.detail).toBe('Invalid API key');
     }
+    const dpl = await t.http().get(`${API}/users/me`).set('Authorization', 'Apikey lk_dpl_abc').expect(401);
+    expect(dpl.body.code).toBe('CREDENTIAL_NOT_ACCEPTED');
   });
 
   it('enforces MAX_API_KEYS_PER_USER with a 400; revoked keys free a place', async () => {

@@ -54,11 +54,3 @@ export class ApiKey {
   @Column({ name: 'revoked_at', ...COLUMN.timestamp, nullable: true })
   revokedAt: Date | null;
 }
-
-export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
-
-export function apiKeyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): ApiKeyStatus {
-  if (key.revokedAt) return 'revoked';
-  if (key.expiresAt && key.expiresAt <= now) return 'expired';
-  return 'active';
-}

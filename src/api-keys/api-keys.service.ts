@@ -7,7 +7,9 @@ import { AppError, unauthorized } from '../common/errors/app-error';
 import type { UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
-import { ApiKey, apiKeyStatus } from './api-key.entity';
+import { credentialStatus } from '../common/auth/credential-status';
+import { TtlCache } from '../common/cache/ttl-cache';
+import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
 
@@ -41,11 +43,10 @@ const INVALID_KEY = 'Invalid API key';
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
-  /** secret hash → key facts, with the time they stop being trusted. */
-  private readonly cache = new Map<string, { key: CachedKey; until: number }>();
-  /** secret hash → time until which "no such key" is trusted. */
-  private readonly misses = new Map<string, number>();
-  private readonly cacheTtlMs: number;
+  /** secret hash → key facts. */
+  private readonly cache: TtlCache<CachedKey>;
+  /** secret hash → "no such key". */
+  private readonly misses: TtlCache<true>;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
@@ -53,7 +54,8 @@ export class ApiKeysService {
     private readonly usage: ApiKeyUsageRecorder,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    this.cacheTtlMs = config.auth.apiKeyCacheTtl * 1000;
+    this.cache = new TtlCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS);
+    this.misses = new TtlCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_MISSES);
   }
 
   /** Creates a key for the caller. The secret is returned here and never again. */
@@ -150,7 +152,7 @@ export class ApiKeysService {
   async listActiveForUser(userId: string): Promise<ApiKey[]> {
     const now = new Date();
     return (await this.keys.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } })).filter(
-      (k) => apiKeyStatus(k, now) === 'active',
+      (k) => credentialStatus(k, now) === 'active',
     );
   }
 
@@ -188,17 +190,15 @@ export class ApiKeysService {
   }
 
   private async lookup(hash: string): Promise<CachedKey | null> {
-    const now = Date.now();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.key;
-    if ((this.misses.get(hash) ?? 0) > now) return null;
+    if (hit) return hit;
+    if (this.misses.get(hash)) return null;
     const row = await this.keys.findOne({
       where: { secretHash: hash },
       select: { id: true, userId: true, scopes: true, expiresAt: true, userEpoch: true, revokedAt: true },
     });
-    const until = Date.now() + this.cacheTtlMs;
     if (!row) {
-      remember(this.misses, hash, until, MAX_CACHED_MISSES);
+      this.misses.set(hash, true);
       return null;
     }
     const key: CachedKey = {
@@ -209,16 +209,9 @@ export class ApiKeysService {
       userEpoch: row.userEpoch,
       revoked: row.revokedAt !== null,
     };
-    remember(this.cache, hash, { key, until }, MAX_CACHED_KEYS);
+    this.cache.set(hash, key);
     return key;
   }
-}
-
-/** Map insert with a size bound: the oldest entry goes first. */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  if (map.size >= max) map.delete(map.keys().next().value!);
-  map.set(key, value);
 }
 
 /** The eight characters after the prefix: shown to the owner to tell keys apart. */

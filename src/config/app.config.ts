@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { loadConfig } from './configuration';
 
-export type { AppConfig, AuthConfig, DatabaseConfig, SigningKey } from './configuration';
+export type { AppConfig, AuthConfig, DatabaseConfig, PluginsConfig, SigningKey } from './configuration';
 
 /**
  * DI token for the validated, typed configuration. Built once per application instance from

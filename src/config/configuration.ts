@@ -24,6 +24,17 @@ export interface AppConfig {
   readonly maxBodyBytes: number;
   readonly database: DatabaseConfig;
   readonly auth: AuthConfig;
+  readonly plugins: PluginsConfig;
+}
+
+export interface PluginsConfig {
+  /** Where uploaded plugin files live (default DATA_DIR/plugins). */
+  readonly storageDir: string;
+  readonly maxUploadBytes: number;
+  /** Longest lifetime a deploy token may be given, seconds; undefined = no limit (tokens may never expire). */
+  readonly tokenMaxLifetime?: number;
+  /** Longest overlap a rotation may grant the old secret, seconds. */
+  readonly tokenMaxOverlap: number;
 }
 
 export interface AuthConfig {
@@ -38,9 +49,9 @@ export interface AuthConfig {
   readonly userCacheTtl: number;
   readonly maxApiKeysPerUser: number;
   /** Seconds an API-key lookup is cached per instance (bounds revocation lag on *other* instances). */
-  readonly apiKeyCacheTtl: number;
+  readonly credentialCacheTtl: number;
   /** An API key's last use is written at most this often (seconds); 0 writes every use. */
-  readonly apiKeyLastUsedInterval: number;
+  readonly lastUsedInterval: number;
   readonly passwordProviderName: string;
   readonly issuer: string;
   /** Where generated development secrets came from, for the boot log (never the secrets). */
@@ -68,6 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
     maxBodyBytes: vars.MAX_BODY_BYTES ?? 64 * 1024,
     database: parseDatabaseUrl(vars.DATABASE_URL, vars.DATABASE_SCHEMA, dataDir),
+    plugins: Object.freeze({
+      storageDir: resolve(vars.PLUGIN_STORAGE_DIR ?? join(dataDir, 'plugins')),
+      maxUploadBytes: vars.MAX_UPLOAD_BYTES ?? 50 * 1024 * 1024,
+      tokenMaxLifetime: vars.PLUGIN_TOKEN_MAX_LIFETIME,
+      tokenMaxOverlap: vars.PLUGIN_TOKEN_MAX_OVERLAP ?? 7 * 24 * 3600,
+    }),
     auth: Object.freeze({
       signingKeys: secrets.signingKeys,
       tokenPepper: secrets.tokenPepper,
@@ -78,8 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER ?? 200,
       userCacheTtl: vars.USER_CACHE_TTL ?? 30,
       maxApiKeysPerUser: vars.MAX_API_KEYS_PER_USER ?? 100,
-      apiKeyCacheTtl: vars.API_KEY_CACHE_TTL ?? 10,
-      apiKeyLastUsedInterval: vars.API_KEY_LAST_USED_INTERVAL ?? 60,
+      credentialCacheTtl: vars.CREDENTIAL_CACHE_TTL ?? 10,
+      lastUsedInterval: vars.LAST_USED_INTERVAL ?? 60,
       passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
       issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
       secretsSource: secrets.source,

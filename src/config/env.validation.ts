@@ -132,14 +132,39 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(3600)
-  API_KEY_CACHE_TTL?: number;
+  CREDENTIAL_CACHE_TTL?: number;
 
   @Transform(toInt)
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(3600)
-  API_KEY_LAST_USED_INTERVAL?: number;
+  LAST_USED_INTERVAL?: number;
+
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  PLUGIN_STORAGE_DIR?: string;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 1024 * 1024 * 1024)
+  MAX_UPLOAD_BYTES?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  PLUGIN_TOKEN_MAX_LIFETIME?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  PLUGIN_TOKEN_MAX_OVERLAP?: number;
 
   @Transform(blankToUndefined)
   @IsOptional()

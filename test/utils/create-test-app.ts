@@ -36,15 +36,22 @@ export const DEFAULT_PASSWORD = 'correct horse battery staple';
 /**
  * Boots the real AppModule (migrations run, global pipe/filter/guards as in production) on a
  * database of its own, with `env` applied on top of the test environment for this app only.
- * Pass `db` to boot a second app on the same database (a restart).
+ * Pass `db` to boot a second app on the same database (a restart), and `overrides` to replace
+ * providers (e.g. the Clock).
  */
-export async function createTestApp(env: Record<string, string> = {}, db?: TestDatabase): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  db?: TestDatabase,
+  overrides: { provide: unknown; useValue: unknown }[] = [],
+): Promise<TestApp> {
   const database = db ?? (await createTestDatabase());
   const saved = { ...process.env };
   Object.assign(process.env, database.env, env);
   let app: NestExpressApplication;
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const builder = Test.createTestingModule({ imports: [AppModule] });
+    for (const o of overrides) builder.overrideProvider(o.provide).useValue(o.useValue);
+    const moduleRef = await builder.compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['fatal'] });
     configureApp(app);
     await app.init();

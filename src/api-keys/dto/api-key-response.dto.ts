@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiKey, apiKeyStatus, type ApiKeyStatus } from '../api-key.entity';
+import { credentialStatus, type CredentialStatus } from '../../common/auth/credential-status';
+import type { ApiKey } from '../api-key.entity';
 import type { KeyUse } from '../api-key-usage.recorder';
 
 /** Tiled's APIKey object (contract §7). */
@@ -27,7 +28,7 @@ export class ApiKeyResponse {
   @ApiProperty({ nullable: true, type: String }) expires_at: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_at: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_ip: string | null;
-  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status: ApiKeyStatus;
+  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status: CredentialStatus;
 }
 
 export function toTiledApiKey(key: ApiKey, lastUse: KeyUse | null): TiledApiKeyResponse {
@@ -52,6 +53,6 @@ export function toApiKeyResponse(key: ApiKey, lastUse: KeyUse | null): ApiKeyRes
     expires_at: key.expiresAt?.toISOString() ?? null,
     last_used_at: lastUse?.at.toISOString() ?? null,
     last_used_ip: lastUse?.ip ?? null,
-    status: apiKeyStatus(key),
+    status: credentialStatus(key),
   };
 }

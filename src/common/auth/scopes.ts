@@ -13,6 +13,8 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.f
     'delete:node',
     'create:apikeys',
     'revoke:apikeys',
+    // Latchkey's own: create plugins, manage their maintainers and deploy tokens, upload.
+    'write:plugins',
   ],
   admin: [
     'read:metadata',

@@ -1,6 +1,14 @@
 import { CreateUsersAndSessions1763900000000 } from './1763900000000-CreateUsersAndSessions';
 import { AddUserGroups1763900100000 } from './1763900100000-AddUserGroups';
 import { CreateApiKeys1763900200000 } from './1763900200000-CreateApiKeys';
+import { CreatePlugins1763900300000 } from './1763900300000-CreatePlugins';
+import { CreatePluginTokens1763900400000 } from './1763900400000-CreatePluginTokens';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
-export const MIGRATIONS = [CreateUsersAndSessions1763900000000, AddUserGroups1763900100000, CreateApiKeys1763900200000];
+export const MIGRATIONS = [
+  CreateUsersAndSessions1763900000000,
+  AddUserGroups1763900100000,
+  CreateApiKeys1763900200000,
+  CreatePlugins1763900300000,
+  CreatePluginTokens1763900400000,
+];

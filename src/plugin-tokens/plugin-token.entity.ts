@@ -1,0 +1,65 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { COLUMN } from '../database/column-types';
+import { Plugin } from '../plugins/plugin.entity';
+import { User } from '../users/user.entity';
+
+/**
+ * A deploy token: acts for one plugin, not for a person. It belongs to the plugin (every
+ * maintainer sees and manages it) and outlives its creator, who is kept for display only.
+ */
+@Entity('plugin_tokens')
+export class PluginToken {
+  @PrimaryColumn({ ...COLUMN.uuid })
+  id: string;
+
+  @Index('IDX_plugin_tokens_plugin_id')
+  @Column({ name: 'plugin_id', ...COLUMN.uuid })
+  pluginId: string;
+
+  @ManyToOne(() => Plugin, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'plugin_id' })
+  plugin?: Plugin;
+
+  @Column({ type: 'varchar', length: 200 })
+  description: string;
+
+  @Index('UQ_plugin_tokens_secret_hash', { unique: true })
+  @Column({ name: 'secret_hash', type: 'varchar', length: 64, select: false })
+  secretHash: string;
+
+  /** After a rotation: the old secret's hash, accepted until `previousValidUntil`. */
+  @Index('IDX_plugin_tokens_previous_secret_hash')
+  @Column({ name: 'previous_secret_hash', type: 'varchar', length: 64, nullable: true, select: false })
+  previousSecretHash: string | null;
+
+  @Column({ name: 'previous_valid_until', ...COLUMN.timestamp, nullable: true })
+  previousValidUntil: Date | null;
+
+  @Column({ type: 'simple-json' })
+  scopes: string[];
+
+  @Column({ name: 'created_by_id', ...COLUMN.uuid, nullable: true })
+  createdById: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'created_by_id' })
+  createdBy?: User | null;
+
+  @CreateDateColumn({ name: 'created_at', ...COLUMN.timestamp })
+  createdAt: Date;
+
+  @Column({ name: 'rotated_at', ...COLUMN.timestamp, nullable: true })
+  rotatedAt: Date | null;
+
+  @Column({ name: 'expires_at', ...COLUMN.timestamp, nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ name: 'last_used_at', ...COLUMN.timestamp, nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
+  lastUsedIp: string | null;
+
+  @Column({ name: 'revoked_at', ...COLUMN.timestamp, nullable: true })
+  revokedAt: Date | null;
+}

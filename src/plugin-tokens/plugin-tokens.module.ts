@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PluginsModule } from '../plugins/plugins.module';
+import { PluginToken } from './plugin-token.entity';
+import { PluginTokenUsageRecorder } from './plugin-token-usage.recorder';
+import { MyPluginTokensController, PluginTokensController } from './plugin-tokens.controller';
+import { PluginTokensService } from './plugin-tokens.service';
+import { PluginTokenStrategy } from './strategies/plugin-token.strategy';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([PluginToken]), PluginsModule],
+  controllers: [PluginTokensController, MyPluginTokensController],
+  providers: [PluginTokensService, PluginTokenUsageRecorder, PluginTokenStrategy],
+})
+export class PluginTokensModule {}

@@ -1,0 +1,214 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { In, IsNull, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { TtlCache } from '../common/cache/ttl-cache';
+import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
+import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
+import { AppError, unauthorized } from '../common/errors/app-error';
+import type { LastUse } from '../common/usage/last-use-recorder';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { Plugin } from '../plugins/plugin.entity';
+import { PluginsService, UPLOAD_SCOPE } from '../plugins/plugins.service';
+import { PluginToken } from './plugin-token.entity';
+import { PluginTokenUsageRecorder } from './plugin-token-usage.recorder';
+
+/** What verification needs of a token, cached by secret hash. */
+interface CachedToken {
+  readonly id: string;
+  readonly pluginId: string;
+  readonly description: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: number | null;
+  readonly revoked: boolean;
+  /** Set when the hash is the token's *previous* secret (after a rotation). */
+  readonly previousValidUntil: number | null;
+}
+
+const INVALID = 'Invalid deploy token';
+const MAX_CACHED = 50_000;
+
+/**
+ * Deploy tokens: one plugin each, managed by every maintainer of that plugin, independent of the
+ * maintainer who made them. Rotation gives a token a new secret and keeps the old one working
+ * for an overlap window, so a CI secret can be swapped without a failed release.
+ */
+@Injectable()
+export class PluginTokensService {
+  private readonly logger = new Logger(PluginTokensService.name);
+  private readonly cache: TtlCache<CachedToken>;
+  private readonly misses: TtlCache<true>;
+
+  constructor(
+    @InjectRepository(PluginToken) private readonly tokens: Repository<PluginToken>,
+    private readonly plugins: PluginsService,
+    private readonly usage: PluginTokenUsageRecorder,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    const ttl = config.auth.credentialCacheTtl * 1000;
+    this.cache = new TtlCache(ttl, MAX_CACHED);
+    this.misses = new TtlCache(ttl, MAX_CACHED / 5);
+  }
+
+  async create(plugin: Plugin, by: UserPrincipal, description: string, expiresIn?: number | null): Promise<{ token: PluginToken; secret: string }> {
+    const now = this.clock.now();
+    const secret = generateToken('deployToken');
+    const token = this.tokens.create({
+      id: randomUUID(),
+      pluginId: plugin.id,
+      description,
+      secretHash: this.hash(secret),
+      previousSecretHash: null,
+      previousValidUntil: null,
+      scopes: [UPLOAD_SCOPE],
+      createdById: by.userId,
+      createdAt: now,
+      rotatedAt: null,
+      expiresAt: this.expiry(now, expiresIn),
+      lastUsedAt: null,
+      lastUsedIp: null,
+      revokedAt: null,
+    });
+    await this.tokens.insert(token);
+    this.logger.log(`deploy token created: ${token.id} for ${plugin.name} by user ${by.userId}`);
+    return { token, secret };
+  }
+
+  /** Every token of the plugin, whoever made it, newest first, with its creator loaded. */
+  list(plugin: Plugin): Promise<PluginToken[]> {
+    return this.tokens.find({ where: { pluginId: plugin.id }, relations: { createdBy: true }, order: { createdAt: 'DESC' } });
+  }
+
+  /** Every token of every plugin `userId` maintains. */
+  async listForMaintainer(userId: string): Promise<{ plugin: Plugin; token: PluginToken }[]> {
+    const plugins = await this.plugins.maintainedBy(userId);
+    if (plugins.length === 0) return [];
+    const byId = new Map(plugins.map((p) => [p.id, p]));
+    const rows = await this.tokens.find({
+      where: { pluginId: In([...byId.keys()]) },
+      relations: { createdBy: true },
+      order: { createdAt: 'DESC' },
+    });
+    return rows.map((token) => ({ plugin: byId.get(token.pluginId)!, token }));
+  }
+
+  async get(plugin: Plugin, id: string): Promise<PluginToken> {
+    const token = /^[0-9a-f-]{36}$/i.test(id)
+      ? await this.tokens.findOne({ where: { id, pluginId: plugin.id }, relations: { createdBy: true } })
+      : null;
+    if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', `${plugin.name} has no deploy token ${id.slice(0, 64)}.`);
+    return token;
+  }
+
+  async describe(plugin: Plugin, id: string, description: string, by: UserPrincipal): Promise<PluginToken> {
+    const token = await this.get(plugin, id);
+    await this.tokens.update({ id: token.id }, { description });
+    await this.forget(token.id);
+    this.logger.log(`deploy token ${token.id} of ${plugin.name} renamed by user ${by.userId}`);
+    return { ...token, description } as PluginToken;
+  }
+
+  async revoke(plugin: Plugin, id: string, by: UserPrincipal): Promise<void> {
+    const token = await this.get(plugin, id);
+    if (!token.revokedAt) {
+      await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    }
+    await this.forget(token.id);
+    this.logger.log(`deploy token revoked: ${token.id} of ${plugin.name} by user ${by.userId}`);
+  }
+
+  /**
+   * Gives the token a new secret. The old one keeps working for `overlapSeconds` (0: stops now,
+   * at most PLUGIN_TOKEN_MAX_OVERLAP), then is refused, and its use is logged.
+   */
+  async rotate(plugin: Plugin, id: string, overlapSeconds: number, by: UserPrincipal): Promise<{ token: PluginToken; secret: string }> {
+    if (overlapSeconds > this.config.plugins.tokenMaxOverlap) {
+      throw new AppError('VALIDATION_FAILED', `overlap_seconds may be at most ${this.config.plugins.tokenMaxOverlap} (PLUGIN_TOKEN_MAX_OVERLAP).`);
+    }
+    const token = await this.get(plugin, id);
+    const now = this.clock.now();
+    if (token.revokedAt || (token.expiresAt && token.expiresAt <= now)) {
+      throw new AppError('CONFLICT', 'A revoked or expired deploy token cannot be rotated; create a new one.');
+    }
+    const current = await this.tokens.findOne({ where: { id: token.id }, select: { id: true, secretHash: true } });
+    const secret = generateToken('deployToken');
+    const changes = {
+      secretHash: this.hash(secret),
+      previousSecretHash: current!.secretHash,
+      previousValidUntil: new Date(now.getTime() + overlapSeconds * 1000),
+      rotatedAt: now,
+    };
+    await this.tokens.update({ id: token.id }, changes);
+    await this.forget(token.id, current!.secretHash);
+    this.logger.log(`deploy token rotated: ${token.id} of ${plugin.name} by user ${by.userId}, old secret valid ${overlapSeconds}s`);
+    return { token: { ...token, ...changes } as PluginToken, secret };
+  }
+
+  /** Resolves a presented deploy token to its principal, or throws 401. */
+  async authenticate(secret: string, ip: string | null): Promise<PluginTokenPrincipal> {
+    if (!isWellFormedToken(secret, 'deployToken')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
+    const token = await this.lookup(this.hash(secret));
+    const now = this.clock.now().getTime();
+    if (!token || token.revoked || (token.expiresAt !== null && token.expiresAt <= now)) {
+      throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
+    }
+    if (token.previousValidUntil !== null && token.previousValidUntil <= now) {
+      this.logger.warn(`rotated-out secret of deploy token ${token.id} used after its overlap ended (ip ${ip ?? '-'}); refused`);
+      throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
+    }
+    this.usage.record(token.id, ip);
+    return { kind: 'plugin_token', tokenId: token.id, pluginId: token.pluginId, description: token.description, scopes: token.scopes };
+  }
+
+  lastUse(token: PluginToken): LastUse | null {
+    return this.usage.latest(token.id) ?? (token.lastUsedAt ? { at: token.lastUsedAt, ip: token.lastUsedIp } : null);
+  }
+
+  private async lookup(hash: string): Promise<CachedToken | null> {
+    const hit = this.cache.get(hash);
+    if (hit) return hit;
+    if (this.misses.get(hash)) return null;
+    const row = await this.tokens
+      .createQueryBuilder('t')
+      .addSelect(['t.secretHash', 't.previousSecretHash'])
+      .where('t.secret_hash = :hash OR t.previous_secret_hash = :hash', { hash })
+      .getOne();
+    if (!row) {
+      this.misses.set(hash, true);
+      return null;
+    }
+    const isPrevious = row.secretHash !== hash;
+    const entry: CachedToken = {
+      id: row.id,
+      pluginId: row.pluginId,
+      description: row.description,
+      scopes: Object.freeze([...row.scopes]),
+      expiresAt: row.expiresAt?.getTime() ?? null,
+      revoked: row.revokedAt !== null,
+      previousValidUntil: isPrevious ? (row.previousValidUntil?.getTime() ?? 0) : null,
+    };
+    this.cache.set(hash, entry);
+    return entry;
+  }
+
+  /** Drops this instance's cached lookups of a token (after any change to it). */
+  private async forget(id: string, ...extraHashes: string[]): Promise<void> {
+    const row = await this.tokens.findOne({ where: { id }, select: { id: true, secretHash: true, previousSecretHash: true } });
+    for (const hash of [row?.secretHash, row?.previousSecretHash, ...extraHashes]) if (hash) this.cache.delete(hash);
+  }
+
+  private hash(secret: string): string {
+    return hashSecret(this.config.auth.tokenPepper, secret);
+  }
+
+  private expiry(now: Date, expiresIn: number | null | undefined): Date | null {
+    const max = this.config.plugins.tokenMaxLifetime;
+    if (expiresIn != null && max !== undefined && expiresIn > max) {
+      throw new AppError('VALIDATION_FAILED', `expires_in may be at most ${max} seconds (PLUGIN_TOKEN_MAX_LIFETIME).`);
+    }
+    const seconds = expiresIn ?? max;
+    return seconds != null ? new Date(now.getTime() + seconds * 1000) : null;
+  }
+}

@@ -1,0 +1,90 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Request } from 'express';
+import type { StorageEngine } from 'multer';
+import { AppConfig, InjectConfig } from '../config/app.config';
+
+/** What an upload leaves in the incoming directory: a complete file with its size and digest. */
+export interface IncomingFile {
+  path: string;
+  size: number;
+  sha256: string;
+  originalname: string;
+}
+
+/**
+ * Plugin files on local disk under PLUGIN_STORAGE_DIR. Uploads stream into `.incoming/` while
+ * their SHA-256 is computed (one pass, never held in memory), and move into place only once the
+ * version row is written; anything that fails on the way is deleted, so a failed upload leaves
+ * no file behind. Stored files are named by a random key, never by client input.
+ */
+@Injectable()
+export class PluginStorage implements OnModuleInit {
+  readonly root: string;
+  readonly incoming: string;
+
+  constructor(@InjectConfig() config: AppConfig) {
+    this.root = config.plugins.storageDir;
+    this.incoming = join(this.root, '.incoming');
+  }
+
+  async onModuleInit(): Promise<void> {
+    mkdirSync(this.incoming, { recursive: true, mode: 0o700 });
+    // Leftovers of a crash mid-upload.
+    for (const name of await readdir(this.incoming)) await rm(join(this.incoming, name), { force: true });
+  }
+
+  /** The multer storage engine for upload routes. */
+  engine(): StorageEngine {
+    const incoming = this.incoming;
+    return {
+      _handleFile(_req: Request, file, cb) {
+        const path = join(incoming, randomUUID());
+        const hash = createHash('sha256');
+        const out = createWriteStream(path, { mode: 0o600 });
+        let size = 0;
+        let failed = false;
+        const fail = (error: Error) => {
+          if (failed) return;
+          failed = true;
+          out.destroy();
+          void rm(path, { force: true }).finally(() => cb(error));
+        };
+        file.stream.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          hash.update(chunk);
+        });
+        file.stream.on('error', fail);
+        out.on('error', fail);
+        out.on('finish', () => {
+          if (!failed) cb(null, { path, size, sha256: hash.digest('hex') } as Partial<Express.Multer.File>);
+        });
+        file.stream.pipe(out);
+      },
+      _removeFile(_req: Request, file, cb) {
+        rm(file.path, { force: true }).then(() => cb(null), cb);
+      },
+    };
+  }
+
+  /** Moves an incoming file into the store; returns its storage key. */
+  async keep(file: IncomingFile): Promise<string> {
+    const key = `${randomUUID()}.bin`;
+    await rename(file.path, join(this.root, key));
+    return key;
+  }
+
+  async discard(pathOrKey: { path?: string; key?: string }): Promise<void> {
+    const path = pathOrKey.path ?? (pathOrKey.key ? join(this.root, pathOrKey.key) : undefined);
+    if (path) await rm(path, { force: true });
+  }
+
+  async open(key: string): Promise<{ stream: ReadStream; size: number }> {
+    const path = join(this.root, key);
+    const { size } = await stat(path);
+    return { stream: createReadStream(path), size };
+  }
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
+import type { UserPrincipal } from '../common/auth/principal';
+import { CreatePluginDto } from './dto/create-plugin.dto';
+import { PluginResponse, toPluginResponse } from './dto/plugin-response.dto';
+import { PluginsService } from './plugins.service';
+
+/** Plugins and their maintainers. Any signed-in user may read; maintainers manage. */
+@ApiTags('plugins')
+@ApiBearerAuth()
+@Controller('plugins')
+export class PluginsController {
+  constructor(private readonly plugins: PluginsService) {}
+
+  /** Creates a plugin; the caller becomes its first maintainer. */
+  @Post()
+  @RequireScopes('write:plugins')
+  @ApiCreatedResponse({ type: PluginResponse })
+  async create(@Body() body: CreatePluginDto, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginResponse> {
+    const plugin = await this.plugins.create(principal, body.name, body.display_name);
+    return toPluginResponse(await this.plugins.getWithMaintainers(plugin.name));
+  }
+
+  @Get()
+  @ApiOkResponse({ type: [PluginResponse] })
+  async list(): Promise<PluginResponse[]> {
+    return (await this.plugins.list()).map(toPluginResponse);
+  }
+
+  @Get(':package')
+  @ApiOkResponse({ type: PluginResponse })
+  async get(@Param('package') name: string): Promise<PluginResponse> {
+    return toPluginResponse(await this.plugins.getWithMaintainers(name));
+  }
+
+  /** Adds a maintainer (maintainers only; idempotent). */
+  @Put(':package/maintainers/:username')
+  @RequireScopes('write:plugins')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async addMaintainer(
+    @Param('package') name: string,
+    @Param('username') username: string,
+    @CurrentPrincipal() principal: UserPrincipal,
+  ): Promise<void> {
+    const plugin = await this.plugins.getByName(name);
+    await this.plugins.assertMaintainer(plugin, principal);
+    await this.plugins.addMaintainer(plugin, username, principal);
+  }
+
+  /** Removes a maintainer (maintainers only, oneself included); never the last one. */
+  @Delete(':package/maintainers/:username')
+  @RequireScopes('write:plugins')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async removeMaintainer(
+    @Param('package') name: string,
+    @Param('username') username: string,
+    @CurrentPrincipal() principal: UserPrincipal,
+  ): Promise<void> {
+    const plugin = await this.plugins.getByName(name);
+    await this.plugins.assertMaintainer(plugin, principal);
+    await this.plugins.removeMaintainer(plugin, username, principal);
+  }
+}

@@ -1,0 +1,147 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import type { Principal, UserPrincipal } from '../common/auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { Plugin } from './plugin.entity';
+import { PluginMaintainer } from './plugin-maintainer.entity';
+
+/** A package name: lower-case letters and digits, with single `-`, `_` or `.` between them. */
+export const PACKAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const PACKAGE_NAME_MAX = 100;
+
+/** The scope a deploy token needs to upload. */
+export const UPLOAD_SCOPE = 'plugin:upload';
+/** The scope a user credential needs to change plugins (an API key without it cannot). */
+export const WRITE_PLUGINS = 'write:plugins';
+
+export interface PluginWithMaintainers {
+  plugin: Plugin;
+  maintainers: User[];
+}
+
+/** Plugins and who maintains them. Every maintainer has the same rights; none is an owner. */
+@Injectable()
+export class PluginsService {
+  private readonly logger = new Logger(PluginsService.name);
+
+  constructor(
+    @InjectRepository(Plugin) private readonly plugins: Repository<Plugin>,
+    @InjectRepository(PluginMaintainer) private readonly maintainers: Repository<PluginMaintainer>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Creates a plugin; its creator becomes its first maintainer. */
+  async create(creator: UserPrincipal, name: string, displayName: string | undefined): Promise<Plugin> {
+    const plugin = this.plugins.create({
+      id: randomUUID(),
+      name,
+      displayName: displayName?.trim() || name,
+      createdById: creator.userId,
+      createdAt: new Date(),
+    });
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.insert(Plugin, plugin);
+        await tx.insert(PluginMaintainer, { pluginId: plugin.id, userId: creator.userId, addedAt: new Date() });
+      });
+    } catch (error) {
+      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
+        throw new AppError('PLUGIN_NAME_TAKEN', `A plugin named "${name}" exists already.`);
+      }
+      throw error;
+    }
+    this.logger.log(`plugin created: ${name} (${plugin.id}) by user ${creator.userId}`);
+    return plugin;
+  }
+
+  async getByName(name: string): Promise<Plugin> {
+    const plugin = PACKAGE_NAME.test(name) && name.length <= PACKAGE_NAME_MAX ? await this.plugins.findOne({ where: { name } }) : null;
+    if (!plugin) throw new AppError('PLUGIN_NOT_FOUND', `No plugin "${name.slice(0, PACKAGE_NAME_MAX)}".`);
+    return plugin;
+  }
+
+  async list(): Promise<PluginWithMaintainers[]> {
+    const plugins = await this.plugins.find({ order: { name: 'ASC' }, relations: { createdBy: true } });
+    return this.withMaintainers(plugins);
+  }
+
+  async getWithMaintainers(name: string): Promise<PluginWithMaintainers> {
+    const plugin = await this.getByName(name);
+    plugin.createdBy = plugin.createdById ? await this.users.findById(plugin.createdById) : null;
+    return (await this.withMaintainers([plugin]))[0];
+  }
+
+  /** The plugins `userId` maintains. */
+  async maintainedBy(userId: string): Promise<Plugin[]> {
+    const rows = await this.maintainers.find({ where: { userId }, relations: { plugin: true } });
+    return rows.map((r) => r.plugin!).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  isMaintainer(pluginId: string, userId: string): Promise<boolean> {
+    return this.maintainers.exists({ where: { pluginId, userId } });
+  }
+
+  /** 403 unless the principal is a user who maintains the plugin. */
+  async assertMaintainer(plugin: Plugin, principal: Principal): Promise<UserPrincipal> {
+    if (principal.kind !== 'user' || !(await this.isMaintainer(plugin.id, principal.userId))) {
+      throw new AppError('PLUGIN_MAINTAINER_REQUIRED', `Only maintainers of "${plugin.name}" may do this.`);
+    }
+    return principal;
+  }
+
+  /** A maintainer, or a deploy token of this very plugin that may upload. */
+  async assertCanUpload(plugin: Plugin, principal: Principal): Promise<void> {
+    if (principal.kind === 'plugin_token') {
+      if (principal.pluginId !== plugin.id || !principal.scopes.includes(UPLOAD_SCOPE)) {
+        throw new AppError('PLUGIN_TOKEN_SCOPE_DENIED', `This deploy token cannot upload to "${plugin.name}".`);
+      }
+      return;
+    }
+    if (!principal.scopes.includes(WRITE_PLUGINS)) {
+      throw new AppError('INSUFFICIENT_SCOPE', `Uploading needs the scope ${WRITE_PLUGINS}.`);
+    }
+    await this.assertMaintainer(plugin, principal);
+  }
+
+  /** Adds a maintainer (idempotent). */
+  async addMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
+    const user = await this.users.getByUsername(username);
+    if (await this.isMaintainer(plugin.id, user.id)) return;
+    await this.maintainers.insert({ pluginId: plugin.id, userId: user.id, addedAt: new Date() });
+    this.logger.log(`maintainer added: ${user.username} to ${plugin.name} by user ${by.userId}`);
+  }
+
+  /** Removes a maintainer; the last one cannot go (409). */
+  async removeMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
+    const user = await this.users.getByUsername(username);
+    await this.dataSource.transaction(async (tx) => {
+      const repo = tx.getRepository(PluginMaintainer);
+      if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) {
+        throw new AppError('USER_NOT_FOUND', `${user.username} does not maintain "${plugin.name}".`);
+      }
+      if ((await repo.count({ where: { pluginId: plugin.id } })) <= 1) {
+        throw new AppError('LAST_MAINTAINER', `${user.username} is the last maintainer of "${plugin.name}"; add another first.`);
+      }
+      await repo.delete({ pluginId: plugin.id, userId: user.id });
+    });
+    this.logger.log(`maintainer removed: ${user.username} from ${plugin.name} by user ${by.userId}`);
+  }
+
+  private async withMaintainers(plugins: Plugin[]): Promise<PluginWithMaintainers[]> {
+    if (plugins.length === 0) return [];
+    const rows = await this.maintainers.find({
+      where: { pluginId: In(plugins.map((p) => p.id)) },
+      relations: { user: true },
+      order: { addedAt: 'ASC' },
+    });
+    return plugins.map((plugin) => ({
+      plugin,
+      maintainers: rows.filter((r) => r.pluginId === plugin.id).map((r) => r.user!),
+    }));
+  }
+}
