@@ -133,6 +133,47 @@ describe('plugins and deploy tokens: the CI story', () => {
     await t.http().patch(`${API}/plugins/renamed-plugin/tokens/not-a-uuid`).set(bearer(bob.access_token)).send({ description: 'x' }).expect(404);
   });
 
+  it('a token outlives its creator\'s account being deleted', async () => {
+    const zed = await t.createUser('zed');
+    const z = await t.login('zed');
+    await t.http().post(`${API}/plugins`).set(bearer(z.access_token)).send({ name: 'zeds-plugin' }).expect(201);
+    const tok = await t.http().post(`${API}/plugins/zeds-plugin/tokens`).set(bearer(z.access_token)).send({ description: 'ci' }).expect(201);
+    await t.http().put(`${API}/plugins/zeds-plugin/maintainers/bob`).set(bearer(z.access_token)).expect(204);
+    await t.dataSource.getRepository(User).delete({ id: zed.id });
+    await upload(bearer(tok.body.token), 'zeds-plugin', '1.0.0').expect(201);
+    const list = await t.http().get(`${API}/plugins/zeds-plugin/tokens`).set(bearer(bob.access_token)).expect(200);
+    expect(list.body[0]).toMatchObject({ id: tok.body.id, created_by: null, status: 'active' });
+    const plugin = await t.http().get(`${API}/plugins/zeds-plugin`).set(bearer(bob.access_token)).expect(200);
+    expect(plugin.body).toMatchObject({ maintainers: ['bob'], created_by: null });
+  });
+
+  it('applies the server-wide limits: maximum token lifetime and maximum rotation overlap; expired tokens are refused', async () => {
+    const limited = await createTestApp({ PLUGIN_TOKEN_MAX_LIFETIME: '3600', PLUGIN_TOKEN_MAX_OVERLAP: '120', CREDENTIAL_CACHE_TTL: '0' }, t.db, [
+      { provide: Clock, useValue: clock },
+    ]);
+    try {
+      const b = (await limited.login('bob')).access_token;
+      const capped = await limited.http().post(`${API}/plugins/renamed-plugin/tokens`).set(bearer(b)).send({ description: 'capped' }).expect(201);
+      expect(Date.parse(capped.body.expires_at) - Date.parse(capped.body.created_at)).toBe(3600 * 1000);
+      await limited.http().post(`${API}/plugins/renamed-plugin/tokens`).set(bearer(b)).send({ description: 'too long', expires_in: 7200 }).expect(422);
+      await limited.http().post(`${API}/plugins/renamed-plugin/tokens/${capped.body.id}/rotate`).set(bearer(b)).send({ overlap_seconds: 121 }).expect(422);
+      await limited.http().post(`${API}/plugins/renamed-plugin/tokens/${capped.body.id}/rotate`).set(bearer(b)).send({ overlap_seconds: -1 }).expect(422);
+      const short = await limited.http().post(`${API}/plugins/renamed-plugin/tokens`).set(bearer(b)).send({ description: 'short', expires_in: 30 }).expect(201);
+      clock.advance(31);
+      await limited
+        .http()
+        .post(`${API}/plugins/renamed-plugin/versions`)
+        .set(bearer(short.body.token))
+        .field('version', '7.0.0')
+        .attach('file', Buffer.from('x'), 'x.bin')
+        .expect(401);
+      const listed = await limited.http().get(`${API}/plugins/renamed-plugin/tokens`).set(bearer(b)).expect(200);
+      expect(listed.body.find((x: { id: string }) => x.id === short.body.id).status).toBe('expired');
+    } finally {
+      await limited.close({ keepDatabase: true });
+    }
+  });
+
   it('a maintainer uploads and replaces with their own credentials; others cannot; the last maintainer stays', async () => {
     await t.http().post(`${API}/plugins`).set(bearer(bob.access_token)).send({ name: 'bobs-tool' }).expect(201);
     const mallory = await t.login('mallory');
