@@ -34,7 +34,7 @@ export class PluginTokensController {
     @Body() body: CreatePluginTokenDto,
     @CurrentPrincipal() principal: UserPrincipal,
   ): Promise<PluginTokenWithSecret> {
-    const plugin = await this.maintained(name, principal);
+    const plugin = await this.plugins.getMaintained(name, principal);
     const { token, secret } = await this.tokens.create(plugin, principal, body.description, body.expires_in);
     token.createdBy = { username: principal.username } as never;
     return { ...toPluginTokenResponse(plugin, token, null, this.clock.now()), token: secret };
@@ -43,7 +43,7 @@ export class PluginTokensController {
   @Get()
   @ApiOkResponse({ type: [PluginTokenResponse] })
   async list(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginTokenResponse[]> {
-    const plugin = await this.maintained(name, principal);
+    const plugin = await this.plugins.getMaintained(name, principal);
     const now = this.clock.now();
     return (await this.tokens.list(plugin)).map((t) => toPluginTokenResponse(plugin, t, this.tokens.lastUse(t), now));
   }
@@ -57,7 +57,7 @@ export class PluginTokensController {
     @Body() body: UpdatePluginTokenDto,
     @CurrentPrincipal() principal: UserPrincipal,
   ): Promise<PluginTokenResponse> {
-    const plugin = await this.maintained(name, principal);
+    const plugin = await this.plugins.getMaintained(name, principal);
     const token = await this.tokens.describe(plugin, id, body.description, principal);
     return toPluginTokenResponse(plugin, token, this.tokens.lastUse(token), this.clock.now());
   }
@@ -67,7 +67,7 @@ export class PluginTokensController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async revoke(@Param('package') name: string, @Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
-    const plugin = await this.maintained(name, principal);
+    const plugin = await this.plugins.getMaintained(name, principal);
     await this.tokens.revoke(plugin, id, principal);
   }
 
@@ -82,15 +82,9 @@ export class PluginTokensController {
     @Body() body: RotatePluginTokenDto,
     @CurrentPrincipal() principal: UserPrincipal,
   ): Promise<PluginTokenWithSecret> {
-    const plugin = await this.maintained(name, principal);
+    const plugin = await this.plugins.getMaintained(name, principal);
     const { token, secret } = await this.tokens.rotate(plugin, id, body.overlap_seconds ?? 0, principal);
     return { ...toPluginTokenResponse(plugin, token, this.tokens.lastUse(token), this.clock.now()), token: secret };
-  }
-
-  private async maintained(name: string, principal: UserPrincipal) {
-    const plugin = await this.plugins.getByName(name);
-    await this.plugins.assertMaintainer(plugin, principal);
-    return plugin;
   }
 }
 

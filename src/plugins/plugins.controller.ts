@@ -44,9 +44,7 @@ export class PluginsController {
     @Param('username') username: string,
     @CurrentPrincipal() principal: UserPrincipal,
   ): Promise<void> {
-    const plugin = await this.plugins.getByName(name);
-    await this.plugins.assertMaintainer(plugin, principal);
-    await this.plugins.addMaintainer(plugin, username, principal);
+    await this.plugins.addMaintainer(await this.plugins.getMaintained(name, principal), username, principal);
   }
 
   /** Removes a maintainer (maintainers only, oneself included); never the last one. */
@@ -59,8 +57,6 @@ export class PluginsController {
     @Param('username') username: string,
     @CurrentPrincipal() principal: UserPrincipal,
   ): Promise<void> {
-    const plugin = await this.plugins.getByName(name);
-    await this.plugins.assertMaintainer(plugin, principal);
-    await this.plugins.removeMaintainer(plugin, username, principal);
+    await this.plugins.removeMaintainer(await this.plugins.getMaintained(name, principal), username, principal);
   }
 }

@@ -94,6 +94,13 @@ export class PluginsService {
     return principal;
   }
 
+  /** The plugin named `name`, if the principal maintains it (404 / 403 otherwise). */
+  async getMaintained(name: string, principal: Principal): Promise<Plugin> {
+    const plugin = await this.getByName(name);
+    await this.assertMaintainer(plugin, principal);
+    return plugin;
+  }
+
   /** A maintainer, or a deploy token of this very plugin that may upload. */
   async assertCanUpload(plugin: Plugin, principal: Principal): Promise<void> {
     if (principal.kind === 'plugin_token') {
