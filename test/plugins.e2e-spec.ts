@@ -238,6 +238,31 @@ describe('plugins and deploy tokens: the CI story', () => {
     expect(versions.body.map((v: { version: string }) => v.version)).toEqual(['1.1.0', '1.0.0']);
   });
 
+  it('answers hostile version strings at once (no catastrophic backtracking)', async () => {
+    const started = Date.now();
+    for (const v of ['1' + 'a'.repeat(60) + '!', '1' + 'a'.repeat(5000) + '!', '1.0.0' + '-a'.repeat(30) + '!']) {
+      await t.http().get(`${API}/plugins/bobs-tool/versions/${v}/download`).set(bearer(bob.access_token)).expect(404);
+    }
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a second rotation retires the first secret at once; concurrent rotations cannot both win; listing tokens needs write:plugins', async () => {
+    await t.http().post(`${API}/plugins`).set(bearer(bob.access_token)).send({ name: 'rota' }).expect(201);
+    const first = await t.http().post(`${API}/plugins/rota/tokens`).set(bearer(bob.access_token)).send({ description: 'ci' }).expect(201);
+    const rotate = () => t.http().post(`${API}/plugins/rota/tokens/${first.body.id}/rotate`).set(bearer(bob.access_token)).send({ overlap_seconds: 600 });
+    const second = await rotate().expect(200);
+    await upload(bearer(first.body.token), 'rota', '1.0.0').expect(201); // within the overlap
+    await rotate().expect(200);
+    await upload(bearer(first.body.token), 'rota', '1.0.1').expect(401); // retired by the second rotation
+    await upload(bearer(second.body.token), 'rota', '1.0.1').expect(201); // the previous one overlaps now
+    const [a, b] = await Promise.all([rotate(), rotate()]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+
+    const reader = (await t.http().post(`${API}/auth/apikey`).set(bearer(bob.access_token)).send({ scopes: ['read:metadata'], expires_in: null }).expect(200)).body.secret;
+    await t.http().get(`${API}/plugins/rota/tokens`).set('Authorization', `Apikey ${reader}`).expect(403);
+    await t.http().get(`${API}/plugin-tokens`).set('Authorization', `Apikey ${reader}`).expect(403);
+  });
+
   it('refuses a file larger than MAX_UPLOAD_BYTES with 413 and keeps no partial file', async () => {
     const small = await createTestApp({ MAX_UPLOAD_BYTES: '1024', PLUGIN_STORAGE_DIR: join(process.env.DATA_DIR!, 'small-store') }, t.db);
     try {
@@ -256,6 +281,15 @@ describe('plugins and deploy tokens: the CI story', () => {
       expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
       const versions = await small.http().get(`${API}/plugins/bobs-tool/versions`).set(bearer(token)).expect(200);
       expect(versions.body.map((v: { version: string }) => v.version)).not.toContain('9.0.0');
+      // Permission is checked before the body is read: a non-maintainer's oversize upload is a 403, not a 413.
+      const mallory = (await small.login('mallory')).access_token;
+      const denied = await small
+        .http()
+        .post(`${API}/plugins/bobs-tool/versions`)
+        .set(bearer(mallory))
+        .field('version', '9.0.0')
+        .attach('file', Buffer.alloc(64 * 1024, 1), 'big.bin');
+      expect(denied.status).toBe(403);
     } finally {
       await small.close({ keepDatabase: true });
     }

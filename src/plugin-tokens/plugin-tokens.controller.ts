@@ -41,6 +41,7 @@ export class PluginTokensController {
   }
 
   @Get()
+  @RequireScopes('write:plugins')
   @ApiOkResponse({ type: [PluginTokenResponse] })
   async list(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginTokenResponse[]> {
     const plugin = await this.plugins.getMaintained(name, principal);
@@ -99,6 +100,7 @@ export class MyPluginTokensController {
   ) {}
 
   @Get()
+  @RequireScopes('write:plugins')
   @ApiOkResponse({ type: [PluginTokenResponse] })
   async list(@CurrentPrincipal() principal: UserPrincipal): Promise<PluginTokenResponse[]> {
     const now = this.clock.now();

@@ -132,7 +132,10 @@ export class PluginTokensService {
     if (token.revokedAt || (token.expiresAt && token.expiresAt <= now)) {
       throw new AppError('CONFLICT', 'A revoked or expired deploy token cannot be rotated; create a new one.');
     }
-    const current = await this.tokens.findOne({ where: { id: token.id }, select: { id: true, secretHash: true } });
+    const current = await this.tokens.findOne({
+      where: { id: token.id },
+      select: { id: true, secretHash: true, previousSecretHash: true },
+    });
     const secret = generateToken('deployToken');
     const changes = {
       secretHash: this.hash(secret),
@@ -140,8 +143,11 @@ export class PluginTokensService {
       previousValidUntil: new Date(now.getTime() + overlapSeconds * 1000),
       rotatedAt: now,
     };
-    await this.tokens.update({ id: token.id }, changes);
-    await this.forget(token.id, current!.secretHash);
+    // Conditional on the secret we read: of two concurrent rotations, one wins, the other is a 409.
+    const result = await this.tokens.update({ id: token.id, secretHash: current!.secretHash }, changes);
+    if (result.affected !== 1) throw new AppError('CONFLICT', 'This deploy token was rotated at the same moment; list the tokens and try again.');
+    // The secret retired by an earlier rotation is forgotten now, on this instance at once.
+    await this.forget(token.id, current!.secretHash, ...(current!.previousSecretHash ? [current!.previousSecretHash] : []));
     this.logger.log(`deploy token rotated: ${token.id} of ${plugin.name} by user ${by.userId}, old secret valid ${overlapSeconds}s`);
     return { token: { ...token, ...changes } as PluginToken, secret };
   }

@@ -7,6 +7,9 @@ import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { AppConfig, InjectConfig } from '../config/app.config';
 
+/** Incoming or unreferenced files this old are leftovers of a crash, never an upload in progress. */
+const STALE_MS = 60 * 60 * 1000;
+
 /** What an upload leaves in the incoming directory: a complete file with its size and digest. */
 export interface IncomingFile {
   path: string;
@@ -16,10 +19,12 @@ export interface IncomingFile {
 }
 
 /**
- * Plugin files on local disk under PLUGIN_STORAGE_DIR. Uploads stream into `.incoming/` while
- * their SHA-256 is computed (one pass, never held in memory), and move into place only once the
- * version row is written; anything that fails on the way is deleted, so a failed upload leaves
- * no file behind. Stored files are named by a random key, never by client input.
+ * Plugin files on local disk under PLUGIN_STORAGE_DIR (shared by all instances). Uploads stream
+ * into `.incoming/` while their SHA-256 is computed (one pass, never held in memory), then move
+ * into the store; if the version row cannot be written the file is deleted again, so a failed
+ * upload leaves no file behind. A crash between the two steps leaves an unreferenced file, which
+ * the boot-time sweep (PluginVersionsService) removes. Stored files are named by a random key,
+ * never by client input.
  */
 @Injectable()
 export class PluginStorage implements OnModuleInit {
@@ -33,8 +38,22 @@ export class PluginStorage implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     mkdirSync(this.incoming, { recursive: true, mode: 0o700 });
-    // Leftovers of a crash mid-upload.
-    for (const name of await readdir(this.incoming)) await rm(join(this.incoming, name), { force: true });
+    // Leftovers of a crash mid-upload. Only old ones: another instance may share the directory.
+    for (const name of await this.olderThan(this.incoming, STALE_MS)) await rm(join(this.incoming, name), { force: true });
+  }
+
+  /** Stored files (not the incoming ones) untouched for `ms`. */
+  async storedOlderThan(ms: number): Promise<string[]> {
+    return (await this.olderThan(this.root, ms)).filter((name) => name.endsWith('.bin'));
+  }
+
+  private async olderThan(dir: string, ms: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await readdir(dir)) {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info?.isFile() && Date.now() - info.mtimeMs > ms) out.push(name);
+    }
+    return out;
   }
 
   /** The multer storage engine for upload routes. */
@@ -82,9 +101,11 @@ export class PluginStorage implements OnModuleInit {
     if (path) await rm(path, { force: true });
   }
 
-  async open(key: string): Promise<{ stream: ReadStream; size: number }> {
+  /** The stored file, or undefined when it is missing on disk. */
+  async open(key: string): Promise<{ stream: ReadStream; size: number } | undefined> {
     const path = join(this.root, key);
-    const { size } = await stat(path);
-    return { stream: createReadStream(path), size };
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return undefined;
+    return { stream: createReadStream(path), size: info.size };
   }
 }

@@ -1,19 +1,28 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { QueryFailedError, Repository } from 'typeorm';
+import { In, QueryFailedError, Repository } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { Plugin } from './plugin.entity';
 import { PluginStorage, type IncomingFile } from './plugin-storage';
 import { PluginVersion } from './plugin-version.entity';
 
-/** Release versions: 1.0.0, 2.1, 1.0.0rc1, 1.0.0-beta.2, 1.0.0+build.7 (at most 64 characters). */
-export const VERSION_PATTERN = /^\d+(?:\.\d+){0,3}(?:[.+-]?[0-9A-Za-z]+)*$/;
+/**
+ * Release versions: 1.0.0, 2.1, 1.0.0rc1, 1.0.0-beta.2, 1.0.0.post1, 1.0.0+build.7 (at most 64
+ * characters). Every repeated group starts with a separator, so matching stays linear (no
+ * catastrophic backtracking on hostile input); the length is checked first anyway.
+ */
+export const VERSION_PATTERN = /^\d+(?:\.\d+){0,3}(?:[A-Za-z][A-Za-z0-9]*)?(?:[.+-][A-Za-z0-9]+)*$/;
+export const VERSION_MAX = 64;
+
+export function isVersion(value: string): boolean {
+  return value.length <= VERSION_MAX && VERSION_PATTERN.test(value);
+}
 
 @Injectable()
-export class PluginVersionsService {
+export class PluginVersionsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(PluginVersionsService.name);
 
   constructor(
@@ -88,15 +97,30 @@ export class PluginVersionsService {
   }
 
   async get(plugin: Plugin, version: string): Promise<PluginVersion> {
-    const row = VERSION_PATTERN.test(version) && version.length <= 64
-      ? await this.versions.findOne({ where: { pluginId: plugin.id, version } })
-      : null;
+    const row = isVersion(version) ? await this.versions.findOne({ where: { pluginId: plugin.id, version } }) : null;
     if (!row) throw new AppError('VERSION_NOT_FOUND', `${plugin.name} has no version "${version.slice(0, 64)}".`);
     return row;
   }
 
-  open(row: PluginVersion) {
-    return this.storage.open(row.storageKey);
+  async open(row: PluginVersion) {
+    const file = await this.storage.open(row.storageKey);
+    if (!file) {
+      this.logger.error(`the file of ${row.version} (${row.storageKey}) is missing from the plugin storage`);
+      throw new AppError('VERSION_NOT_FOUND', `The file of version ${row.version} is missing on the server.`);
+    }
+    return file;
+  }
+
+  /** At boot: deletes stored files no version refers to (left by a crash mid-upload). */
+  async onApplicationBootstrap(): Promise<void> {
+    const candidates = await this.storage.storedOlderThan(60 * 60 * 1000);
+    if (candidates.length === 0) return;
+    const referenced = new Set(
+      (await this.versions.find({ select: { id: true, storageKey: true }, where: { storageKey: In(candidates) } })).map((v) => v.storageKey),
+    );
+    const orphans = candidates.filter((key) => !referenced.has(key));
+    for (const key of orphans) await this.storage.discard({ key });
+    if (orphans.length) this.logger.warn(`removed ${orphans.length} unreferenced plugin file(s)`);
   }
 }
 
@@ -104,7 +128,7 @@ function checkVersion(version: unknown): string {
   if (typeof version !== 'string' || version.length === 0) {
     throw new AppError('INVALID_VERSION', 'Give the version as form field "version", e.g. 1.0.0.');
   }
-  if (version.length > 64 || !VERSION_PATTERN.test(version)) {
+  if (!isVersion(version)) {
     throw new AppError('INVALID_VERSION', `"${version.slice(0, 64)}" is not a version: use digits and dots, e.g. 1.0.0 or 1.0.0rc1.`);
   }
   return version;

@@ -60,7 +60,7 @@ export class PluginsService {
   }
 
   async getByName(name: string): Promise<Plugin> {
-    const plugin = PACKAGE_NAME.test(name) && name.length <= PACKAGE_NAME_MAX ? await this.plugins.findOne({ where: { name } }) : null;
+    const plugin = name.length <= PACKAGE_NAME_MAX && PACKAGE_NAME.test(name) ? await this.plugins.findOne({ where: { name } }) : null;
     if (!plugin) throw new AppError('PLUGIN_NOT_FOUND', `No plugin "${name.slice(0, PACKAGE_NAME_MAX)}".`);
     return plugin;
   }
@@ -129,7 +129,7 @@ export class PluginsService {
     await this.dataSource.transaction(async (tx) => {
       const repo = tx.getRepository(PluginMaintainer);
       if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) {
-        throw new AppError('USER_NOT_FOUND', `${user.username} does not maintain "${plugin.name}".`);
+        throw new AppError('NOT_A_MAINTAINER', `${user.username} does not maintain "${plugin.name}".`);
       }
       if ((await repo.count({ where: { pluginId: plugin.id } })) <= 1) {
         throw new AppError('LAST_MAINTAINER', `${user.username} is the last maintainer of "${plugin.name}"; add another first.`);

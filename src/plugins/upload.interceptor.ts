@@ -1,5 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { LatchkeyRequest } from '../common/http/request-context';
+import { PluginsService } from './plugins.service';
 import multer, { MulterError } from 'multer';
 import { finalize, from, Observable, switchMap } from 'rxjs';
 import { AppError } from '../common/errors/app-error';
@@ -9,8 +11,10 @@ import { PluginStorage } from './plugin-storage';
 /**
  * Reads a multipart upload (one file in field `file`, small text fields) into the plugin
  * storage's incoming directory, bounded by MAX_UPLOAD_BYTES, and deletes the incoming file when
- * the request ends, whatever happened: a handler that keeps the file moves it away first. Runs
- * after the guards, so nothing is written for a caller who may not upload.
+ * the request ends, whatever happened: a handler that keeps the file moves it away first.
+ * Before reading a byte of the body it checks that the plugin exists and that the caller may
+ * upload to it (a maintainer with write:plugins, or a deploy token of this plugin), so nothing
+ * is written for anyone else.
  */
 @Injectable()
 export class UploadInterceptor implements NestInterceptor {
@@ -19,6 +23,7 @@ export class UploadInterceptor implements NestInterceptor {
 
   constructor(
     private readonly storage: PluginStorage,
+    private readonly plugins: PluginsService,
     @InjectConfig() config: AppConfig,
   ) {
     this.maxBytes = config.plugins.maxUploadBytes;
@@ -30,11 +35,15 @@ export class UploadInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
+    const req = http.getRequest<LatchkeyRequest>();
     const res = http.getResponse<Response>();
-    const parsed = new Promise<void>((resolve, reject) => {
-      this.parse(req, res, (error?: unknown) => (error ? reject(this.translate(error)) : resolve()));
-    });
+    const parsed = (async () => {
+      const plugin = await this.plugins.getByName(String(req.params.package));
+      await this.plugins.assertCanUpload(plugin, req.principal!);
+      await new Promise<void>((resolve, reject) => {
+        this.parse(req, res, (error?: unknown) => (error ? reject(this.translate(error)) : resolve()));
+      });
+    })();
     return from(parsed).pipe(
       switchMap(() => next.handle()),
       finalize(() => {
