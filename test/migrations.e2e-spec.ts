@@ -16,7 +16,7 @@ describe('migrations', () => {
     for (let i = 0; i < applied; i++) await ds.undoLastMigration();
     const runner = ds.createQueryRunner();
     try {
-      for (const table of ['users', 'sessions', 'refresh_tokens', 'api_keys', 'plugins', 'plugin_maintainers', 'plugin_versions', 'plugin_tokens']) expect(await runner.hasTable(table)).toBe(false);
+      for (const table of ['users', 'sessions', 'refresh_tokens', 'api_keys', 'plugins', 'plugin_maintainers', 'plugin_versions', 'plugin_tokens', 'identities']) expect(await runner.hasTable(table)).toBe(false);
     } finally {
       await runner.release();
     }

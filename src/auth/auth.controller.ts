@@ -116,9 +116,14 @@ export class AuthController {
     }
     const user = await this.users.findById(principal.userId);
     if (!user) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
-    const [sessions, keys] = await Promise.all([this.sessions.listForUser(user.id), this.apiKeys.listActiveForUser(user.id)]);
+    const [sessions, keys, identities, hasPassword] = await Promise.all([
+      this.sessions.listForUser(user.id),
+      this.apiKeys.listActiveForUser(user.id),
+      this.users.identitiesOf(user.id),
+      this.users.hasPassword(user.id),
+    ]);
     const apiKeys = keys.map((k) => toTiledApiKey(k, this.apiKeys.lastUse(k)));
-    res.json(toPrincipalResponse(user, sessions, apiKeys, this.password.name));
+    res.json(toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword));
   }
 }
 

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { loadConfig } from './configuration';
 
 export type { AppConfig, AuthConfig, DatabaseConfig, PluginsConfig, SigningKey } from './configuration';
+export type { OidcConfig, OidcProviderConfig } from './oidc.config';
 
 /**
  * DI token for the validated, typed configuration. Built once per application instance from

@@ -89,6 +89,37 @@ describe('loadConfig', () => {
   });
 });
 
+describe('OIDC provider configuration', () => {
+  it('reads OIDC_PROVIDERS and each provider\'s variables', () => {
+    const c = loadConfig(
+      base({
+        OIDC_PROVIDERS: 'keycloak, orcid',
+        OIDC_KEYCLOAK_ISSUER: 'https://sso.example.test/realms/lab/',
+        OIDC_KEYCLOAK_CLIENT_ID: 'latchkey',
+        OIDC_KEYCLOAK_CLIENT_SECRET: 's3cret',
+        OIDC_ORCID_ISSUER: 'https://orcid.org',
+        OIDC_ORCID_CLIENT_ID: 'APP-1',
+        OIDC_ORCID_CLIENT_SECRET: 'x',
+        OIDC_ORCID_USERNAME_CLAIM: 'sub',
+      }),
+    );
+    expect(c.oidc.providers.map((p) => [p.name, p.issuer, p.usernameClaim])).toEqual([
+      ['keycloak', 'https://sso.example.test/realms/lab', 'preferred_username'],
+      ['orcid', 'https://orcid.org', 'sub'],
+    ]);
+    expect(loadConfig(base()).oidc.providers).toEqual([]);
+  });
+
+  it('refuses an incomplete provider, naming each missing variable and hiding secrets', () => {
+    const attempt = () => loadConfig(base({ OIDC_PROVIDERS: 'keycloak', OIDC_KEYCLOAK_ISSUER: 'not a url', OIDC_KEYCLOAK_CLIENT_SECRET: 'topsecret' }));
+    expect(attempt).toThrow(/OIDC_KEYCLOAK_ISSUER: required, an http\(s\) URL/);
+    expect(attempt).toThrow(/OIDC_KEYCLOAK_CLIENT_ID: required/);
+    expect(attempt).not.toThrow(/topsecret/);
+    expect(() => loadConfig(base({ OIDC_PROVIDERS: 'local' }))).toThrow(/used twice/);
+    expect(() => loadConfig(base({ OIDC_PROVIDERS: 'Bad Name' }))).toThrow(/OIDC_PROVIDERS/);
+  });
+});
+
 describe('loadDotEnv', () => {
   it('fills in variables from .env without overriding the real environment', () => {
     const dir = tmp();

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, LogLevelName, validateEnv } from './env.validation';
+import { loadOidcConfig, type OidcConfig } from './oidc.config';
 
 export interface SigningKey {
   /** Short public identifier carried in the JWT `kid` header. */
@@ -25,6 +26,7 @@ export interface AppConfig {
   readonly database: DatabaseConfig;
   readonly auth: AuthConfig;
   readonly plugins: PluginsConfig;
+  readonly oidc: OidcConfig;
 }
 
 export interface PluginsConfig {
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
     maxBodyBytes: vars.MAX_BODY_BYTES ?? 64 * 1024,
     database: parseDatabaseUrl(vars.DATABASE_URL, vars.DATABASE_SCHEMA, dataDir),
+    oidc: loadOidcConfig(env, vars.PASSWORD_PROVIDER_NAME ?? 'local'),
     plugins: Object.freeze({
       storageDir: resolve(vars.PLUGIN_STORAGE_DIR ?? join(dataDir, 'plugins')),
       maxUploadBytes: vars.MAX_UPLOAD_BYTES ?? 50 * 1024 * 1024,

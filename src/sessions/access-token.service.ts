@@ -67,6 +67,11 @@ export class AccessTokenService {
     });
   }
 
+  /** True when the token names one of our signing keys (cheap: reads the header only). */
+  isOwnKid(token: string): boolean {
+    return this.keysById.has(readKid(token) ?? '');
+  }
+
   /** Verified claims, or a 401 that says whether the token expired or is simply not valid. */
   verify(token: string): AccessTokenClaims {
     const key = this.keysById.get(readKid(token) ?? '');

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PasswordHasher } from './password-hasher';
+import { Identity } from './identity.entity';
 import { User } from './user.entity';
 import { UserStateCache } from './user-state.cache';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User])],
+  imports: [TypeOrmModule.forFeature([User, Identity])],
   controllers: [UsersController],
   providers: [UsersService, PasswordHasher, UserStateCache],
   exports: [UsersService],

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { KNOWN_ROLES, Role } from '../common/auth/scopes';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
+import { Identity } from './identity.entity';
 import { User, UserStatus } from './user.entity';
 import { UserStateCache, userState } from './user-state.cache';
 
@@ -24,6 +25,7 @@ export class UsersService {
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Identity) private readonly identities: Repository<Identity>,
     private readonly hasher: PasswordHasher,
     private readonly states: UserStateCache,
   ) {}
@@ -136,6 +138,60 @@ export class UsersService {
     const user = await this.getByUsername(username);
     await this.setPassword(user, newPassword);
     return user;
+  }
+
+  /**
+   * The user behind an external identity, created on first sight (just-in-time provisioning)
+   * with role `user` and no password. The username comes from the IdP's claim when it is free
+   * and valid, else from the provider name and a digest of the subject.
+   */
+  async findOrCreateByIdentity(
+    provider: string,
+    issuer: string,
+    subject: string,
+    usernameHint: () => Promise<string | undefined>,
+  ): Promise<User> {
+    const known = await this.identities.findOne({ where: { issuer, subject } });
+    if (known) {
+      await this.identities.update({ id: known.id }, { lastLoginAt: new Date() });
+      return this.getById(known.userId);
+    }
+    const preferredUsername = await usernameHint();
+    const digest = createHash('sha256').update(`${issuer}\0${subject}`).digest('hex').slice(0, 10);
+    const candidates = [preferredUsername, preferredUsername && `${preferredUsername}-${provider}`, `${provider}-${digest}`]
+      .filter((c): c is string => typeof c === 'string' && c.length > 0)
+      .map((c) => UsersService.normalizeUsername(c).replace(/[^a-z0-9._-]/g, '-').slice(0, 64))
+      .filter((c) => USERNAME_PATTERN.test(c));
+    for (const username of candidates) {
+      if (await this.users.exists({ where: { username } })) continue;
+      const user = await this.create({ username, roles: [Role.User] }).catch((e: unknown) => {
+        if (e instanceof AppError && e.code === 'USERNAME_TAKEN') return undefined;
+        throw e;
+      });
+      if (!user) continue;
+      try {
+        await this.identities.insert({ id: randomUUID(), userId: user.id, provider, issuer, subject, createdAt: new Date(), lastLoginAt: new Date() });
+      } catch (error) {
+        // Another request linked the same identity first: use theirs, drop ours.
+        await this.users.delete({ id: user.id });
+        const winner = await this.identities.findOne({ where: { issuer, subject } });
+        if (winner) return this.getById(winner.userId);
+        throw error;
+      }
+      this.logger.log(`user ${user.id} (${username}) created for ${provider} subject at ${issuer}`);
+      return user;
+    }
+    throw new AppError('CONFLICT', 'Could not choose a username for this identity.');
+  }
+
+  /** Whether the user can log in with a password (users made for an IdP identity cannot). */
+  async hasPassword(userId: string): Promise<boolean> {
+    const row = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    return !!row?.passwordHash;
+  }
+
+  identitiesOf(userId: string): Promise<Identity[]> {
+    return this.identities.find({ where: { userId }, order: { createdAt: 'ASC' } });
   }
 
   /** Current epoch, status and roles (cached); what every credential verifier checks. */

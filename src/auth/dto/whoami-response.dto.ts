@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { scopesForRoles } from '../../common/auth/scopes';
 import { TiledApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';
 import type { Session } from '../../sessions/session.entity';
+import type { Identity } from '../../users/identity.entity';
 import type { User } from '../../users/user.entity';
 
 export class IdentityResponse {
@@ -38,9 +39,12 @@ export function toPrincipalResponse(
   sessions: Session[],
   apiKeys: TiledApiKeyResponse[],
   passwordProvider: string,
+  external: Identity[] = [],
+  hasPassword = true,
 ): PrincipalResponse {
   const times = [
     user.lastLoginAt,
+    ...external.map((i) => i.lastLoginAt),
     ...sessions.map((s) => s.lastRefreshedAt),
     ...apiKeys.map((k) => (k.latest_activity ? new Date(k.latest_activity) : null)),
   ].filter((d): d is Date => !!d);
@@ -48,7 +52,13 @@ export function toPrincipalResponse(
   return {
     uuid: user.id,
     type: 'user',
-    identities: [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }],
+    identities: [
+      // Users made for an IdP identity have no password, hence no identity at the password provider.
+      ...(!hasPassword && external.length > 0
+        ? []
+        : [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }]),
+      ...external.map((i) => ({ id: i.subject, provider: i.provider, latest_login: i.lastLoginAt?.toISOString() ?? null })),
+    ],
     roles: user.roles.map((name) => ({ name, scopes: scopesForRoles([name]) })),
     api_keys: apiKeys,
     sessions: sessions.map((s) => ({

@@ -3,6 +3,7 @@ import { AddUserGroups1763900100000 } from './1763900100000-AddUserGroups';
 import { CreateApiKeys1763900200000 } from './1763900200000-CreateApiKeys';
 import { CreatePlugins1763900300000 } from './1763900300000-CreatePlugins';
 import { CreatePluginTokens1763900400000 } from './1763900400000-CreatePluginTokens';
+import { CreateIdentities1763900500000 } from './1763900500000-CreateIdentities';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateApiKeys1763900200000,
   CreatePlugins1763900300000,
   CreatePluginTokens1763900400000,
+  CreateIdentities1763900500000,
 ];

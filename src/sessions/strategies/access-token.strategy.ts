@@ -34,8 +34,13 @@ export class AccessTokenStrategy extends RegisteredStrategy {
     super(registry);
   }
 
+  /**
+   * JWT-shaped Bearer values signed (by their `kid`) with one of our keys. With OIDC providers
+   * configured, other JWTs are left to the offline-token strategy; without, no strategy takes
+   * them and the guard answers 401.
+   */
   accepts(credential: PresentedCredential): boolean {
-    return credential.scheme === 'bearer' && JWT_SHAPE.test(credential.secret);
+    return credential.scheme === 'bearer' && JWT_SHAPE.test(credential.secret) && this.tokens.isOwnKid(credential.secret);
   }
 
   async authenticate(credential: PresentedCredential): Promise<UserPrincipal> {

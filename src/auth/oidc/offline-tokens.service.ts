@@ -1,0 +1,136 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { hashSecret } from '../../common/auth/token-format';
+import type { UserPrincipal } from '../../common/auth/principal';
+import { scopesForRoles } from '../../common/auth/scopes';
+import { TtlCache } from '../../common/cache/ttl-cache';
+import { AppError, unauthorized } from '../../common/errors/app-error';
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import { UsersService } from '../../users/users.service';
+import { OidcClient } from './oidc-client';
+
+/** An exchanged offline token: whose it is, and until when the exchange is trusted. */
+interface Exchange {
+  readonly userId: string;
+  readonly provider: string;
+  /** Just before the IdP access token expires (ms since epoch). */
+  readonly validUntil: number;
+  /** When the IdP rotates refresh tokens: the newest one, used for the next exchange (memory only). */
+  readonly rotatedTo?: string;
+}
+
+const MAX_CACHED = 50_000;
+
+/**
+ * IdP offline refresh tokens used directly as `Authorization: Bearer`. The first request with a
+ * token exchanges it at the IdP (refresh grant) and validates the access token it gets (JWKS
+ * signature, issuer, audience, expiry); the result is cached under a keyed hash of the offline
+ * token until just before that access token expires, so later requests cost no IdP call.
+ * Concurrent first requests share one exchange (single flight). A refused token is remembered
+ * for OFFLINE_TOKEN_NEGATIVE_TTL seconds. The offline token is never stored or logged.
+ */
+@Injectable()
+export class OfflineTokensService {
+  private readonly logger = new Logger(OfflineTokensService.name);
+  readonly clients: readonly OidcClient[];
+  private readonly exchanges = new Map<string, Exchange>();
+  private readonly inflight = new Map<string, Promise<Exchange>>();
+  private readonly refused: TtlCache<true>;
+  private readonly pepper: Buffer;
+
+  constructor(
+    private readonly users: UsersService,
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.clients = config.oidc.providers.map((p) => new OidcClient(p, config.oidc.httpTimeoutMs));
+    this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
+    this.pepper = config.auth.tokenPepper;
+  }
+
+  get enabled(): boolean {
+    return this.clients.length > 0;
+  }
+
+  async authenticate(token: string): Promise<UserPrincipal> {
+    const key = hashSecret(this.pepper, token);
+    let exchange = this.exchanges.get(key);
+    if (!exchange || exchange.validUntil <= Date.now()) {
+      if (this.refused.get(key)) throw refusedError();
+      exchange = await this.singleFlight(key, token, exchange);
+    }
+    const pending = this.users.state(exchange.userId);
+    const owner = pending instanceof Promise ? await pending : pending;
+    if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
+    if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
+    return {
+      kind: 'user',
+      userId: exchange.userId,
+      username: owner.username,
+      roles: owner.roles,
+      groups: owner.groups,
+      scopes: scopesForRoles(owner.roles),
+      credential: { type: 'oidc', provider: exchange.provider },
+    };
+  }
+
+  private singleFlight(key: string, token: string, previous: Exchange | undefined): Promise<Exchange> {
+    let flight = this.inflight.get(key);
+    if (!flight) {
+      flight = this.exchange(key, previous?.rotatedTo ?? token).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, flight);
+    }
+    return flight;
+  }
+
+  private async exchange(key: string, token: string): Promise<Exchange> {
+    for (const client of this.candidates(token)) {
+      try {
+        const result = await client.refresh(token);
+        const claims = await client.verifyAccessToken(result.accessToken);
+        const user = await this.users.findOrCreateByIdentity(client.config.name, client.config.issuer, claims.sub, () =>
+          client.usernameFor(claims, result),
+        );
+        const now = Date.now();
+        const lifetime = claims.exp * 1000 - now;
+        const exchange: Exchange = {
+          userId: user.id,
+          provider: client.config.name,
+          validUntil: now + lifetime - Math.min(30_000, Math.max(0, lifetime / 10)),
+          rotatedTo: result.refreshToken && result.refreshToken !== token ? result.refreshToken : undefined,
+        };
+        if (this.exchanges.size >= MAX_CACHED) this.exchanges.delete(this.exchanges.keys().next().value!);
+        this.exchanges.set(key, exchange);
+        return exchange;
+      } catch (error) {
+        if (error instanceof AppError && error.status === 401) continue; // not this IdP's, or refused
+        throw error; // 503: the IdP is down
+      }
+    }
+    this.refused.set(key, true);
+    this.exchanges.delete(key);
+    this.logger.warn('an offline token was refused by every configured identity provider');
+    throw refusedError();
+  }
+
+  /** The providers that may have issued this token: by `iss` when it is a JWT, else all of them. */
+  private candidates(token: string): readonly OidcClient[] {
+    if (this.clients.length <= 1) return this.clients;
+    const iss = issuerOf(token);
+    const match = iss ? this.clients.filter((c) => c.config.issuer === iss.replace(/\/+$/, '')) : [];
+    return match.length > 0 ? match : this.clients;
+  }
+}
+
+function refusedError(): AppError {
+  return unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
+}
+
+function issuerOf(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}

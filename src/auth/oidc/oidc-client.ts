@@ -1,0 +1,212 @@
+import { Logger } from '@nestjs/common';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import jwt, { type JwtPayload } from 'jsonwebtoken';
+import { AppError, unauthorized } from '../../common/errors/app-error';
+import type { OidcProviderConfig } from '../../config/app.config';
+
+interface Discovery {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  authorization_endpoint?: string;
+  end_session_endpoint?: string;
+  userinfo_endpoint?: string;
+}
+
+/** What the IdP's token endpoint answers to a refresh grant. */
+export interface RefreshResult {
+  accessToken: string;
+  /** A new refresh token, when the IdP rotates them. */
+  refreshToken?: string;
+  /** Most IdPs return a fresh ID token too: the place for profile claims. */
+  idToken?: string;
+}
+
+/** Verified claims of an IdP access token. */
+export interface IdpAccessClaims extends JwtPayload {
+  sub: string;
+  exp: number;
+}
+
+const ALGORITHMS: jwt.Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const JWKS_REFETCH_MS = 30_000;
+
+/** The IdP cannot be reached or failed (5xx, timeout): 503 with Retry-After, never 401. */
+export function idpUnavailable(provider: string): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', `The identity provider "${provider}" is not reachable; retry shortly.`, {
+    headers: { 'Retry-After': '10' },
+  });
+}
+
+/**
+ * Talks to one OpenID Connect provider over plain HTTPS (Node's fetch, bounded by a timeout):
+ * discovery, its JWKS, and the refresh-token grant. Keeps the discovery document and the keys
+ * in memory; an unknown `kid` refetches the keys (at most every 30 s), so IdP key rotation works.
+ */
+export class OidcClient {
+  private readonly logger: Logger;
+  private discovery?: Promise<Discovery>;
+  private keys = new Map<string, KeyObject>();
+  private keysFetchedAt = 0;
+
+  constructor(
+    readonly config: OidcProviderConfig,
+    private readonly timeoutMs: number,
+  ) {
+    this.logger = new Logger(`OidcClient:${config.name}`);
+  }
+
+  /** Exchanges a refresh (e.g. offline) token. Refused → 401; IdP down → 503. */
+  async refresh(refreshToken: string): Promise<RefreshResult> {
+    const { token_endpoint } = await this.discover();
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: this.config.clientId,
+      client_secret: this.config.clientSecret,
+    });
+    let res: Response;
+    try {
+      res = await fetch(token_endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      this.logger.warn(`token endpoint unreachable: ${(error as Error).message}`);
+      throw idpUnavailable(this.config.name);
+    }
+    if (res.status >= 500 || res.status === 429) {
+      this.logger.warn(`token endpoint answered ${res.status}`);
+      throw idpUnavailable(this.config.name);
+    }
+    const payload = (await res.json().catch(() => ({}))) as {
+      access_token?: unknown;
+      refresh_token?: unknown;
+      id_token?: unknown;
+    };
+    if (!res.ok || typeof payload.access_token !== 'string') {
+      // 400 invalid_grant, 401/403 (some IdPs), or an empty body: the token is not good.
+      throw unauthorized('AUTH_INVALID_TOKEN', 'The identity provider refused this token.');
+    }
+    return {
+      accessToken: payload.access_token,
+      refreshToken: typeof payload.refresh_token === 'string' ? payload.refresh_token : undefined,
+      idToken: typeof payload.id_token === 'string' ? payload.id_token : undefined,
+    };
+  }
+
+  /**
+   * The username claim (OIDC_*_USERNAME_CLAIM) for a new user: from the access token when it
+   * carries it (Keycloak), else from the ID token of the same answer (verified, same subject),
+   * else from the userinfo endpoint. Best effort: undefined when none says.
+   */
+  async usernameFor(claims: IdpAccessClaims, result: RefreshResult): Promise<string | undefined> {
+    const claim = this.config.usernameClaim;
+    if (typeof claims[claim] === 'string') return claims[claim] as string;
+    if (result.idToken) {
+      try {
+        const decoded = jwt.decode(result.idToken, { complete: true });
+        const key = await this.key(decoded?.header.kid);
+        const { issuer } = await this.discover();
+        const id = jwt.verify(result.idToken, key, { algorithms: ALGORITHMS, issuer, audience: this.config.clientId }) as JwtPayload;
+        if (id.sub === claims.sub && typeof id[claim] === 'string') return id[claim] as string;
+      } catch {
+        /* fall through to userinfo */
+      }
+    }
+    const accessToken = result.accessToken;
+    const { userinfo_endpoint } = await this.discover();
+    if (!userinfo_endpoint) return undefined;
+    try {
+      const res = await fetch(userinfo_endpoint, {
+        headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const info = res.ok ? ((await res.json()) as Record<string, unknown>) : {};
+      return typeof info[claim] === 'string' ? (info[claim] as string) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Verifies an access token from this IdP: signature (JWKS), issuer, audience, expiry. */
+  async verifyAccessToken(token: string): Promise<IdpAccessClaims> {
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload !== 'object') throw this.invalid('the access token is not a JWT');
+    const key = await this.key(decoded.header.kid);
+    const { issuer } = await this.discover();
+    let claims: JwtPayload;
+    try {
+      claims = jwt.verify(token, key, { algorithms: ALGORITHMS, issuer }) as JwtPayload;
+    } catch (error) {
+      throw this.invalid((error as Error).message);
+    }
+    const audiences = [claims.aud ?? []].flat();
+    const expected = this.config.audience ?? this.config.clientId;
+    if (!audiences.includes(expected) && claims.azp !== this.config.clientId) throw this.invalid(`audience ${audiences.join(',')}`);
+    if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp');
+    return claims as IdpAccessClaims;
+  }
+
+  private async key(kid: string | undefined): Promise<KeyObject> {
+    const find = () => (kid ? this.keys.get(kid) : this.keys.size === 1 ? [...this.keys.values()][0] : undefined);
+    let key = find();
+    if (!key && Date.now() - this.keysFetchedAt > JWKS_REFETCH_MS) {
+      await this.fetchKeys();
+      key = find();
+    }
+    if (!key) throw this.invalid(`unknown signing key ${kid ?? '(none)'}`);
+    return key;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    const { jwks_uri } = await this.discover();
+    const jwks = await this.getJson<{ keys?: Array<Record<string, unknown>> }>(jwks_uri);
+    const keys = new Map<string, KeyObject>();
+    for (const jwk of jwks.keys ?? []) {
+      if (jwk.use === 'enc' || typeof jwk.kty !== 'string') continue;
+      try {
+        keys.set(String(jwk.kid ?? ''), createPublicKey({ key: jwk as never, format: 'jwk' }));
+      } catch {
+        /* a key type Node cannot read: skip it */
+      }
+    }
+    this.keys = keys;
+    this.keysFetchedAt = Date.now();
+  }
+
+  private discover(): Promise<Discovery> {
+    this.discovery ??= this.getJson<Discovery>(`${this.config.issuer}/.well-known/openid-configuration`).then(
+      (doc) => {
+        if (doc.issuer?.replace(/\/+$/, '') !== this.config.issuer || !doc.token_endpoint || !doc.jwks_uri) {
+          throw new AppError('SERVICE_UNAVAILABLE', `The discovery document of "${this.config.name}" does not match its issuer.`);
+        }
+        return doc;
+      },
+      (error: unknown) => {
+        this.discovery = undefined; // try again next time
+        throw error;
+      },
+    );
+    return this.discovery;
+  }
+
+  private async getJson<T>(url: string): Promise<T> {
+    try {
+      const res = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return (await res.json()) as T;
+    } catch (error) {
+      this.discovery = undefined;
+      this.logger.warn(`GET ${url} failed: ${(error as Error).message}`);
+      throw idpUnavailable(this.config.name);
+    }
+  }
+
+  private invalid(reason: string): AppError {
+    this.logger.warn(`access token from the IdP rejected: ${reason}`);
+    return unauthorized('AUTH_INVALID_TOKEN', 'The identity provider issued an access token Latchkey cannot accept.');
+  }
+}

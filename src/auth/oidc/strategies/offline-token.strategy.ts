@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { CredentialStrategies, RegisteredStrategy } from '../../../common/auth/credential-strategy';
+import type { PresentedCredential } from '../../../common/auth/credentials';
+import type { UserPrincipal } from '../../../common/auth/principal';
+import { OfflineTokensService } from '../offline-tokens.service';
+
+/**
+ * IdP offline refresh tokens as `Authorization: Bearer`: every Bearer value that is neither a
+ * Latchkey token (`lk_…`) nor one of Latchkey's own JWTs (the access-token strategy, registered
+ * first, takes those by `kid`). Registered only when OIDC providers are configured.
+ */
+@Injectable()
+export class OfflineTokenStrategy extends RegisteredStrategy {
+  readonly name = 'oidc-offline-token';
+  readonly principalKind = 'user' as const;
+
+  constructor(
+    private readonly offline: OfflineTokensService,
+    registry: CredentialStrategies,
+  ) {
+    super(registry);
+  }
+
+  override onModuleInit(): void {
+    if (this.offline.enabled) super.onModuleInit();
+  }
+
+  accepts(credential: PresentedCredential): boolean {
+    return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_');
+  }
+
+  authenticate(credential: PresentedCredential): Promise<UserPrincipal> {
+    return this.offline.authenticate(credential.secret);
+  }
+}
