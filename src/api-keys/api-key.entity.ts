@@ -1,11 +1,12 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { COLUMN } from '../database/column-types';
+import { StoredCredential } from '../database/stored-credential';
 import { User } from '../users/user.entity';
 
 /** A personal API key. Only the keyed hash of its secret is stored. */
 @Entity('api_keys')
 @Index('UQ_api_keys_user_first_eight', ['userId', 'firstEight'], { unique: true })
-export class ApiKey {
+export class ApiKey extends StoredCredential {
   @PrimaryColumn({ ...COLUMN.uuid })
   id: string;
 
@@ -38,19 +39,4 @@ export class ApiKey {
   /** The owner's epoch at creation: a later revoke-all kills the key. */
   @Column({ name: 'user_epoch', type: 'integer' })
   userEpoch: number;
-
-  @CreateDateColumn({ name: 'created_at', ...COLUMN.timestamp })
-  createdAt: Date;
-
-  @Column({ name: 'expires_at', ...COLUMN.timestamp, nullable: true })
-  expiresAt: Date | null;
-
-  @Column({ name: 'last_used_at', ...COLUMN.timestamp, nullable: true })
-  lastUsedAt: Date | null;
-
-  @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
-  lastUsedIp: string | null;
-
-  @Column({ name: 'revoked_at', ...COLUMN.timestamp, nullable: true })
-  revokedAt: Date | null;
 }

@@ -1,5 +1,6 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { COLUMN } from '../database/column-types';
+import { StoredCredential } from '../database/stored-credential';
 import { Plugin } from '../plugins/plugin.entity';
 import { User } from '../users/user.entity';
 
@@ -8,7 +9,7 @@ import { User } from '../users/user.entity';
  * maintainer sees and manages it) and outlives its creator, who is kept for display only.
  */
 @Entity('plugin_tokens')
-export class PluginToken {
+export class PluginToken extends StoredCredential {
   @PrimaryColumn({ ...COLUMN.uuid })
   id: string;
 
@@ -45,21 +46,6 @@ export class PluginToken {
   @JoinColumn({ name: 'created_by_id' })
   createdBy?: User | null;
 
-  @CreateDateColumn({ name: 'created_at', ...COLUMN.timestamp })
-  createdAt: Date;
-
   @Column({ name: 'rotated_at', ...COLUMN.timestamp, nullable: true })
   rotatedAt: Date | null;
-
-  @Column({ name: 'expires_at', ...COLUMN.timestamp, nullable: true })
-  expiresAt: Date | null;
-
-  @Column({ name: 'last_used_at', ...COLUMN.timestamp, nullable: true })
-  lastUsedAt: Date | null;
-
-  @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
-  lastUsedIp: string | null;
-
-  @Column({ name: 'revoked_at', ...COLUMN.timestamp, nullable: true })
-  revokedAt: Date | null;
 }
