@@ -8,7 +8,7 @@ import type { UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
 import { credentialStatus } from '../common/auth/credential-status';
-import { TtlCache } from '../common/cache/ttl-cache';
+import { LookupCache } from '../common/cache/lookup-cache';
 import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
@@ -31,7 +31,6 @@ interface CachedKey {
 }
 
 const MAX_CACHED_KEYS = 100_000;
-/** "No such key" answers get a smaller cache of their own, so a flood of made-up keys cannot evict real ones. */
 const MAX_CACHED_MISSES = 10_000;
 const INVALID_KEY = 'Invalid API key';
 
@@ -43,10 +42,8 @@ const INVALID_KEY = 'Invalid API key';
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
-  /** secret hash → key facts. */
-  private readonly cache: TtlCache<CachedKey>;
-  /** secret hash → "no such key". */
-  private readonly misses: TtlCache<true>;
+  /** secret hash → key facts, or "no such key". */
+  private readonly cache: LookupCache<CachedKey>;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
@@ -54,8 +51,7 @@ export class ApiKeysService {
     private readonly usage: ApiKeyUsageRecorder,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    this.cache = new TtlCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS);
-    this.misses = new TtlCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_MISSES);
+    this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS, MAX_CACHED_MISSES);
   }
 
   /** Creates a key for the caller. The secret is returned here and never again. */
@@ -173,7 +169,7 @@ export class ApiKeysService {
   async revokeAllForUser(userId: string): Promise<number> {
     const revoked = await this.keys.find({ where: { userId, revokedAt: IsNull() }, select: { id: true, secretHash: true } });
     await this.keys.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    for (const key of revoked) this.cache.delete(key.secretHash);
+    for (const key of revoked) this.cache.forget(key.secretHash);
     return revoked.length;
   }
 
@@ -185,32 +181,27 @@ export class ApiKeysService {
   private async revoke(keyId: string): Promise<void> {
     const key = await this.keys.findOne({ where: { id: keyId }, select: { id: true, secretHash: true } });
     await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    if (key) this.cache.delete(key.secretHash); // at once on this instance
+    if (key) this.cache.forget(key.secretHash); // at once on this instance
     this.logger.log(`API key revoked: ${keyId}`);
   }
 
-  private async lookup(hash: string): Promise<CachedKey | null> {
-    const hit = this.cache.get(hash);
-    if (hit) return hit;
-    if (this.misses.get(hash)) return null;
-    const row = await this.keys.findOne({
-      where: { secretHash: hash },
-      select: { id: true, userId: true, scopes: true, expiresAt: true, userEpoch: true, revokedAt: true },
+  private lookup(hash: string): Promise<CachedKey | null> {
+    return this.cache.get(hash, async () => {
+      const row = await this.keys.findOne({
+        where: { secretHash: hash },
+        select: { id: true, userId: true, scopes: true, expiresAt: true, userEpoch: true, revokedAt: true },
+      });
+      return row
+        ? {
+            id: row.id,
+            userId: row.userId,
+            scopes: Object.freeze([...row.scopes]),
+            expiresAt: row.expiresAt?.getTime() ?? null,
+            userEpoch: row.userEpoch,
+            revoked: row.revokedAt !== null,
+          }
+        : null;
     });
-    if (!row) {
-      this.misses.set(hash, true);
-      return null;
-    }
-    const key: CachedKey = {
-      id: row.id,
-      userId: row.userId,
-      scopes: Object.freeze([...row.scopes]),
-      expiresAt: row.expiresAt?.getTime() ?? null,
-      userEpoch: row.userEpoch,
-      revoked: row.revokedAt !== null,
-    };
-    this.cache.set(hash, key);
-    return key;
   }
 }
 

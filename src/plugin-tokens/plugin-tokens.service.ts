@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
-import { TtlCache } from '../common/cache/ttl-cache';
+import { LookupCache } from '../common/cache/lookup-cache';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import { AppError, unauthorized } from '../common/errors/app-error';
@@ -37,8 +37,8 @@ const MAX_CACHED = 50_000;
 @Injectable()
 export class PluginTokensService {
   private readonly logger = new Logger(PluginTokensService.name);
-  private readonly cache: TtlCache<CachedToken>;
-  private readonly misses: TtlCache<true>;
+  /** secret hash (current or previous secret) → token facts, or "no such token". */
+  private readonly cache: LookupCache<CachedToken>;
 
   constructor(
     @InjectRepository(PluginToken) private readonly tokens: Repository<PluginToken>,
@@ -47,9 +47,7 @@ export class PluginTokensService {
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    const ttl = config.auth.credentialCacheTtl * 1000;
-    this.cache = new TtlCache(ttl, MAX_CACHED);
-    this.misses = new TtlCache(ttl, MAX_CACHED / 5);
+    this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED, MAX_CACHED / 5);
   }
 
   async create(plugin: Plugin, by: UserPrincipal, description: string, expiresIn?: number | null): Promise<{ token: PluginToken; secret: string }> {
@@ -172,37 +170,31 @@ export class PluginTokensService {
     return this.usage.latest(token.id) ?? (token.lastUsedAt ? { at: token.lastUsedAt, ip: token.lastUsedIp } : null);
   }
 
-  private async lookup(hash: string): Promise<CachedToken | null> {
-    const hit = this.cache.get(hash);
-    if (hit) return hit;
-    if (this.misses.get(hash)) return null;
-    const row = await this.tokens
-      .createQueryBuilder('t')
-      .addSelect(['t.secretHash', 't.previousSecretHash'])
-      .where('t.secret_hash = :hash OR t.previous_secret_hash = :hash', { hash })
-      .getOne();
-    if (!row) {
-      this.misses.set(hash, true);
-      return null;
-    }
-    const isPrevious = row.secretHash !== hash;
-    const entry: CachedToken = {
-      id: row.id,
-      pluginId: row.pluginId,
-      description: row.description,
-      scopes: Object.freeze([...row.scopes]),
-      expiresAt: row.expiresAt?.getTime() ?? null,
-      revoked: row.revokedAt !== null,
-      previousValidUntil: isPrevious ? (row.previousValidUntil?.getTime() ?? 0) : null,
-    };
-    this.cache.set(hash, entry);
-    return entry;
+  private lookup(hash: string): Promise<CachedToken | null> {
+    return this.cache.get(hash, async () => {
+      const row = await this.tokens
+        .createQueryBuilder('t')
+        .addSelect(['t.secretHash', 't.previousSecretHash'])
+        .where('t.secret_hash = :hash OR t.previous_secret_hash = :hash', { hash })
+        .getOne();
+      if (!row) return null;
+      const isPrevious = row.secretHash !== hash;
+      return {
+        id: row.id,
+        pluginId: row.pluginId,
+        description: row.description,
+        scopes: Object.freeze([...row.scopes]),
+        expiresAt: row.expiresAt?.getTime() ?? null,
+        revoked: row.revokedAt !== null,
+        previousValidUntil: isPrevious ? (row.previousValidUntil?.getTime() ?? 0) : null,
+      };
+    });
   }
 
   /** Drops this instance's cached lookups of a token (after any change to it). */
   private async forget(id: string, ...extraHashes: string[]): Promise<void> {
     const row = await this.tokens.findOne({ where: { id }, select: { id: true, secretHash: true, previousSecretHash: true } });
-    for (const hash of [row?.secretHash, row?.previousSecretHash, ...extraHashes]) if (hash) this.cache.delete(hash);
+    for (const hash of [row?.secretHash, row?.previousSecretHash, ...extraHashes]) if (hash) this.cache.forget(hash);
   }
 
   private hash(secret: string): string {
