@@ -4,10 +4,11 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import { AppConfig, APP_CONFIG } from './config/app.config';
+import { API_PREFIX } from './common/http/base-url';
 import { requestId } from './common/http/request-id.middleware';
 import { AppError } from './common/errors/app-error';
 
-export const API_PREFIX = 'api/v1';
+export { API_PREFIX };
 
 /**
  * Everything about the HTTP app that is not a module: prefix, body limits, proxy trust,
@@ -19,6 +20,9 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      // Pages for people (src/web): short URLs, outside the API.
+      { path: 'logout', method: RequestMethod.GET },
+      { path: 'account', method: RequestMethod.GET },
     ],
   });
   // Order matters: request id and cookies first, so body-parser errors are answered like any other.

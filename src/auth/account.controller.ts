@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { CurrentPrincipal, SessionOnly } from '../common/auth/decorators';
-import type { UserPrincipal } from '../common/auth/principal';
+import { sessionIdOf, type UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -49,7 +49,7 @@ export class AccountController {
   @ApiNoContentResponse()
   async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.users.changePassword(principal.userId, body.current_password, body.new_password);
-    const keep = principal.credential.type === 'access_token' ? principal.credential.sessionId : undefined;
+    const keep = sessionIdOf(principal);
     await this.sessions.revokeAllForUser(principal.userId, 'password_change', keep);
   }
 }

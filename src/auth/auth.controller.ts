@@ -23,6 +23,10 @@ import { TokenRequestDto } from './dto/token-request.dto';
 import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
 import { PrincipalResponse, toPrincipalResponse } from './dto/whoami-response.dto';
 import { PasswordProvider } from './providers/password.provider';
+import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
+import { OidcProviders } from './oidc/oidc-providers';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { origin } from '../common/http/base-url';
 
 /** The Tiled-compatible auth routes (contract §6). */
 @ApiTags('auth')
@@ -33,6 +37,9 @@ export class AuthController {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
+    private readonly browserSessions: BrowserSessionsService,
+    private readonly providers: OidcProviders,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   @Public()
@@ -82,14 +89,35 @@ export class AuthController {
     await this.sessions.revokeOwn(principal.userId, sessionId);
   }
 
-  /** Deprecated in Tiled; clears the API-key cookie and revokes nothing. */
+  /**
+   * Logout for browsers. Clears the API-key cookie (all Tiled does: API clients revoke their
+   * session with `/auth/session/revoke`) and ends the browser session the cookie names. After a
+   * login through an IdP that offers RP-initiated logout, the IdP session ends too: a form post
+   * is redirected to the IdP's end_session_endpoint (which comes back to `/logout`); an API call
+   * gets its URL as `end_session_url`.
+   */
   @Public()
   @Post('logout')
   @HttpCode(200)
   @ApiExcludeEndpoint()
-  logout(@Res({ passthrough: true }) res: Response): Record<string, never> {
+  async logout(@Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
     res.clearCookie(API_KEY_COOKIE, { path: '/' });
-    return {};
+    const session = await this.browserSessions.current(req);
+    let endSessionUrl: string | undefined;
+    if (session) {
+      const client = session.idpProvider ? this.providers.find(session.idpProvider) : undefined;
+      const back = `${origin(req, this.config.publicUrl, this.config.trustProxy)}/logout`;
+      endSessionUrl = await client?.endSessionUrl(this.browserSessions.idTokenOf(session), back);
+      await this.browserSessions.end(session, res, 'logout');
+    } else {
+      this.browserSessions.clearCookie(res);
+    }
+    res.set('Cache-Control', 'no-store');
+    if (req.accepts(['json', 'html']) === 'html') {
+      res.redirect(303, endSessionUrl ?? '/logout');
+      return;
+    }
+    res.json(endSessionUrl ? { end_session_url: endSessionUrl } : {});
   }
 
   /**

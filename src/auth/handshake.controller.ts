@@ -6,6 +6,7 @@ import { apiBase, origin } from '../common/http/base-url';
 import type { LatchkeyRequest } from '../common/http/request-context';
 import { reportsLegacyPasswordMode } from './client-version';
 import { PasswordProvider } from './providers/password.provider';
+import { OidcProviders } from './oidc/oidc-providers';
 import { version } from '../../package.json';
 
 
@@ -15,6 +16,7 @@ import { version } from '../../package.json';
 export class HandshakeController {
   constructor(
     private readonly password: PasswordProvider,
+    private readonly oidc: OidcProviders,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -40,6 +42,14 @@ export class HandshakeController {
             confirmation_message: null,
             extra_scopes: null,
           },
+          // Tiled-mediated external providers (§6.2): the browser goes to auth_endpoint.
+          ...this.oidc.clients.map(({ config: { name } }) => ({
+            provider: name,
+            mode: 'external',
+            links: { auth_endpoint: `${base}/auth/provider/${name}/authorize` },
+            confirmation_message: null,
+            extra_scopes: null,
+          })),
         ],
         links: {
           whoami: `${base}/auth/whoami`,

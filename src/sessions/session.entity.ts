@@ -2,11 +2,20 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { COLUMN } from '../database/column-types';
 import { User } from '../users/user.entity';
 
-export type SessionRevokedReason = 'logout' | 'revoked' | 'refresh_reuse' | 'password_change' | 'revoke_all';
+export type SessionRevokedReason =
+  | 'logout'
+  | 'revoked'
+  | 'refresh_reuse'
+  | 'password_change'
+  | 'revoke_all'
+  /** The IdP session behind a browser session is over (silent re-authentication refused). */
+  | 'idp_session_ended';
 
 /**
- * A login. Its refresh tokens rotate on every use (`RefreshToken`); the session itself has an
- * absolute lifetime (`SESSION_MAX_AGE`) that refreshing never extends.
+ * A login. An API login holds refresh tokens that rotate on every use (`RefreshToken`); a
+ * browser login holds a session cookie instead (`cookieHash`). Either way the session has an
+ * absolute lifetime (`SESSION_MAX_AGE`) that refreshing never extends. A login through an IdP
+ * keeps the provider and, for browser sessions, its tokens (sealed) for silent refresh.
  */
 @Entity('sessions')
 export class Session {
@@ -21,7 +30,7 @@ export class Session {
   @JoinColumn({ name: 'user_id' })
   user?: User;
 
-  /** How the session was opened: `password`, later `oidc:<provider>`. */
+  /** How the session was opened: `password` or `oidc` (then `idpProvider` names the IdP). */
   @Column({ name: 'auth_method', type: 'varchar', length: 32 })
   authMethod: string;
 
@@ -53,4 +62,20 @@ export class Session {
 
   @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
   revokedReason: SessionRevokedReason | null;
+
+  /** Browser sessions: keyed hash of the `lk_session` cookie. Null for API sessions. */
+  @Index('UQ_sessions_cookie_hash', { unique: true })
+  @Column({ name: 'cookie_hash', type: 'varchar', length: 64, nullable: true, select: false })
+  cookieHash: string | null;
+
+  @Column({ name: 'idp_provider', type: 'varchar', length: 64, nullable: true })
+  idpProvider: string | null;
+
+  /** The IdP's access, refresh and ID tokens, sealed with a key derived from SECRET_KEYS. */
+  @Column({ name: 'idp_tokens', type: 'text', nullable: true, select: false })
+  idpTokens: string | null;
+
+  /** When the IdP access token expires: past it, the browser session is refreshed at the IdP. */
+  @Column({ name: 'idp_expires_at', ...COLUMN.timestamp, nullable: true })
+  idpExpiresAt: Date | null;
 }

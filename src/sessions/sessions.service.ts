@@ -49,8 +49,73 @@ export class SessionsService {
   ) {}
 
   /** Opens a session for an authenticated user and issues its first token pair. */
-  async open(user: User, authMethod: string, client: ClientInfo): Promise<{ session: Session; tokens: TokenPair }> {
+  async open(
+    user: User,
+    authMethod: string,
+    client: ClientInfo,
+    idpProvider: string | null = null,
+  ): Promise<{ session: Session; tokens: TokenPair }> {
     const now = new Date();
+    const session = await this.insert(user, authMethod, client, now, { idpProvider });
+    const tokens = await this.issue(session, user, now);
+    return { session, tokens };
+  }
+
+  /**
+   * Opens a browser session: no refresh token, the caller sets a cookie whose keyed hash is
+   * `cookieHash`. For a login through an IdP, `idp` holds its tokens (already sealed).
+   */
+  openBrowser(
+    user: User,
+    authMethod: string,
+    client: ClientInfo,
+    browser: { cookieHash: string; idpProvider: string | null; idpTokens: string | null; idpExpiresAt: Date | null },
+  ): Promise<Session> {
+    return this.insert(user, authMethod, client, new Date(), browser);
+  }
+
+  /** The browser session with this cookie hash, its sealed IdP tokens included (live or not). */
+  findBrowserSession(cookieHash: string): Promise<Session | null> {
+    return this.sessions
+      .createQueryBuilder('s')
+      .addSelect('s.idpTokens')
+      .where('s.cookie_hash = :cookieHash', { cookieHash })
+      .getOne();
+  }
+
+  /** A session by id with its sealed IdP tokens (for RP-initiated logout and silent login). */
+  findWithIdpTokens(id: string): Promise<Session | null> {
+    return this.sessions.createQueryBuilder('s').addSelect('s.idpTokens').where('s.id = :id', { id }).getOne();
+  }
+
+  /** Stores refreshed IdP tokens of a live browser session; false when the session ended meanwhile. */
+  async updateIdpTokens(sessionId: string, idpTokens: string, idpExpiresAt: Date): Promise<boolean> {
+    const now = new Date();
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ idpTokens, idpExpiresAt, lastRefreshedAt: now, refreshCount: () => 'refresh_count + 1' })
+      .where('id = :id AND revoked_at IS NULL', { id: sessionId })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends a session (idempotent). */
+  async end(sessionId: string, reason: SessionRevokedReason): Promise<void> {
+    await this.revoke(sessionId, reason);
+  }
+
+  isLive(session: Session, now = new Date()): boolean {
+    return session.revokedAt === null && session.expiresAt > now;
+  }
+
+  private async insert(
+    user: User,
+    authMethod: string,
+    client: ClientInfo,
+    now: Date,
+    extra: Partial<Pick<Session, 'cookieHash' | 'idpProvider' | 'idpTokens' | 'idpExpiresAt'>>,
+  ): Promise<Session> {
     const active = await this.sessions.count({
       where: { userId: user.id, revokedAt: IsNull(), expiresAt: MoreThan(now) },
     });
@@ -73,11 +138,16 @@ export class SessionsService {
       refreshCount: 0,
       revokedAt: null,
       revokedReason: null,
+      cookieHash: null,
+      idpProvider: null,
+      idpTokens: null,
+      idpExpiresAt: null,
+      ...extra,
     });
     await this.sessions.insert(session);
-    const tokens = await this.issue(session, user, now);
-    this.logger.log(`session opened: ${session.id} user=${user.id} method=${authMethod}`);
-    return { session, tokens };
+    const via = session.idpProvider ? ` provider=${session.idpProvider}` : '';
+    this.logger.log(`session opened: ${session.id} user=${user.id} method=${authMethod}${via}${session.cookieHash ? ' (browser)' : ''}`);
+    return session;
   }
 
   /** Exchanges a refresh token for a new pair (rotation, reuse detection, idle/absolute limits). */
@@ -187,10 +257,6 @@ export class SessionsService {
       where: { tokenHash: hashSecret(this.config.auth.tokenPepper, presented) },
       relations: { session: true },
     });
-  }
-
-  private isLive(session: Session, now: Date): boolean {
-    return session.revokedAt === null && session.expiresAt > now;
   }
 
   private async revoke(sessionId: string, reason: SessionRevokedReason): Promise<void> {

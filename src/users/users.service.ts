@@ -184,6 +184,20 @@ export class UsersService {
     throw new AppError('CONFLICT', 'Could not choose a username for this identity.');
   }
 
+  /**
+   * Links an external identity to an existing user (e.g. one who asks for an offline token of an
+   * IdP account not linked yet). 409 when that identity already belongs to someone else.
+   */
+  async linkIdentity(userId: string, provider: string, issuer: string, subject: string): Promise<void> {
+    const known = await this.identities.findOne({ where: { issuer, subject } });
+    if (known && known.userId !== userId) {
+      throw new AppError('IDENTITY_LINKED_ELSEWHERE', 'This identity provider account belongs to another Latchkey user.');
+    }
+    const now = new Date();
+    if (known) await this.identities.update({ id: known.id }, { lastLoginAt: now });
+    else await this.identities.insert({ id: randomUUID(), userId, provider, issuer, subject, createdAt: now, lastLoginAt: now });
+  }
+
   /** Whether the user can log in with a password (users made for an IdP identity cannot). */
   async hasPassword(userId: string): Promise<boolean> {
     const row = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });

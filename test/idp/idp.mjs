@@ -33,6 +33,9 @@
  *   IDP_ROTATE_REFRESH_TOKENS    "1": every refresh_token grant returns a new refresh token and
  *                                consumes the old one (reuse of a consumed one revokes the whole
  *                                grant). Default "0": offline refresh tokens never rotate.
+ *   IDP_ONLINE_REFRESH_TOKENS    "1": also issue refresh tokens without offline_access, bound to the
+ *                                IdP session (as Keycloak does): once the session ends they fail
+ *                                with invalid_grant. Default "0": refresh tokens only for offline_access.
  *   IDP_CONFORM_ID_TOKEN_CLAIMS  "1": spec-strict, profile/email claims only at userinfo. Default "0":
  *                                they are in the ID token too (as most IdPs do).
  *   IDP_JWKS                     JSON {keys:[private JWKs]} signing keys; default: one RSA key made
@@ -114,6 +117,7 @@ const idTokenTTL = intEnv('IDP_ID_TOKEN_TTL', 3600);
 const refreshTokenTTL = intEnv('IDP_REFRESH_TOKEN_TTL', 14 * 24 * 3600);
 const rotateRefreshTokens = flag('IDP_ROTATE_REFRESH_TOKENS', false);
 const conformIdTokenClaims = flag('IDP_CONFORM_ID_TOKEN_CLAIMS', false);
+const onlineRefreshTokens = flag('IDP_ONLINE_REFRESH_TOKENS', false);
 const cookieKeys = jsonEnv('IDP_COOKIE_KEYS', [randomBytes(32).toString('base64url')]);
 
 function makeJwks() {
@@ -281,7 +285,7 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></for
       },
     },
     async issueRefreshToken(ctx, client, code) {
-      return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
+      return client.grantTypeAllowed('refresh_token') && (onlineRefreshTokens || code.scopes.has('offline_access'));
     },
     rotateRefreshToken: () => rotateRefreshTokens,
     ttl: {

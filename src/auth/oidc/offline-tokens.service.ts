@@ -7,6 +7,7 @@ import { AppError, unauthorized } from '../../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { UsersService } from '../../users/users.service';
 import { OidcClient } from './oidc-client';
+import { OidcProviders } from './oidc-providers';
 
 /** An exchanged offline token: whose it is, and until when the exchange is trusted. */
 interface Exchange {
@@ -31,7 +32,7 @@ const MAX_CACHED = 50_000;
 @Injectable()
 export class OfflineTokensService {
   private readonly logger = new Logger(OfflineTokensService.name);
-  readonly clients: readonly OidcClient[];
+  private readonly clients: readonly OidcClient[];
   private readonly exchanges = new Map<string, Exchange>();
   private readonly inflight = new Map<string, Promise<Exchange>>();
   private readonly refused: TtlCache<true>;
@@ -39,9 +40,10 @@ export class OfflineTokensService {
 
   constructor(
     private readonly users: UsersService,
+    providers: OidcProviders,
     @InjectConfig() config: AppConfig,
   ) {
-    this.clients = config.oidc.providers.map((p) => new OidcClient(p, config.oidc.httpTimeoutMs));
+    this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
     this.pepper = config.auth.tokenPepper;
   }

@@ -4,7 +4,7 @@ import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import type { OidcProviderConfig } from '../../config/app.config';
 
-interface Discovery {
+export interface Discovery {
   issuer: string;
   token_endpoint: string;
   jwks_uri: string;
@@ -20,13 +20,23 @@ export interface RefreshResult {
   refreshToken?: string;
   /** Most IdPs return a fresh ID token too: the place for profile claims. */
   idToken?: string;
+  /** Seconds the access token lives, when the IdP says. */
+  expiresIn?: number;
 }
 
-/** Verified claims of an IdP access token. */
+/** Verified claims of an IdP access or ID token. */
 export interface IdpAccessClaims extends JwtPayload {
   sub: string;
   exp: number;
 }
+
+/** The OIDC errors of a `prompt=none` request that mean "the IdP session is gone" (OIDC Core §3.1.2.6). */
+export const SESSION_GONE_ERRORS: ReadonlySet<string> = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
 
 const ALGORITHMS: jwt.Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const JWKS_REFETCH_MS = 30_000;
@@ -57,14 +67,38 @@ export class OidcClient {
   }
 
   /** Exchanges a refresh (e.g. offline) token. Refused → 401; IdP down → 503. */
-  async refresh(refreshToken: string): Promise<RefreshResult> {
+  refresh(refreshToken: string): Promise<RefreshResult> {
+    return this.tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  }
+
+  /** The authorization-code grant with the PKCE verifier. Refused → 401; IdP down → 503. */
+  exchangeCode(code: string, redirectUri: string, codeVerifier: string): Promise<RefreshResult> {
+    return this.tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier });
+  }
+
+  /**
+   * RP-initiated logout: the IdP's end_session_endpoint with id_token_hint, client_id and where
+   * to come back; undefined when the IdP offers none. Never throws (logout must not fail).
+   */
+  async endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string): Promise<string | undefined> {
+    const endpoint = await this.discover().then((d) => d.end_session_endpoint, () => undefined);
+    if (!endpoint) return undefined;
+    const url = new URL(endpoint);
+    if (idTokenHint) url.searchParams.set('id_token_hint', idTokenHint);
+    url.searchParams.set('client_id', this.config.clientId);
+    url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+    return url.href;
+  }
+
+  /** The discovery document (fetched once, refetched after a failure). */
+  metadata(): Promise<Discovery> {
+    return this.discover();
+  }
+
+  private async tokenRequest(grant: Record<string, string>): Promise<RefreshResult> {
     const { token_endpoint } = await this.discover();
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: this.config.clientId,
-      client_secret: this.config.clientSecret,
-    });
+    // client_secret_post: every IdP we target accepts it (Keycloak, ORCID, oidc-provider).
+    const body = new URLSearchParams({ ...grant, client_id: this.config.clientId, client_secret: this.config.clientSecret });
     let res: Response;
     try {
       res = await fetch(token_endpoint, {
@@ -85,15 +119,21 @@ export class OidcClient {
       access_token?: unknown;
       refresh_token?: unknown;
       id_token?: unknown;
+      expires_in?: unknown;
+      error?: unknown;
     };
     if (!res.ok || typeof payload.access_token !== 'string') {
-      // 400 invalid_grant, 401/403 (some IdPs), or an empty body: the token is not good.
+      // 400 invalid_grant, 401/403 (some IdPs), or an empty body: the token or code is not good.
+      const error = typeof payload.error === 'string' ? payload.error.slice(0, 64) : `HTTP ${res.status}`;
+      this.logger.warn(`token endpoint refused a ${grant.grant_type} grant: ${error}`);
       throw unauthorized('AUTH_INVALID_TOKEN', 'The identity provider refused this token.');
     }
+    const expiresIn = Number(payload.expires_in);
     return {
       accessToken: payload.access_token,
       refreshToken: typeof payload.refresh_token === 'string' ? payload.refresh_token : undefined,
       idToken: typeof payload.id_token === 'string' ? payload.id_token : undefined,
+      expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : undefined,
     };
   }
 
@@ -107,10 +147,7 @@ export class OidcClient {
     if (typeof claims[claim] === 'string') return claims[claim] as string;
     if (result.idToken) {
       try {
-        const decoded = jwt.decode(result.idToken, { complete: true });
-        const key = await this.key(decoded?.header.kid);
-        const { issuer } = await this.discover();
-        const id = jwt.verify(result.idToken, key, { algorithms: ALGORITHMS, issuer, audience: this.config.clientId }) as JwtPayload;
+        const id = await this.verifyIdToken(result.idToken);
         if (id.sub === claims.sub && typeof id[claim] === 'string') return id[claim] as string;
       } catch {
         /* fall through to userinfo */
@@ -147,6 +184,26 @@ export class OidcClient {
     const expected = this.config.audience ?? this.config.clientId;
     if (!audiences.includes(expected) && claims.azp !== this.config.clientId) throw this.invalid(`audience ${audiences.join(',')}`);
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp');
+    return claims as IdpAccessClaims;
+  }
+
+  /**
+   * Verifies an ID token: signature against the IdP's JWKS, issuer, audience = our client id,
+   * `azp` when present, expiry (passport-openidconnect checks the claims but not the signature).
+   */
+  async verifyIdToken(idToken: string, nonce?: string): Promise<IdpAccessClaims> {
+    const decoded = jwt.decode(idToken, { complete: true });
+    if (!decoded || typeof decoded.payload !== 'object') throw this.invalid('the ID token is not a JWT', 'ID');
+    const key = await this.key(decoded.header.kid);
+    const { issuer } = await this.discover();
+    let claims: JwtPayload;
+    try {
+      claims = jwt.verify(idToken, key, { algorithms: ALGORITHMS, issuer, audience: this.config.clientId, nonce }) as JwtPayload;
+    } catch (error) {
+      throw this.invalid((error as Error).message, 'ID');
+    }
+    if (claims.azp !== undefined && claims.azp !== this.config.clientId) throw this.invalid(`azp ${String(claims.azp)}`, 'ID');
+    if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp', 'ID');
     return claims as IdpAccessClaims;
   }
 
@@ -205,8 +262,8 @@ export class OidcClient {
     }
   }
 
-  private invalid(reason: string): AppError {
-    this.logger.warn(`access token from the IdP rejected: ${reason}`);
-    return unauthorized('AUTH_INVALID_TOKEN', 'The identity provider issued an access token Latchkey cannot accept.');
+  private invalid(reason: string, kind: 'access' | 'ID' = 'access'): AppError {
+    this.logger.warn(`${kind} token from the IdP rejected: ${reason}`);
+    return unauthorized('AUTH_INVALID_TOKEN', `The identity provider issued an ${kind} token Latchkey cannot accept.`);
   }
 }

@@ -5,17 +5,23 @@ import type { LatchkeyRequest } from '../http/request-context';
 export const MAX_CREDENTIAL_LENGTH = 4096;
 
 export const API_KEY_COOKIE = 'tiled_api_key';
+/** The browser session cookie (HttpOnly, SameSite=Lax): set by a browser login through an IdP. */
+export const SESSION_COOKIE = 'lk_session';
+/** Cookies that carry a credential: a state-changing request with one needs the CSRF check. */
+export const CREDENTIAL_COOKIES: readonly string[] = [API_KEY_COOKIE, SESSION_COOKIE];
 
 export type PresentedCredential =
   | { readonly scheme: 'apikey'; readonly secret: string; readonly source: 'query' | 'header' | 'cookie' }
-  | { readonly scheme: 'bearer'; readonly secret: string; readonly source: 'header' };
+  | { readonly scheme: 'bearer'; readonly secret: string; readonly source: 'header' }
+  | { readonly scheme: 'session'; readonly secret: string; readonly source: 'cookie' };
 
 const SCHEME_MESSAGE =
   "Authorization header must include the authorization type followed by a space and then the secret, as in 'Bearer SECRET' or 'Apikey SECRET'. ";
 
 /**
  * Finds the credential a request presents, in the Tiled order (§3): `?api_key=`, then
- * `Authorization: Apikey`, then the `tiled_api_key` cookie, then `Authorization: Bearer`.
+ * `Authorization: Apikey`, then the `tiled_api_key` cookie, then `Authorization: Bearer`, and
+ * last the browser session cookie (an explicit credential always wins over the ambient cookie).
  * Returns undefined when there is none. Malformed input is a 400 here, before any lookup.
  */
 export function extractCredential(req: LatchkeyRequest): PresentedCredential | undefined {
@@ -40,6 +46,8 @@ export function extractCredential(req: LatchkeyRequest): PresentedCredential | u
   const cookie = (req.cookies as Record<string, unknown> | undefined)?.[API_KEY_COOKIE];
   if (typeof cookie === 'string' && cookie.length > 0) return { scheme: 'apikey', secret: checked(cookie), source: 'cookie' };
   if (scheme === 'bearer') return { scheme: 'bearer', secret: checked(headerSecret!), source: 'header' };
+  const session = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
+  if (typeof session === 'string' && session.length > 0) return { scheme: 'session', secret: checked(session), source: 'cookie' };
   return undefined;
 }
 

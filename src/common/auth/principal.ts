@@ -18,6 +18,7 @@ export interface UserPrincipal {
 
 export type UserCredentialRef =
   | { readonly type: 'access_token'; readonly sessionId: string }
+  | { readonly type: 'browser_session'; readonly sessionId: string }
   | { readonly type: 'api_key'; readonly id: string }
   | { readonly type: 'oidc'; readonly provider: string };
 
@@ -30,3 +31,10 @@ export interface PluginTokenPrincipal {
 }
 
 export type PrincipalKind = Principal['kind'];
+
+/** The login session behind the request: an access token's or a browser session cookie's. */
+export function sessionIdOf(principal: Principal): string | undefined {
+  if (principal.kind !== 'user') return undefined;
+  const c = principal.credential;
+  return c.type === 'access_token' || c.type === 'browser_session' ? c.sessionId : undefined;
+}

@@ -11,6 +11,7 @@ export const TOKEN_PREFIXES = Object.freeze({
   refreshToken: 'lk_rt_',
   personalApiKey: 'lk_pat_',
   deployToken: 'lk_dpl_',
+  browserSession: 'lk_bs_',
 } as const);
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

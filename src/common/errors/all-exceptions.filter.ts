@@ -38,6 +38,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    const redirect = exception instanceof AppError ? exception.options.browserRedirect : undefined;
+    if (redirect && isBrowserNavigation(req)) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, redirect);
+      return;
+    }
     if (body.statusCode === 401) {
       headers['X-Tiled-Root'] = apiBase(req, this.config.publicUrl, this.config.trustProxy);
     }
@@ -90,6 +96,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const message = 'Internal server error';
     return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message, detail: message, requestId }, headers: {} };
   }
+}
+
+/** A page load (GET asking for HTML first), not an API call: it may be answered with a redirect. */
+export function isBrowserNavigation(req: LatchkeyRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
 }
 
 /**

@@ -17,6 +17,8 @@ export class AppError extends Error {
       headers?: Record<string, string>;
       /** Field-level problems (validation). */
       errors?: { field: string; message: string }[];
+      /** Where a browser navigating with GET goes instead of seeing the JSON error (e.g. a login). */
+      browserRedirect?: string;
     } = {},
   ) {
     super(message);

@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   /** A missing scope on a Tiled-compatible route: Tiled answers 401, and its clients expect it. */
   INSUFFICIENT_SCOPE_TILED: 401,
   API_KEY_REQUIRED: 401,
+  /** A browser session whose IdP session is over: log in again (`detail.login_url`). */
+  IDP_SESSION_EXPIRED: 401,
+  /** The IdP refused or failed the login (error in the callback, bad code, tampered state). */
+  EXTERNAL_LOGIN_FAILED: 401,
   // 403
   FORBIDDEN: 403,
   INSUFFICIENT_ROLE: 403,
@@ -40,6 +44,7 @@ export const ERROR_CODES = {
   NOT_A_MAINTAINER: 404,
   VERSION_NOT_FOUND: 404,
   PLUGIN_TOKEN_NOT_FOUND: 404,
+  PROVIDER_NOT_FOUND: 404,
   // 405 / 409 / 413 / 415 / 422 / 429
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -47,6 +52,7 @@ export const ERROR_CODES = {
   SESSION_UNKNOWN: 409,
   PLUGIN_NAME_TAKEN: 409,
   LAST_MAINTAINER: 409,
+  IDENTITY_LINKED_ELSEWHERE: 409,
   VERSION_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

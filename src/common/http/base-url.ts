@@ -1,12 +1,15 @@
 import type { Request } from 'express';
 
+/** Every API route lives under this prefix (the Tiled clients' `/api/v1`). */
+export const API_PREFIX = 'api/v1';
+
 /**
  * The absolute API base (`…/api/v1`) as the client sees it (Tiled contract §0): PUBLIC_URL when
  * configured; otherwise X-Forwarded-Proto/Host when behind a trusted proxy; otherwise the
  * connection scheme and Host header.
  */
 export function apiBase(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {
-  return `${origin(req, publicUrl, trustProxy)}/api/v1`;
+  return `${origin(req, publicUrl, trustProxy)}/${API_PREFIX}`;
 }
 
 export function origin(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {

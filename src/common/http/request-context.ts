@@ -5,6 +5,8 @@ import type { Principal } from '../auth/principal';
 export interface LatchkeyRequest extends Request {
   /** Set by RequestIdMiddleware on every request. */
   id: string;
+  /** The double-submit CSRF value of this browser (set by CsrfMiddleware), for forms of our pages. */
+  csrfToken?: string;
   /** Set by AuthenticationGuard; `null` on public/anonymous requests. */
   principal?: Principal | null;
 }

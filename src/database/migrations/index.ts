@@ -4,6 +4,7 @@ import { CreateApiKeys1763900200000 } from './1763900200000-CreateApiKeys';
 import { CreatePlugins1763900300000 } from './1763900300000-CreatePlugins';
 import { CreatePluginTokens1763900400000 } from './1763900400000-CreatePluginTokens';
 import { CreateIdentities1763900500000 } from './1763900500000-CreateIdentities';
+import { AddBrowserSessions1763900600000 } from './1763900600000-AddBrowserSessions';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreatePlugins1763900300000,
   CreatePluginTokens1763900400000,
   CreateIdentities1763900500000,
+  AddBrowserSessions1763900600000,
 ];

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppError } from '../../errors/app-error';
 import type { LatchkeyRequest } from '../../http/request-context';
+import { sessionIdOf } from '../principal';
 import { RoutePolicies } from '../route-policy';
 
 /**
@@ -31,7 +32,7 @@ export class AuthorizationGuard implements CanActivate {
         throw new AppError('INSUFFICIENT_ROLE', `This action requires the role ${anyOf.join(' or ')}.`);
       }
     }
-    if (policy.sessionOnly && (principal.kind !== 'user' || principal.credential.type !== 'access_token')) {
+    if (policy.sessionOnly && !sessionIdOf(principal)) {
       throw new AppError('SESSION_REQUIRED', 'This action needs an interactive login (an access token), not an API key or a deploy token.');
     }
     const missing = policy.scopes.filter((s) => !principal.scopes.includes(s));

@@ -1,0 +1,192 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { SESSION_COOKIE } from '../../common/auth/credentials';
+import type { UserPrincipal } from '../../common/auth/principal';
+import { scopesForRoles } from '../../common/auth/scopes';
+import { generateToken, hashSecret, isWellFormedToken } from '../../common/auth/token-format';
+import { SealedBox } from '../../common/crypto/sealed-box';
+import { AppError, unauthorized } from '../../common/errors/app-error';
+import { API_PREFIX, apiBase } from '../../common/http/base-url';
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import type { Session, SessionRevokedReason } from '../../sessions/session.entity';
+import { ClientInfo, SessionsService } from '../../sessions/sessions.service';
+import type { User } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+import type { RefreshResult } from '../oidc/oidc-client';
+import { OidcProviders } from '../oidc/oidc-providers';
+
+/** The IdP tokens of a browser session, sealed at rest. */
+interface IdpTokens {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+}
+
+/** Assumed IdP access-token lifetime when the token response does not say (seconds). */
+const DEFAULT_IDP_TOKEN_TTL = 300;
+/** Refresh this long before the IdP access token really expires (clock skew). */
+const EXPIRY_MARGIN_MS = 5_000;
+
+/**
+ * Browser sessions: a Session row with a cookie (`lk_session`: HttpOnly, SameSite=Lax, Secure
+ * when PUBLIC_URL is https) instead of refresh tokens. For a login through an IdP the row keeps
+ * the IdP's tokens, sealed (AES-256-GCM, key derived from SECRET_KEYS), and when the IdP access
+ * token expires the next request refreshes it server-side first (single flight per session). If
+ * the IdP refuses, the request fails with IDP_SESSION_EXPIRED: a page load is redirected to a
+ * silent `prompt=none` login, an API call gets 401 JSON with the login URL.
+ */
+@Injectable()
+export class BrowserSessionsService {
+  private readonly logger = new Logger(BrowserSessionsService.name);
+  private readonly box: SealedBox;
+  private readonly pepper: Buffer;
+  private readonly secure: boolean;
+  private readonly refreshing = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+    private readonly providers: OidcProviders,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.box = new SealedBox(config.auth.signingKeys, 'browser-session-idp-tokens');
+    this.pepper = config.auth.tokenPepper;
+    this.secure = config.publicUrl?.startsWith('https:') ?? false;
+  }
+
+  /** Opens a browser session for `user` and sets its cookie on `res`. */
+  async open(user: User, res: Response, client: ClientInfo, idp?: { provider: string; tokens: RefreshResult }): Promise<Session> {
+    const secret = generateToken('browserSession');
+    const session = await this.sessions.openBrowser(user, idp ? 'oidc' : 'password', client, {
+      cookieHash: hashSecret(this.pepper, secret),
+      idpProvider: idp?.provider ?? null,
+      idpTokens: idp ? this.seal(idp.tokens) : null,
+      idpExpiresAt: idp ? idpExpiry(idp.tokens) : null,
+    });
+    res.cookie(SESSION_COOKIE, secret, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      path: '/',
+      expires: session.expiresAt,
+    });
+    return session;
+  }
+
+  /** The live browser session the request's cookie names, if any (no IdP refresh). */
+  async current(req: Request): Promise<Session | undefined> {
+    const secret = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
+    if (typeof secret !== 'string' || !isWellFormedToken(secret, 'browserSession')) return undefined;
+    const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
+    return session && this.sessions.isLive(session) ? session : undefined;
+  }
+
+  /** The user behind a session cookie; refreshes the IdP tokens first when they have expired. */
+  async authenticate(secret: string, req: Request): Promise<UserPrincipal> {
+    if (!isWellFormedToken(secret, 'browserSession')) throw ended();
+    const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
+    if (!session || !this.sessions.isLive(session)) throw ended(session?.idpProvider ?? undefined, req);
+    const pending = this.users.state(session.userId);
+    const owner = pending instanceof Promise ? await pending : pending;
+    if (!owner.exists || owner.epoch !== session.userEpoch) throw ended(session.idpProvider ?? undefined, req);
+    if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
+    if (session.idpProvider && (!session.idpExpiresAt || session.idpExpiresAt.getTime() - EXPIRY_MARGIN_MS <= Date.now())) {
+      await this.refreshIdp(session, req);
+    }
+    return {
+      kind: 'user',
+      userId: session.userId,
+      username: owner.username,
+      roles: owner.roles,
+      groups: owner.groups,
+      scopes: scopesForRoles(owner.roles),
+      credential: { type: 'browser_session', sessionId: session.id },
+    };
+  }
+
+  /** After a silent (`prompt=none`) login: the session goes on with the new IdP tokens. */
+  async renew(session: Session, tokens: RefreshResult): Promise<void> {
+    const previous = this.tokensOf(session);
+    await this.sessions.updateIdpTokens(
+      session.id,
+      this.seal({ ...tokens, refreshToken: tokens.refreshToken ?? previous?.refreshToken, idToken: tokens.idToken ?? previous?.idToken }),
+      idpExpiry(tokens),
+    );
+  }
+
+  /** Ends the session and clears the cookie. */
+  async end(session: Session, res: Response, reason: SessionRevokedReason): Promise<void> {
+    await this.sessions.end(session.id, reason);
+    this.clearCookie(res);
+  }
+
+  clearCookie(res: Response): void {
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+  }
+
+  /** The ID token the IdP last issued for this session (for id_token_hint). */
+  idTokenOf(session: Session): string | undefined {
+    return this.tokensOf(session)?.idToken;
+  }
+
+  private refreshIdp(session: Session, req: Request): Promise<void> {
+    let flight = this.refreshing.get(session.id);
+    if (!flight) {
+      flight = this.doRefresh(session, req).finally(() => this.refreshing.delete(session.id));
+      this.refreshing.set(session.id, flight);
+    }
+    return flight;
+  }
+
+  private async doRefresh(session: Session, req: Request): Promise<void> {
+    const provider = session.idpProvider!;
+    const client = this.providers.find(provider);
+    const tokens = this.tokensOf(session);
+    if (client && tokens?.refreshToken) {
+      try {
+        const result = await client.refresh(tokens.refreshToken);
+        const renewed = { ...result, refreshToken: result.refreshToken ?? tokens.refreshToken, idToken: result.idToken ?? tokens.idToken };
+        await this.sessions.updateIdpTokens(session.id, this.seal(renewed), idpExpiry(result));
+        this.logger.log(`browser session ${session.id}: IdP tokens refreshed at ${provider}`);
+        return;
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status !== 401) throw error; // 503: IdP down
+      }
+    }
+    this.logger.log(`browser session ${session.id}: ${provider} refused the refresh; silent login next`);
+    throw this.idpSessionExpired(provider, req);
+  }
+
+  private idpSessionExpired(provider: string, req: Request): AppError {
+    const next = req.method === 'GET' ? req.originalUrl : undefined;
+    const query = next ? `?next=${encodeURIComponent(next)}` : '';
+    const loginUrl = `${apiBase(req, this.config.publicUrl, this.config.trustProxy)}/auth/provider/${provider}/authorize${query}`;
+    const message = 'Your session at the identity provider has ended. Log in again.';
+    return new AppError('IDP_SESSION_EXPIRED', message, {
+      detail: { message, login_url: loginUrl },
+      headers: { 'WWW-Authenticate': 'Bearer' },
+      browserRedirect: `/${API_PREFIX}/auth/provider/${provider}/authorize?prompt=none${next ? `&next=${encodeURIComponent(next)}` : ''}`,
+    });
+  }
+
+  private tokensOf(session: Session): IdpTokens | undefined {
+    return session.idpTokens ? this.box.openJson<IdpTokens>(session.idpTokens) : undefined;
+  }
+
+  private seal(tokens: RefreshResult): string {
+    return this.box.sealJson({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, idToken: tokens.idToken } satisfies IdpTokens);
+  }
+}
+
+function idpExpiry(tokens: RefreshResult): Date {
+  return new Date(Date.now() + (tokens.expiresIn ?? DEFAULT_IDP_TOKEN_TTL) * 1000);
+}
+
+/** The session is over (logged out, revoked, expired): a page load goes to the logout page. */
+function ended(provider?: string, req?: Request): AppError {
+  const next = req?.method === 'GET' ? `&next=${encodeURIComponent(req.originalUrl)}` : '';
+  return new AppError('SESSION_EXPIRED', 'Your session has ended. Log in again.', {
+    headers: { 'WWW-Authenticate': 'Bearer' },
+    browserRedirect: provider ? `/logout?reason=expired&provider=${encodeURIComponent(provider)}${next}` : undefined,
+  });
+}

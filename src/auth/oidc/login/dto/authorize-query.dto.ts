@@ -1,0 +1,26 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { LOCAL_PATH } from '../../../../common/http/local-path';
+
+export class AuthorizeQueryDto {
+  @ApiPropertyOptional({
+    description: 'Browser login: the local path to return to, with a session cookie. Without it the login ends on a page showing a Latchkey refresh token once (API users).',
+    example: '/account',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  @Matches(LOCAL_PATH, { message: 'next must be a local path such as /account' })
+  next?: string;
+
+  @ApiPropertyOptional({ description: '`none`: renew the browser session silently (set by Latchkey itself when the IdP tokens expire).', enum: ['none'] })
+  @IsOptional()
+  @IsIn(['none'])
+  prompt?: 'none';
+
+  @ApiPropertyOptional({ description: "Accepted for Tiled's web UI, which passes its current URL; not used." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  state?: string;
+}

@@ -1,0 +1,207 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, Public } from '../../../common/auth/decorators';
+import type { UserPrincipal } from '../../../common/auth/principal';
+import { AppError } from '../../../common/errors/app-error';
+import { isBrowserNavigation } from '../../../common/errors/all-exceptions.filter';
+import { API_PREFIX, apiBase } from '../../../common/http/base-url';
+import { DEFAULT_LANDING, isLocalPath } from '../../../common/http/local-path';
+import type { LatchkeyRequest } from '../../../common/http/request-context';
+import { AppConfig, InjectConfig } from '../../../config/app.config';
+import { SessionsService } from '../../../sessions/sessions.service';
+import type { User } from '../../../users/user.entity';
+import { UsersService } from '../../../users/users.service';
+import { html } from '../../../web/html';
+import { PagesService } from '../../../web/pages.service';
+import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
+import { clientInfo } from '../../auth.controller';
+import { SESSION_GONE_ERRORS } from '../oidc-client';
+import { OidcProviders } from '../oidc-providers';
+import { AuthorizeQueryDto } from './dto/authorize-query.dto';
+import { CompletedLogin, OidcLoginService } from './oidc-login.service';
+
+/**
+ * Login through an external OpenID Connect provider (Tiled contract §6.2): authorization code
+ * flow with state, nonce and PKCE S256. One callback serves three purposes, chosen when the
+ * login starts and carried in the sealed state:
+ * - API users (no `next`): a page that shows a Latchkey refresh token once (JSON for non-browsers);
+ * - browser users (`next=/path`): a browser session cookie, then back to `next`;
+ * - offline tokens (`/offline-token`): a page that shows the IdP's offline refresh token once.
+ */
+@ApiTags('auth')
+@Controller('auth/provider/:provider')
+export class OidcLoginController {
+  constructor(
+    private readonly providers: OidcProviders,
+    private readonly login: OidcLoginService,
+    private readonly browserSessions: BrowserSessionsService,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+    private readonly pages: PagesService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Redirects to the IdP. `next` makes it a browser login; `prompt=none` renews the browser session silently. */
+  @Public()
+  @Get('authorize')
+  @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  async authorize(
+    @Param('provider') provider: string,
+    @Query() query: AuthorizeQueryDto,
+    @Req() req: LatchkeyRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    this.providers.get(provider);
+    if (query.prompt === 'none') {
+      const session = await this.browserSessions.current(req);
+      if (session?.idpProvider === provider) {
+        const url = await this.login.start(
+          req,
+          provider,
+          { mode: 'browser', next: query.next ?? DEFAULT_LANDING, silent: true, sessionId: session.id },
+          { prompt: 'none', idTokenHint: this.browserSessions.idTokenOf(session) },
+        );
+        return redirect(res, url);
+      }
+      // Nothing to renew: an ordinary (interactive) login.
+    }
+    const state = query.next ? { mode: 'browser' as const, next: query.next } : { mode: 'api' as const };
+    redirect(res, await this.login.start(req, provider, state));
+  }
+
+  /** Asks the IdP for an offline token (scope offline_access, with consent) for the logged-in user. */
+  @Get('offline-token')
+  @ApiFoundResponse({ description: 'Redirect to the identity provider; the callback shows the offline token once' })
+  async offlineToken(
+    @Param('provider') provider: string,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Req() req: LatchkeyRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const url = await this.login.start(req, provider, { mode: 'offline', userId: principal.userId }, { offline: true, prompt: 'consent' });
+    redirect(res, url);
+  }
+
+  /** The IdP's redirect back (`?code&state`, or `?error&state`). */
+  @Public()
+  @Get('code')
+  @ApiExcludeEndpoint()
+  async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+    try {
+      this.providers.get(provider);
+      const { code, state, error } = req.query;
+      for (const [name, value] of Object.entries({ code, state, error })) {
+        if (value !== undefined && (typeof value !== 'string' || value.length > 4096)) {
+          throw new AppError('BAD_REQUEST', `The ${name} parameter must be given once, as a string.`);
+        }
+      }
+      if (error !== undefined) return await this.idpError(provider, String(error), req, res);
+      if (code === undefined) throw new AppError('EXTERNAL_LOGIN_FAILED', 'The identity provider sent no authorization code.');
+      const login = await this.login.complete(req, provider);
+      const user = await this.userOf(login);
+      switch (login.state.mode) {
+        case 'browser':
+          return await this.finishBrowserLogin(login, user, req, res);
+        case 'offline':
+          return this.showOfflineToken(login, res);
+        default:
+          return await this.finishApiLogin(login, user, req, res);
+      }
+    } catch (err) {
+      if (!(err instanceof AppError) || !isBrowserNavigation(req)) throw err;
+      this.pages.error(res, err.status, 'Login failed', err.message, {
+        href: `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize`,
+        label: 'Try again',
+      });
+    }
+  }
+
+  /** An `error=` callback: a failed silent renewal ends the session; anything else is a failed login. */
+  private async idpError(provider: string, error: string, req: LatchkeyRequest, res: Response): Promise<void> {
+    const state = await this.login.stateOfErrorCallback(req, provider);
+    if (state?.silent && state.sessionId && SESSION_GONE_ERRORS.has(error)) {
+      const session = await this.sessions.findWithIdpTokens(state.sessionId);
+      if (session) await this.browserSessions.end(session, res, 'idp_session_ended');
+      else this.browserSessions.clearCookie(res);
+      const next = isLocalPath(state.next) ? `&next=${encodeURIComponent(state.next)}` : '';
+      return redirect(res, `/logout?reason=expired&provider=${encodeURIComponent(provider)}${next}`, 303);
+    }
+    const code = error.replace(/[^\w.-]/g, '').slice(0, 64);
+    throw new AppError('EXTERNAL_LOGIN_FAILED', `The identity provider did not log you in (${code || 'error'}).`);
+  }
+
+  /** The Latchkey user of the IdP identity: found or created by (issuer, subject), and active. */
+  private async userOf({ client, claims, tokens, state }: CompletedLogin): Promise<User> {
+    const { name, issuer } = client.config;
+    let user: User;
+    if (state.mode === 'offline') {
+      // An offline token is for the user who asked: link the identity to them, if it is nobody else's.
+      await this.users.linkIdentity(state.userId!, name, issuer, claims.sub);
+      user = await this.users.getById(state.userId!);
+    } else {
+      user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, tokens));
+    }
+    if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
+    return user;
+  }
+
+  private async finishBrowserLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): Promise<void> {
+    const provider = login.client.config.name;
+    const next = isLocalPath(login.state.next) ? login.state.next : DEFAULT_LANDING;
+    const previous = login.state.silent && login.state.sessionId
+      ? await this.sessions.findWithIdpTokens(login.state.sessionId)
+      : await this.browserSessions.current(req);
+    if (login.state.silent && previous && this.sessions.isLive(previous) && previous.userId === user.id) {
+      await this.browserSessions.renew(previous, login.tokens);
+      return redirect(res, next, 303);
+    }
+    if (previous) await this.sessions.end(previous.id, 'logout');
+    await this.browserSessions.open(user, res, clientInfo(req), { provider, tokens: login.tokens });
+    redirect(res, next, 303);
+  }
+
+  private async finishApiLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): Promise<void> {
+    const provider = login.client.config.name;
+    const { tokens } = await this.sessions.open(user, 'oidc', clientInfo(req), provider);
+    const body = { ...tokens, identity: { id: login.claims.sub, provider }, principal: user.id.replace(/-/g, '') };
+    if (!isBrowserNavigation(req)) {
+      res.set('Cache-Control', 'no-store').json(body);
+      return;
+    }
+    const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
+    this.pages.secretOnce(
+      res,
+      'Your Latchkey refresh token',
+      tokens.refresh_token,
+      html`<p>You are logged in as <strong>${user.username}</strong> through ${login.client.config.displayName}.
+This refresh token lets a program (a script, the Tiled client) open this session. It is good for
+${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every time it is used.</p>`,
+      html`<p class="muted">Exchange it for an access token:</p>
+<p><code>curl -X POST ${base}/auth/session/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"…"}'</code></p>`,
+    );
+  }
+
+  private showOfflineToken(login: CompletedLogin, res: Response): void {
+    const { displayName } = login.client.config;
+    if (!login.tokens.refreshToken) {
+      throw new AppError(
+        'EXTERNAL_LOGIN_FAILED',
+        `${displayName} issued no offline token. Ask its administrator to allow the offline_access scope for this client.`,
+      );
+    }
+    this.pages.secretOnce(
+      res,
+      `Your ${displayName} offline token`,
+      login.tokens.refreshToken,
+      html`<p>An offline token from ${displayName}. Use it as a Bearer token on every Latchkey API call; it keeps
+working until you revoke it at ${displayName} (it does not end when you log out).</p>`,
+      html`<p><code>curl -H 'Authorization: Bearer …' …/api/v1/auth/whoami</code></p>
+<p class="muted">Latchkey does not keep it: it exchanges it at ${displayName} when you use it.</p>`,
+    );
+  }
+}
+
+function redirect(res: Response, url: string, status = 302): void {
+  res.set('Cache-Control', 'no-store').redirect(status, url);
+}
