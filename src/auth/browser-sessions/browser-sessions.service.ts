@@ -24,8 +24,6 @@ interface IdpTokens {
 
 /** Assumed IdP access-token lifetime when the token response does not say (seconds). */
 const DEFAULT_IDP_TOKEN_TTL = 300;
-/** Refresh this long before the IdP access token really expires (clock skew). */
-const EXPIRY_MARGIN_MS = 5_000;
 
 /**
  * Browser sessions: a Session row with a cookie (`lk_session`: HttpOnly, SameSite=Lax, Secure
@@ -90,7 +88,7 @@ export class BrowserSessionsService {
     const owner = pending instanceof Promise ? await pending : pending;
     if (!owner.exists || owner.epoch !== session.userEpoch) throw ended(session.idpProvider ?? undefined, req);
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
-    if (session.idpProvider && (!session.idpExpiresAt || session.idpExpiresAt.getTime() - EXPIRY_MARGIN_MS <= Date.now())) {
+    if (session.idpProvider && (!session.idpExpiresAt || session.idpExpiresAt.getTime() <= Date.now())) {
       await this.refreshIdp(session, req);
     }
     return {
@@ -178,8 +176,10 @@ export class BrowserSessionsService {
   }
 }
 
+/** When to refresh: a little before the IdP access token expires (5 s, or a tenth of a short lifetime). */
 function idpExpiry(tokens: RefreshResult): Date {
-  return new Date(Date.now() + (tokens.expiresIn ?? DEFAULT_IDP_TOKEN_TTL) * 1000);
+  const lifetime = (tokens.expiresIn ?? DEFAULT_IDP_TOKEN_TTL) * 1000;
+  return new Date(Date.now() + lifetime - Math.min(5_000, lifetime / 10));
 }
 
 /** The session is over (logged out, revoked, expired): a page load goes to the logout page. */
