@@ -22,6 +22,7 @@ import { APP_CONFIG, type AppConfig } from '../src/config/app.config';
 import { RefreshToken } from '../src/sessions/refresh-token.entity';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
+import { LocalIdp, startLocalIdp } from './utils/local-idp';
 import { createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
 import { discoverRoutes } from './utils/routes';
 
@@ -70,14 +71,17 @@ function bodyFieldsOf(controller: Function, method: string): Route['bodyFields']
 /** Junk for every path parameter (`:name`, `*name`); percent-escapes are sent as written. */
 const JUNK_PARAMS = ['x', 'not-a-uuid', 'a'.repeat(300), '%ZZ', '%00', '%FF', '%C3%A9%2F..%2F..', randomUUID()];
 
-function concretePaths(route: Route, known: Record<string, string>): string[] {
+function concretePaths(route: Route, known: Record<string, string[]>): string[] {
   const params = [...route.path.matchAll(/[:*](\w+)/g)].map((m) => m[1]);
   if (params.length === 0) return [route.path];
   const fill = (value: (param: string) => string) =>
     route.path.replace(/[{}]/g, '').replace(/[:*](\w+)/g, (_, p: string) => value(p));
   const out = JUNK_PARAMS.map((junk) => fill(() => junk));
   // A known-good value (the password provider's name) gets the body past the param check.
-  if (params.every((p) => p in known)) out.push(fill((p) => known[p]));
+  if (params.every((p) => p in known)) {
+    const n = Math.max(...params.map((p) => known[p].length));
+    for (let i = 0; i < n; i++) out.push(fill((p) => known[p][Math.min(i, known[p].length - 1)]));
+  }
   return out;
 }
 
@@ -283,11 +287,14 @@ const ROWS: Row[] = [
       ].map(([label, value]) => ({ label, headers: { Authorization: value }, expect: refused(route, BAD_CREDENTIAL) })),
   },
   {
-    name: 'garbage in the tiled_api_key cookie',
+    name: 'garbage in a credential cookie (tiled_api_key, lk_session)',
     // State-changing methods meet the CSRF check first (403): also a clear refusal.
-    requests: ({ route }) => [
-      { label: 'cookie', headers: { Cookie: 'tiled_api_key=garbage' }, expect: refused(route, [...BAD_CREDENTIAL, 403]) },
-    ],
+    requests: ({ route }) =>
+      ['tiled_api_key=garbage', 'lk_session=garbage', `lk_session=lk_bs_${'A'.repeat(46)}`, 'lk_session=caf%C3%A9'].map((cookie) => ({
+        label: cookie,
+        headers: { Cookie: cookie },
+        expect: refused(route, [...BAD_CREDENTIAL, 403]),
+      })),
   },
   {
     name: '?api_key= given twice, or as an object',
@@ -423,6 +430,7 @@ const ROWS: Row[] = [
 
 describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', () => {
   let t: TestApp;
+  let idp: LocalIdp;
   let routes: Route[];
   let targets: Target[];
   let ctx: Ctx;
@@ -449,7 +457,14 @@ describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', 
   }
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // An OIDC provider too, so its routes are reached with a real provider name.
+    idp = await startLocalIdp();
+    t = await createTestApp({
+      OIDC_PROVIDERS: 'idp',
+      OIDC_IDP_ISSUER: idp.issuer,
+      OIDC_IDP_CLIENT_ID: idp.clientId,
+      OIDC_IDP_CLIENT_SECRET: idp.clientSecret,
+    });
     const server = t.app.getHttpServer() as http.Server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -460,7 +475,7 @@ describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', 
     ctx = { access: tokens.access_token, refresh: tokens.refresh_token };
 
     routes = discover(t);
-    const known = { provider: t.app.get<AppConfig>(APP_CONFIG).auth.passwordProviderName };
+    const known = { provider: [t.app.get<AppConfig>(APP_CONFIG).auth.passwordProviderName, 'idp'] };
     targets = routes.flatMap((route) => concretePaths(route, known).map((path) => ({ route, path })));
     before = await state();
   });
@@ -468,6 +483,7 @@ describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', 
   afterAll(async () => {
     agent.destroy();
     await t?.close();
+    await idp?.stop();
   });
 
   it('discovers the routes from the running app', () => {

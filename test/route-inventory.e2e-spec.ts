@@ -28,6 +28,11 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/session/refresh',
   'POST /api/v1/auth/session/revoke',
   'POST /api/v1/auth/logout',
+  // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
+  'GET /api/v1/auth/provider/:provider/authorize',
+  'GET /api/v1/auth/provider/:provider/code',
+  // The page a browser lands on after logging out or when its IdP session ended.
+  'GET /logout',
   'GET /health',
   'GET /health/ready',
 ];
