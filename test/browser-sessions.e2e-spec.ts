@@ -28,15 +28,8 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     plain = await startLocalIdp({ accessTokenTtl: 2, redirectUris: [`http://127.0.0.1${API}/auth/provider/plain/code`] });
     t = await createTestApp({
       OIDC_PROVIDERS: 'idp,plain',
-      OIDC_PLAIN_ISSUER: plain.issuer,
-      OIDC_PLAIN_CLIENT_ID: plain.clientId,
-      OIDC_PLAIN_CLIENT_SECRET: plain.clientSecret,
-      OIDC_PLAIN_AUDIENCE: plain.audience,
-      OIDC_IDP_ISSUER: idp.issuer,
-      OIDC_IDP_CLIENT_ID: idp.clientId,
-      OIDC_IDP_CLIENT_SECRET: idp.clientSecret,
-      OIDC_IDP_AUDIENCE: idp.audience,
-      OIDC_IDP_DISPLAY_NAME: 'Test IdP',
+      ...idp.providerEnv('idp', { displayName: 'Test IdP' }),
+      ...plain.providerEnv('plain'),
     });
     await t.app.listen(0, '127.0.0.1');
     base = await t.app.getUrl();

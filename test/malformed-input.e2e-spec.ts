@@ -461,9 +461,7 @@ describe('malformed input on every route: a clear 4xx JSON error, never a 5xx', 
     idp = await startLocalIdp();
     t = await createTestApp({
       OIDC_PROVIDERS: 'idp',
-      OIDC_IDP_ISSUER: idp.issuer,
-      OIDC_IDP_CLIENT_ID: idp.clientId,
-      OIDC_IDP_CLIENT_SECRET: idp.clientSecret,
+      ...idp.providerEnv('idp'),
     });
     const server = t.app.getHttpServer() as http.Server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

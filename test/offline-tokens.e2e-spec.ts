@@ -16,10 +16,7 @@ describe('IdP offline tokens as Bearer credentials', () => {
     idp = await startLocalIdp({ accessTokenTtl: 3 });
     t = await createTestApp({
       OIDC_PROVIDERS: 'idp',
-      OIDC_IDP_ISSUER: idp.issuer,
-      OIDC_IDP_CLIENT_ID: idp.clientId,
-      OIDC_IDP_CLIENT_SECRET: idp.clientSecret,
-      OIDC_IDP_AUDIENCE: idp.audience,
+      ...idp.providerEnv('idp'),
       OFFLINE_TOKEN_NEGATIVE_TTL: '30',
     });
   });

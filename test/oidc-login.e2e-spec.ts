@@ -24,15 +24,8 @@ describe('OIDC login (code flow) against a real IdP', () => {
     ]);
     t = await createTestApp({
       OIDC_PROVIDERS: 'idp,idp2',
-      OIDC_IDP_ISSUER: idp.issuer,
-      OIDC_IDP_CLIENT_ID: idp.clientId,
-      OIDC_IDP_CLIENT_SECRET: idp.clientSecret,
-      OIDC_IDP_AUDIENCE: idp.audience,
-      OIDC_IDP_DISPLAY_NAME: 'Test IdP',
-      OIDC_IDP2_ISSUER: idp2.issuer,
-      OIDC_IDP2_CLIENT_ID: idp2.clientId,
-      OIDC_IDP2_CLIENT_SECRET: idp2.clientSecret,
-      OIDC_IDP2_AUDIENCE: idp2.audience,
+      ...idp.providerEnv('idp', { displayName: 'Test IdP' }),
+      ...idp2.providerEnv('idp2'),
     });
     await t.app.listen(0, '127.0.0.1');
     base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');

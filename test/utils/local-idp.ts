@@ -428,6 +428,18 @@ export class LocalIdp {
     return (await res.json()) as { keys: Record<string, any>[] };
   }
 
+  /** The OIDC_<NAME>_* variables that configure this IdP as Latchkey provider `name`. */
+  providerEnv(name: string, extra: { displayName?: string } = {}): Record<string, string> {
+    const prefix = `OIDC_${name.toUpperCase().replace(/-/g, '_')}_`;
+    return {
+      [`${prefix}ISSUER`]: this.issuer,
+      [`${prefix}CLIENT_ID`]: this.clientId,
+      [`${prefix}CLIENT_SECRET`]: this.clientSecret,
+      [`${prefix}AUDIENCE`]: this.audience,
+      ...(extra.displayName ? { [`${prefix}DISPLAY_NAME`]: extra.displayName } : {}),
+    };
+  }
+
   newCookieJar(): CookieJar {
     return new CookieJar();
   }
