@@ -31,6 +31,10 @@ const PUBLIC_ROUTES = [
   // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
   'GET /api/v1/auth/provider/:provider/authorize',
   'GET /api/v1/auth/provider/:provider/code',
+  // Device-code login (`tiled login`): the program's start (it then polls the token route) and
+  // the browser's approval form post (CSRF-checked, needs the sealed cookie of an IdP login).
+  'POST /api/v1/auth/provider/:provider/authorize',
+  'POST /api/v1/auth/provider/:provider/device_code',
   // The page a browser lands on after logging out or when its IdP session ended.
   'GET /logout',
   'GET /health',

@@ -25,6 +25,9 @@ import { PrincipalResponse, toPrincipalResponse } from './dto/whoami-response.dt
 import { PasswordProvider } from './providers/password.provider';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { OidcProviders } from './oidc/oidc-providers';
+import { DeviceLoginsService } from './oidc/device/device-logins.service';
+import { DeviceTokenRequestDto } from './oidc/device/dto/device-token-request.dto';
+import { asGrant, TokenGrantRequestDto } from './oidc/device/dto/token-grant-request.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { origin } from '../common/http/base-url';
 
@@ -39,9 +42,14 @@ export class AuthController {
     private readonly apiKeys: ApiKeysService,
     private readonly browserSessions: BrowserSessionsService,
     private readonly providers: OidcProviders,
+    private readonly deviceLogins: DeviceLoginsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
+  /**
+   * The internal provider's password grant (§6.1); for an external provider, the program's poll
+   * of a device-code login (§6.2), answered by DeviceLoginsService.
+   */
   @Public()
   @Post('provider/:provider/token')
   @HttpCode(200)
@@ -51,9 +59,14 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponse })
   async token(
     @Param('provider') provider: string,
-    @Body() body: TokenRequestDto,
+    @Body() grant: TokenGrantRequestDto,
     @Req() req: LatchkeyRequest,
   ): Promise<TokenResponse> {
+    if (this.providers.find(provider)) {
+      const { device_code } = await asGrant(DeviceTokenRequestDto, grant);
+      return this.deviceLogins.poll(provider, device_code);
+    }
+    const body = await asGrant(TokenRequestDto, grant);
     this.password.assertKnown(provider);
     const user = await this.password.login(body.username, body.password, { ip: req.ip, requestId: req.id });
     const { tokens } = await this.sessions.open(user, 'password', clientInfo(req));

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
 import { AuthController } from './auth.controller';
 import { HandshakeController } from './handshake.controller';
+import { DeviceLogin } from './oidc/device/device-login.entity';
+import { DeviceLoginController } from './oidc/device/device-login.controller';
+import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
 import { OidcLoginController } from './oidc/login/oidc-login.controller';
@@ -16,14 +20,15 @@ import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-se
 import { WebModule } from '../web/web.module';
 
 @Module({
-  imports: [UsersModule, SessionsModule, ApiKeysModule, WebModule],
-  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController],
+  imports: [TypeOrmModule.forFeature([DeviceLogin]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
+  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController],
   providers: [
     PasswordProvider,
     OidcProviders,
     OfflineTokensService,
     OfflineTokenStrategy,
     OidcLoginService,
+    DeviceLoginsService,
     BrowserSessionsService,
     BrowserSessionStrategy,
   ],

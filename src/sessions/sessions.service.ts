@@ -62,6 +62,30 @@ export class SessionsService {
   }
 
   /**
+   * Opens a session whose first token pair is issued later, by `issueFirst`: a device-code login
+   * is approved in a browser but collected by a program minutes later, and its refresh token
+   * must not wait in the database in the clear meanwhile.
+   */
+  openDeferred(user: User, authMethod: string, client: ClientInfo, idpProvider: string | null = null): Promise<Session> {
+    return this.insert(user, authMethod, client, new Date(), { idpProvider });
+  }
+
+  /**
+   * The first token pair of a session opened with `openDeferred`. 401 when the session has
+   * ended or its user is disabled or was logged out everywhere since, and for any other session:
+   * a browser session, or one that already has a refresh token (later pairs come from `refresh`).
+   */
+  async issueFirst(sessionId: string): Promise<{ session: Session; tokens: TokenPair }> {
+    const now = new Date();
+    const session = await this.sessions.createQueryBuilder('s').addSelect('s.cookieHash').where('s.id = :id', { id: sessionId }).getOne();
+    if (!session || !this.isLive(session, now) || session.cookieHash !== null) throw expired();
+    if (await this.refreshTokens.exists({ where: { sessionId } })) throw expired();
+    const user = await this.users.findById(session.userId);
+    if (!user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+    return { session, tokens: await this.issue(session, user, now) };
+  }
+
+  /**
    * Opens a browser session: no refresh token, the caller sets a cookie whose keyed hash is
    * `cookieHash`. For a login through an IdP, `idp` holds its tokens (already sealed).
    */

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   API_KEY_LIMIT_REACHED: 400,
   INVALID_VERSION: 400,
   FILE_REQUIRED: 400,
+  /** A device-code login polled before anyone approved it (Tiled: `detail.error = "authorization_pending"`). */
+  DEVICE_AUTHORIZATION_PENDING: 400,
   // 401
   AUTH_REQUIRED: 401,
   AUTH_INVALID_CREDENTIALS: 401,
@@ -26,6 +28,12 @@ export const ERROR_CODES = {
   IDP_SESSION_EXPIRED: 401,
   /** The IdP refused or failed the login (error in the callback, bad code, tampered state). */
   EXTERNAL_LOGIN_FAILED: 401,
+  /** A polled device code that is not hex (Tiled: "Invalid device code"). */
+  DEVICE_CODE_INVALID: 401,
+  /** A user code that matches no pending device-code login (unknown, expired or already used). */
+  USER_CODE_INVALID: 401,
+  /** A device-code approval without a recent IdP login in this browser (its sealed cookie). */
+  IDP_LOGIN_REQUIRED: 401,
   // 403
   FORBIDDEN: 403,
   INSUFFICIENT_ROLE: 403,
@@ -45,6 +53,8 @@ export const ERROR_CODES = {
   VERSION_NOT_FOUND: 404,
   PLUGIN_TOKEN_NOT_FOUND: 404,
   PROVIDER_NOT_FOUND: 404,
+  /** A polled device code that matches no pending login (unknown, expired or already collected). */
+  DEVICE_CODE_NOT_FOUND: 404,
   // 405 / 409 / 413 / 415 / 422 / 429
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,

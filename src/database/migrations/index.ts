@@ -5,6 +5,7 @@ import { CreatePlugins1763900300000 } from './1763900300000-CreatePlugins';
 import { CreatePluginTokens1763900400000 } from './1763900400000-CreatePluginTokens';
 import { CreateIdentities1763900500000 } from './1763900500000-CreateIdentities';
 import { AddBrowserSessions1763900600000 } from './1763900600000-AddBrowserSessions';
+import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLogins';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CreatePluginTokens1763900400000,
   CreateIdentities1763900500000,
   AddBrowserSessions1763900600000,
+  CreateDeviceLogins1763900700000,
 ];

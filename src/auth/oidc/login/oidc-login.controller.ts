@@ -16,6 +16,8 @@ import { html } from '../../../web/html';
 import { PagesService } from '../../../web/pages.service';
 import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
 import { clientInfo } from '../../auth.controller';
+import { DeviceLoginsService } from '../device/device-logins.service';
+import { sendUserCodeForm } from '../device/device-pages';
 import { SESSION_GONE_ERRORS } from '../oidc-client';
 import { OidcProviders } from '../oidc-providers';
 import { AuthorizeQueryDto } from './dto/authorize-query.dto';
@@ -23,11 +25,13 @@ import { CompletedLogin, OidcLoginService } from './oidc-login.service';
 
 /**
  * Login through an external OpenID Connect provider (Tiled contract §6.2): authorization code
- * flow with state, nonce and PKCE S256. One callback serves three purposes, chosen when the
+ * flow with state, nonce and PKCE S256. One callback serves four purposes, chosen when the
  * login starts and carried in the sealed state:
  * - API users (no `next`): a page that shows a Latchkey refresh token once (JSON for non-browsers);
  * - browser users (`next=/path`): a browser session cookie, then back to `next`;
- * - offline tokens (`/offline-token`): a page that shows the IdP's offline refresh token once.
+ * - offline tokens (`/offline-token`): a page that shows the IdP's offline refresh token once;
+ * - device-code logins (`device=1`, the `tiled login` of DeviceLoginController): a page asking
+ *   for the code the program shows, the identity kept meanwhile in a sealed cookie.
  */
 @ApiTags('auth')
 @Controller('auth/provider/:provider')
@@ -39,10 +43,14 @@ export class OidcLoginController {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly pages: PagesService,
+    private readonly deviceLogins: DeviceLoginsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Redirects to the IdP. `next` makes it a browser login; `prompt=none` renews the browser session silently. */
+  /**
+   * Redirects to the IdP. `next` makes it a browser login; `prompt=none` renews the browser
+   * session silently; `device=1` approves a device-code login.
+   */
   @Public()
   @Get('authorize')
   @ApiFoundResponse({ description: 'Redirect to the identity provider' })
@@ -53,6 +61,7 @@ export class OidcLoginController {
     @Res() res: Response,
   ): Promise<void> {
     this.providers.get(provider);
+    if (query.device) return redirect(res, await this.login.start(req, provider, { mode: 'device' }));
     if (query.prompt === 'none') {
       const session = await this.browserSessions.current(req);
       if (session?.idpProvider === provider) {
@@ -105,6 +114,8 @@ export class OidcLoginController {
           return await this.finishBrowserLogin(login, user, req, res);
         case 'offline':
           return this.showOfflineToken(login, res);
+        case 'device':
+          return this.askForUserCode(login, user, req, res);
         default:
           return await this.finishApiLogin(login, user, req, res);
       }
@@ -180,6 +191,13 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
       html`<p class="muted">Exchange it for an access token:</p>
 <p><code>curl -X POST ${base}/auth/session/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"…"}'</code></p>`,
     );
+  }
+
+  /** A device-code login: remember whom the IdP logged in (sealed cookie), then ask for the program's code. */
+  private askForUserCode(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): void {
+    const { name: provider, displayName } = login.client.config;
+    this.deviceLogins.rememberApprover(res, provider, { userId: user.id, subject: login.claims.sub });
+    sendUserCodeForm(this.pages, res, { status: 200, provider, displayName, username: user.username, csrf: req.csrfToken! });
   }
 
   private showOfflineToken(login: CompletedLogin, res: Response): void {

@@ -12,8 +12,11 @@ import { runStrategy } from './run-strategy';
 
 /** What a login is for; travels sealed in the state cookie and comes back with the callback. */
 export interface LoginState {
-  /** api: show a Latchkey refresh token once; browser: set the session cookie; offline: show an IdP offline token once. */
-  mode: 'api' | 'browser' | 'offline';
+  /**
+   * api: show a Latchkey refresh token once; browser: set the session cookie; offline: show an
+   * IdP offline token once; device: ask for the user code of a device-code login to approve.
+   */
+  mode: 'api' | 'browser' | 'offline' | 'device';
   /** Browser logins: the local path to return to. */
   next?: string;
   /** A `prompt=none` attempt to renew the browser session `sessionId`. */

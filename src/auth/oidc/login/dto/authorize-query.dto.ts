@@ -18,6 +18,14 @@ export class AuthorizeQueryDto {
   @IsIn(['none'])
   prompt?: 'none';
 
+  @ApiPropertyOptional({
+    description: '`1`: the browser half of a device-code login (the `authorization_uri` of `POST …/authorize`): after the login, a page asks for the code the program shows.',
+    enum: ['1'],
+  })
+  @IsOptional()
+  @IsIn(['1'])
+  device?: '1';
+
   @ApiPropertyOptional({ description: "Accepted for Tiled's web UI, which passes its current URL; not used." })
   @IsOptional()
   @IsString()
