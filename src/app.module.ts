@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
@@ -9,7 +9,7 @@ import { AuthCoreModule } from './common/auth/auth-core.module';
 import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
 import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { validationExceptionFactory } from './common/errors/validation';
+import { createValidationPipe } from './common/errors/validation';
 import { CsrfMiddleware } from './common/http/csrf.middleware';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -34,12 +34,7 @@ import { UsersModule } from './users/users.module';
   providers: [
     {
       provide: APP_PIPE,
-      useValue: new ValidationPipe({
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        transform: true,
-        exceptionFactory: validationExceptionFactory,
-      }),
+      useValue: createValidationPipe(),
     },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     // useExisting lets e2e suites override the guards (Nest docs, "Overriding globally registered enhancers").

@@ -5,11 +5,13 @@ import { TestBrowser } from './utils/test-browser';
 const API = '/api/v1';
 const ALICE = { username: 'alice', password: 'alice-password' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** IdP access-token lifetime (s): short, yet long enough that a loaded CI machine does not outrun it between two requests. */
+const TTL = 3;
 
 /**
  * Browser sessions after a login through the IdP: the session cookie, IdP tokens sealed at rest,
  * silent refresh (server-side, then prompt=none), the expired-session page, RP-initiated logout.
- * The test IdP issues 2-second access tokens and session-bound refresh tokens (as Keycloak does).
+ * The test IdP issues 3-second access tokens and session-bound refresh tokens (as Keycloak does).
  */
 describe('browser sessions with silent refresh against a real IdP', () => {
   let idp: LocalIdp;
@@ -20,12 +22,12 @@ describe('browser sessions with silent refresh against a real IdP', () => {
 
   beforeAll(async () => {
     idp = await startLocalIdp({
-      accessTokenTtl: 2,
+      accessTokenTtl: TTL,
       onlineRefreshTokens: true,
       redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`],
       postLogoutRedirectUris: ['http://127.0.0.1/logout'],
     });
-    plain = await startLocalIdp({ accessTokenTtl: 2, redirectUris: [`http://127.0.0.1${API}/auth/provider/plain/code`] });
+    plain = await startLocalIdp({ accessTokenTtl: TTL, redirectUris: [`http://127.0.0.1${API}/auth/provider/plain/code`] });
     t = await createTestApp({
       OIDC_PROVIDERS: 'idp,plain',
       ...idp.providerEnv('idp', { displayName: 'Test IdP' }),
@@ -93,7 +95,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
   it('an expired IdP access token is refreshed server-side: the page loads with no visible step', async () => {
     const browser = await loggedIn();
     await idp.resetStats();
-    await sleep(2100);
+    await sleep(TTL * 1000 + 100);
     const page = await browser.request(`${base}/account`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('alice');
@@ -107,7 +109,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
 
   it('concurrent requests after expiry share one server-side refresh', async () => {
     const browser = await loggedIn();
-    await sleep(2100);
+    await sleep(TTL * 1000 + 100);
     await idp.resetStats();
     const pages = await Promise.all(Array.from({ length: 10 }, () => browser.request(`${base}/account`)));
     expect(pages.map((p) => p.status)).toEqual(Array(10).fill(200));
@@ -118,7 +120,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     const browser = new TestBrowser();
     await browser.open(`${base}${API}/auth/provider/plain/authorize?next=/account`, { login: ALICE });
     const [before] = await t.dataSource.query(`SELECT id, refresh_count FROM sessions WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
-    await sleep(2100);
+    await sleep(TTL * 1000 + 100);
     const page = await browser.open(`${base}/account`); // no login form: the IdP session answers silently
     expect(page.status).toBe(200);
     expect(page.url).toBe(`${base}/account`);
@@ -133,7 +135,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     const browser = await loggedIn();
     await idp.stop();
     try {
-      await sleep(2100);
+      await sleep(TTL * 1000 + 100);
       const res = await browser.request(`${base}${API}/auth/whoami`, { headers: { accept: 'application/json' } });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBeTruthy();
@@ -150,7 +152,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     const sessionsBefore = await t.dataSource.query(`SELECT id FROM sessions WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);
     const endedBefore = await endedCount();
     await idp.endSessions();
-    await sleep(2100);
+    await sleep(TTL * 1000 + 100);
 
     // An API call (JSON) gets a 401 with the login URL instead of a redirect.
     const api = await browser.request(`${base}${API}/auth/whoami`, { headers: { accept: 'application/json' } });

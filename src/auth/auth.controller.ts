@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { NoFilesInterceptor } from '@nestjs/platform-express';
 import {
   ApiBearerAuth,
@@ -27,7 +27,7 @@ import { BrowserSessionsService } from './browser-sessions/browser-sessions.serv
 import { OidcProviders } from './oidc/oidc-providers';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { DeviceTokenRequestDto } from './oidc/device/dto/device-token-request.dto';
-import { asGrant, TokenGrantRequestDto } from './oidc/device/dto/token-grant-request.dto';
+import { asGrant, TokenGrantRequestDto } from './dto/token-grant-request.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { origin } from '../common/http/base-url';
 
@@ -53,6 +53,7 @@ export class AuthController {
   @Public()
   @Post('provider/:provider/token')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store') // RFC 6749 §5.1: token responses are never cached
   // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files.
   @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0 } }))
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
@@ -80,6 +81,7 @@ export class AuthController {
   @Public()
   @Post('session/refresh')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: RefreshResponse })
   refresh(@Body() body: RefreshTokenRequestDto): Promise<RefreshResponse> {
     return this.sessions.refresh(body.refresh_token);

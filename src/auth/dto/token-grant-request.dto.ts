@@ -1,9 +1,8 @@
-import { ValidationPipe } from '@nestjs/common';
 import { ApiPropertyOptional, IntersectionType, OmitType, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { validationExceptionFactory } from '../../../../common/errors/validation';
-import { TokenRequestDto } from '../../../dto/token-request.dto';
-import { DEVICE_CODE_GRANT, DeviceTokenRequestDto } from './device-token-request.dto';
+import { createValidationPipe } from '../../common/errors/validation';
+import { DEVICE_CODE_GRANT, DeviceTokenRequestDto } from '../oidc/device/dto/device-token-request.dto';
+import { TokenRequestDto } from './token-request.dto';
 
 /**
  * The body of `POST /auth/provider/{provider}/token`, one route for two grants: the password
@@ -23,13 +22,8 @@ export class TokenGrantRequestDto extends IntersectionType(
   grant_type?: string;
 }
 
-/** The global pipe's rules (app.module.ts), for a body checked a second time in a handler. */
-const strict = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  transform: true,
-  exceptionFactory: validationExceptionFactory,
-});
+/** The global pipe's rules, for a body checked a second time in a handler. */
+const strict = createValidationPipe();
 
 /** The body as one grant's DTO: 422 naming each bad field, exactly as if the route took that DTO. */
 export function asGrant<T extends object>(dto: new () => T, body: TokenGrantRequestDto): Promise<T> {
