@@ -212,7 +212,7 @@ describe('personal API keys (Tiled-compatible)', () => {
     await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${secret}`).set('X-Forwarded-For', '203.0.113.9').expect(200);
     await sleep(100);
     const row = async () =>
-      t.dataSource.query(`SELECT last_used_at FROM ${t.db.kind === 'postgres' ? `"${t.db.env.DATABASE_SCHEMA}".` : ''}api_keys WHERE first_eight = '${first_eight}'`);
+      t.dataSource.query(`SELECT last_used_at FROM ${t.table('api_keys')} WHERE first_eight = '${first_eight}'`);
     const first = (await row())[0].last_used_at;
     expect(first).not.toBeNull();
     await sleep(1100);

@@ -51,7 +51,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
   }
   const grants = async () => (await idp.stats()).byGrantType;
   const endedCount = async () =>
-    Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM sessions WHERE revoked_reason = 'idp_session_ended'`))[0].n);
+    Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table('sessions')} WHERE revoked_reason = 'idp_session_ended'`))[0].n);
 
   it('a browser login sets an HttpOnly, SameSite=Lax session cookie and returns to `next`; IdP tokens are sealed at rest', async () => {
     const browser = new TestBrowser();
@@ -63,7 +63,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     const account = await browser.request(`${base}/account`);
     expect(account.body).toContain('Signed in as <strong id="username">alice</strong>');
 
-    const rows = await t.dataSource.query(`SELECT idp_tokens, idp_provider, cookie_hash FROM sessions WHERE cookie_hash IS NOT NULL`);
+    const rows = await t.dataSource.query(`SELECT idp_tokens, idp_provider, cookie_hash FROM ${t.table('sessions')} WHERE cookie_hash IS NOT NULL`);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
       expect(row.idp_provider).toBe('idp');
@@ -119,13 +119,13 @@ describe('browser sessions with silent refresh against a real IdP', () => {
   it('no IdP refresh token: a page load renews the session through prompt=none while the IdP session lives', async () => {
     const browser = new TestBrowser();
     await browser.open(`${base}${API}/auth/provider/plain/authorize?next=/account`, { login: ALICE });
-    const [before] = await t.dataSource.query(`SELECT id, refresh_count FROM sessions WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
+    const [before] = await t.dataSource.query(`SELECT id, refresh_count FROM ${t.table('sessions')} WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
     await sleep(TTL * 1000 + 100);
     const page = await browser.open(`${base}/account`); // no login form: the IdP session answers silently
     expect(page.status).toBe(200);
     expect(page.url).toBe(`${base}/account`);
     expect(page.trail.some((u) => u.includes('prompt=none'))).toBe(true);
-    const [after] = await t.dataSource.query(`SELECT id, refresh_count FROM sessions WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
+    const [after] = await t.dataSource.query(`SELECT id, refresh_count FROM ${t.table('sessions')} WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
     expect(after.id).toBe(before.id); // the same session goes on
     expect(Number(after.refresh_count)).toBe(Number(before.refresh_count) + 1);
     expect((await browser.request(`${base}/account`)).status).toBe(200);
@@ -149,7 +149,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
 
   it('IdP session over: the server-side refresh fails, prompt=none answers login_required, the browser lands on the logout page with a working "log in again" link', async () => {
     const browser = await loggedIn();
-    const sessionsBefore = await t.dataSource.query(`SELECT id FROM sessions WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);
+    const sessionsBefore = await t.dataSource.query(`SELECT id FROM ${t.table('sessions')} WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);
     const endedBefore = await endedCount();
     await idp.endSessions();
     await sleep(TTL * 1000 + 100);
@@ -173,7 +173,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('Your session has expired');
     expect(browser.cookie('lk_session', `${base}/account`)).toBeUndefined();
-    const after = await t.dataSource.query(`SELECT id FROM sessions WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);
+    const after = await t.dataSource.query(`SELECT id FROM ${t.table('sessions')} WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);
     expect(after.length).toBe(sessionsBefore.length - 1);
     expect(await endedCount()).toBe(endedBefore + 1);
 

@@ -36,7 +36,7 @@ describe('OIDC login (code flow) against a real IdP', () => {
   });
 
   const count = async (table: string, where = '1=1') =>
-    Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))[0].n);
+    Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table(table)} WHERE ${where}`))[0].n);
   const refreshTokenIn = (html: string) => /lk_rt_\w+/.exec(html)?.[0];
   const authorize = (provider = 'idp', query = '') => `${base}${API}/auth/provider/${provider}/authorize${query}`;
   const isCallback = (u: URL) => u.pathname.endsWith('/code');
@@ -220,7 +220,7 @@ describe('OIDC login (code flow) against a real IdP', () => {
     const who = await t.http().get(`${API}/auth/whoami`).set('Authorization', `Bearer ${offline}`).expect(200);
     expect(who.body.identities).toEqual([expect.objectContaining({ id: 'sub-alice', provider: 'idp' })]);
     // Nothing stores it.
-    const dump = JSON.stringify(await t.dataSource.query('SELECT * FROM sessions'));
+    const dump = JSON.stringify(await t.dataSource.query(`SELECT * FROM ${t.table('sessions')}`));
     expect(dump).not.toContain(offline);
     // The offline-token page needs a login.
     await t.http().get(`${API}/auth/provider/idp/offline-token`).expect(401);

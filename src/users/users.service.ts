@@ -63,7 +63,9 @@ export class UsersService {
       lastLoginAt: null,
     });
     try {
-      await this.users.insert(user);
+      // A copy: on PostgreSQL insert() writes the RETURNING values (raw, e.g. groups as the
+      // string "[]") back into the object it is given.
+      await this.users.insert({ ...user });
     } catch (error) {
       if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
         throw new AppError('USERNAME_TAKEN', `The username "${username}" is taken.`);

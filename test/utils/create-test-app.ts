@@ -17,6 +17,8 @@ export interface TestApp {
   createUser(username: string, password?: string, roles?: string[]): Promise<{ id: string; username: string; password: string }>;
   /** Password login; returns the token response body. */
   login(username: string, password?: string): Promise<LoginBody>;
+  /** A table's name for raw SQL: schema-qualified on PostgreSQL (each suite has its own schema). */
+  table(name: string): string;
   /** Closes the app; drops the database unless `keepDatabase`. */
   close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
@@ -76,6 +78,9 @@ export async function createTestApp(
       const res = await http().post('/api/v1/auth/provider/local/token').type('form').send({ username, password });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body as LoginBody;
+    },
+    table(name) {
+      return database.kind === 'postgres' ? `"${database.env.DATABASE_SCHEMA}"."${name}"` : name;
     },
     async close(options = {}) {
       await app.close();
