@@ -1,6 +1,7 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { MetadataModule } from './metadata/metadata.module';
 import { PluginTokensModule } from './plugin-tokens/plugin-tokens.module';
@@ -22,6 +23,7 @@ import { UsersModule } from './users/users.module';
     AppConfigModule,
     DatabaseModule,
     AuthCoreModule,
+    AuditModule,
     UsersModule,
     SessionsModule,
     ApiKeysModule,

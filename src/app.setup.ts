@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppConfig, APP_CONFIG } from './config/app.config';
 import { API_PREFIX } from './common/http/base-url';
 import { requestId } from './common/http/request-id.middleware';
+import { requestScope } from './common/http/request-scope';
 import { AppError } from './common/errors/app-error';
 
 export { API_PREFIX };
@@ -27,6 +28,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   });
   // Order matters: request id and cookies first, so body-parser errors are answered like any other.
   app.use(requestId);
+  app.use(requestScope);
   app.use(cookieParser());
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });

@@ -10,6 +10,7 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { AuditModule } from '../audit/audit.module';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
 import { AppError } from '../common/errors/app-error';
@@ -24,7 +25,7 @@ import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
 
-@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, UsersModule, SessionsModule, ApiKeysModule] })
+@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, AuditModule, UsersModule, SessionsModule, ApiKeysModule] })
 class CliModule {}
 
 export interface CliIo {

@@ -27,6 +27,14 @@ export interface AppConfig {
   readonly auth: AuthConfig;
   readonly plugins: PluginsConfig;
   readonly oidc: OidcConfig;
+  readonly audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** Audit events older than this many days are deleted by a periodic job. */
+  readonly retentionDays: number;
+  /** How many recent uses are kept per API key and per deploy token. */
+  readonly usageLogSize: number;
 }
 
 export interface PluginsConfig {
@@ -54,6 +62,8 @@ export interface AuthConfig {
   readonly credentialCacheTtl: number;
   /** An API key's last use is written at most this often (seconds); 0 writes every use. */
   readonly lastUsedInterval: number;
+  /** Sensitive self-service actions need a login at most this many seconds old (0: any login). */
+  readonly recentLoginMaxAge: number;
   readonly passwordProviderName: string;
   readonly issuer: string;
   /** Where generated development secrets came from, for the boot log (never the secrets). */
@@ -88,6 +98,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tokenMaxLifetime: vars.PLUGIN_TOKEN_MAX_LIFETIME,
       tokenMaxOverlap: vars.PLUGIN_TOKEN_MAX_OVERLAP ?? 7 * 24 * 3600,
     }),
+    audit: Object.freeze({
+      retentionDays: vars.AUDIT_RETENTION_DAYS ?? 365,
+      usageLogSize: vars.USAGE_LOG_SIZE ?? 100,
+    }),
     auth: Object.freeze({
       signingKeys: secrets.signingKeys,
       tokenPepper: secrets.tokenPepper,
@@ -100,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxApiKeysPerUser: vars.MAX_API_KEYS_PER_USER ?? 100,
       credentialCacheTtl: vars.CREDENTIAL_CACHE_TTL ?? 10,
       lastUsedInterval: vars.LAST_USED_INTERVAL ?? 60,
+      recentLoginMaxAge: vars.RECENT_LOGIN_MAX_AGE ?? 600,
       passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
       issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
       secretsSource: secrets.source,

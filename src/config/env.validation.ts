@@ -141,6 +141,27 @@ export class EnvironmentVariables {
   @Max(3600)
   LAST_USED_INTERVAL?: number;
 
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  RECENT_LOGIN_MAX_AGE?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  AUDIT_RETENTION_DAYS?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  USAGE_LOG_SIZE?: number;
+
   @Transform(blankToUndefined)
   @IsOptional()
   @IsString()

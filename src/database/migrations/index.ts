@@ -6,6 +6,7 @@ import { CreatePluginTokens1763900400000 } from './1763900400000-CreatePluginTok
 import { CreateIdentities1763900500000 } from './1763900500000-CreateIdentities';
 import { AddBrowserSessions1763900600000 } from './1763900600000-AddBrowserSessions';
 import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLogins';
+import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvents';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreateIdentities1763900500000,
   AddBrowserSessions1763900600000,
   CreateDeviceLogins1763900700000,
+  CreateAuditEvents1763900800000,
 ];

@@ -1,0 +1,29 @@
+/**
+ * Every audit event type. Stable strings: filters and alerting depend on them. Add new types
+ * here; `AuditService.record` accepts nothing else.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'session.revoked',
+  'session.refresh_reuse',
+  'user.created',
+  'user.deleted',
+  'user.disabled',
+  'user.enabled',
+  'user.roles_changed',
+  'user.password_changed',
+  'user.revoke_all',
+  'api_key.created',
+  'api_key.revoked',
+  'deploy_token.created',
+  'deploy_token.renamed',
+  'deploy_token.rotated',
+  'deploy_token.revoked',
+  'plugin.created',
+  'plugin.maintainer_added',
+  'plugin.maintainer_removed',
+  'plugin.version_uploaded',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,0 +1,58 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AUDIT_EVENT_TYPES } from '../audit-event-types';
+
+/** Filters and paging of the audit views (all optional; newest first). */
+export class AuditQueryDto {
+  @ApiPropertyOptional({ enum: AUDIT_EVENT_TYPES })
+  @IsOptional()
+  @IsIn(AUDIT_EVENT_TYPES)
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'Actor id (user or token id) or label (username, "Token …")' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  actor?: string;
+
+  @ApiPropertyOptional({ description: 'Subject id or label' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  subject?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; events at or after it' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  since?: Date;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; events before it' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  until?: Date;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @Matches(/^[0-9]{1,19}$/, { message: 'cursor must be the next_cursor of a previous page' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+/** Only the admin view filters by user. */
+export class AdminAuditQueryDto extends AuditQueryDto {
+  @ApiPropertyOptional({ description: 'Events concerning this user id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(36)
+  user?: string;
+}
