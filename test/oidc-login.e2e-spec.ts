@@ -1,3 +1,4 @@
+import { AuditEvent } from '../src/audit/audit-event.entity';
 import { createTestApp, TestApp } from './utils/create-test-app';
 import { createPkce, LocalIdp, startLocalIdp } from './utils/local-idp';
 import { TestBrowser } from './utils/test-browser';
@@ -94,6 +95,13 @@ describe('OIDC login (code flow) against a real IdP', () => {
     const replay = await browser.open(callback.url);
     expect(replay.status).toBe(401);
     expect(refreshTokenIn(replay.body)).toBeUndefined();
+
+    // Both are in the audit log, as logins through the IdP.
+    const events = await t.dataSource.getRepository(AuditEvent).find({ order: { id: 'DESC' }, take: 2 });
+    expect(events.map((e) => [e.type, e.details])).toEqual([
+      ['login.failed', { provider: 'idp', method: 'oidc', reason: 'EXTERNAL_LOGIN_FAILED' }],
+      ['login.succeeded', { provider: 'idp', method: 'oidc-api' }],
+    ]);
 
     // A second login of the same IdP account is the same user.
     const again = await new TestBrowser().open(authorize(), { login: ALICE });

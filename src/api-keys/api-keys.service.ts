@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -49,6 +50,7 @@ export class ApiKeysService {
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly users: UsersService,
     private readonly usage: ApiKeyUsageRecorder,
+    private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS, MAX_CACHED_MISSES);
@@ -108,6 +110,11 @@ export class ApiKeysService {
         throw error;
       }
       this.logger.log(`API key created: ${key.id} (${key.firstEight}) user=${caller.userId} scopes=${key.scopes.join(',')}`);
+      await this.audit.record('api_key.created', {
+        subject: { type: 'api_key', id: key.id, label: key.firstEight },
+        userId: caller.userId,
+        details: { scopes: [...key.scopes], expires_at: key.expiresAt?.toISOString() ?? null, note: key.note ?? null },
+      });
       return { key, secret };
     }
   }
@@ -165,6 +172,14 @@ export class ApiKeysService {
     if (!key.revokedAt) await this.revoke(key.id);
   }
 
+  /** Any user's key by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  async revokeAnyById(keyId: string): Promise<ApiKey> {
+    const key = await this.keys.findOne({ where: { id: keyId } });
+    if (!key) throw new AppError('API_KEY_NOT_FOUND', 'No such API key.');
+    if (!key.revokedAt) await this.revoke(key.id);
+    return key;
+  }
+
   /** Marks every live key of the user revoked (revoke-all); returns how many. */
   async revokeAllForUser(userId: string): Promise<number> {
     const revoked = await this.keys.find({ where: { userId, revokedAt: IsNull() }, select: { id: true, secretHash: true } });
@@ -179,10 +194,13 @@ export class ApiKeysService {
   }
 
   private async revoke(keyId: string): Promise<void> {
-    const key = await this.keys.findOne({ where: { id: keyId }, select: { id: true, secretHash: true } });
-    await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const key = await this.keys.findOne({ where: { id: keyId }, select: { id: true, secretHash: true, userId: true, firstEight: true } });
+    const result = await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
     if (key) this.cache.forget(key.secretHash); // at once on this instance
     this.logger.log(`API key revoked: ${keyId}`);
+    if (key && result.affected) {
+      await this.audit.record('api_key.revoked', { subject: { type: 'api_key', id: key.id, label: key.firstEight }, userId: key.userId });
+    }
   }
 
   private lookup(hash: string): Promise<CachedKey | null> {

@@ -5,9 +5,7 @@ import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
 import { AuditService } from './audit.service';
 import { AuditPageResponse, toAuditPage } from './dto/audit-event-response.dto';
-import { AdminAuditQueryDto, AuditQueryDto } from './dto/audit-query.dto';
-
-const DEFAULT_LIMIT = 50;
+import { AdminAuditQueryDto, AuditQueryDto, toAuditFilters } from './dto/audit-query.dto';
 
 /** Everyone's events (admins) and one's own (`/users/me/audit`). Plugin events: PluginsController. */
 @ApiTags('audit')
@@ -20,25 +18,13 @@ export class AuditController {
   @Roles(Role.Admin)
   @ApiOkResponse({ type: AuditPageResponse })
   async all(@Query() q: AdminAuditQueryDto): Promise<AuditPageResponse> {
-    return toAuditPage(await this.audit.list({ ...filters(q), userId: q.user }));
+    return toAuditPage(await this.audit.list({ ...toAuditFilters(q), userId: q.user }));
   }
 
   /** Events about the caller or done by them. */
   @Get('users/me/audit')
   @ApiOkResponse({ type: AuditPageResponse })
   async mine(@CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
-    return toAuditPage(await this.audit.list({ ...filters(q), involving: principal.userId }));
+    return toAuditPage(await this.audit.list({ ...toAuditFilters(q), involving: principal.userId }));
   }
-}
-
-export function filters(q: AuditQueryDto) {
-  return {
-    type: q.type,
-    actor: q.actor,
-    subject: q.subject,
-    since: q.since,
-    until: q.until,
-    cursor: q.cursor,
-    limit: q.limit ?? DEFAULT_LIMIT,
-  };
 }

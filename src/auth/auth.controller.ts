@@ -23,6 +23,7 @@ import { TokenRequestDto } from './dto/token-request.dto';
 import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
 import { PrincipalResponse, toPrincipalResponse } from './dto/whoami-response.dto';
 import { PasswordProvider } from './providers/password.provider';
+import { LoginAudit } from './login-audit';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { OidcProviders } from './oidc/oidc-providers';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
@@ -43,6 +44,7 @@ export class AuthController {
     private readonly browserSessions: BrowserSessionsService,
     private readonly providers: OidcProviders,
     private readonly deviceLogins: DeviceLoginsService,
+    private readonly loginAudit: LoginAudit,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -70,7 +72,8 @@ export class AuthController {
     const body = await asGrant(TokenRequestDto, grant);
     this.password.assertKnown(provider);
     const user = await this.password.login(body.username, body.password, { ip: req.ip, requestId: req.id });
-    const { tokens } = await this.sessions.open(user, 'password', clientInfo(req));
+    const { session, tokens } = await this.sessions.open(user, 'password', clientInfo(req));
+    await this.loginAudit.succeeded(user, session.id, this.password.name, 'password');
     return {
       ...tokens,
       identity: { id: user.username, provider: this.password.name },

@@ -15,6 +15,7 @@ import { OidcLoginController } from './oidc/login/oidc-login.controller';
 import { OidcLoginService } from './oidc/login/oidc-login.service';
 import { OidcProviders } from './oidc/oidc-providers';
 import { PasswordProvider } from './providers/password.provider';
+import { LoginAudit } from './login-audit';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-session.strategy';
 import { WebModule } from '../web/web.module';
@@ -24,6 +25,7 @@ import { WebModule } from '../web/web.module';
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController],
   providers: [
     PasswordProvider,
+    LoginAudit,
     OidcProviders,
     OfflineTokensService,
     OfflineTokenStrategy,

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { AuditDetails } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -45,6 +47,7 @@ export class PluginTokensService {
     private readonly plugins: PluginsService,
     private readonly usage: PluginTokenUsageRecorder,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED, MAX_CACHED / 5);
@@ -71,6 +74,7 @@ export class PluginTokensService {
     });
     await this.tokens.insert(token);
     this.logger.log(`deploy token created: ${token.id} for ${plugin.name} by user ${by.userId}`);
+    await this.recordEvent('deploy_token.created', plugin, token, { expires_at: token.expiresAt?.toISOString() ?? null });
     return { token, secret };
   }
 
@@ -105,13 +109,15 @@ export class PluginTokensService {
     await this.tokens.update({ id: token.id }, { description });
     await this.forget(token.id);
     this.logger.log(`deploy token ${token.id} of ${plugin.name} renamed by user ${by.userId}`);
+    await this.recordEvent('deploy_token.renamed', plugin, { id: token.id, description }, { previous: token.description });
     return { ...token, description } as PluginToken;
   }
 
   async revoke(plugin: Plugin, id: string, by: UserPrincipal): Promise<void> {
     const token = await this.get(plugin, id);
     if (!token.revokedAt) {
-      await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+      const result = await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+      if (result.affected) await this.recordEvent('deploy_token.revoked', plugin, token);
     }
     await this.forget(token.id);
     this.logger.log(`deploy token revoked: ${token.id} of ${plugin.name} by user ${by.userId}`);
@@ -147,7 +153,21 @@ export class PluginTokensService {
     // The secret retired by an earlier rotation is forgotten now, on this instance at once.
     await this.forget(token.id, current!.secretHash, ...(current!.previousSecretHash ? [current!.previousSecretHash] : []));
     this.logger.log(`deploy token rotated: ${token.id} of ${plugin.name} by user ${by.userId}, old secret valid ${overlapSeconds}s`);
+    await this.recordEvent('deploy_token.rotated', plugin, token, { overlap_seconds: overlapSeconds });
     return { token: { ...token, ...changes } as PluginToken, secret };
+  }
+
+  private recordEvent(
+    type: 'deploy_token.created' | 'deploy_token.renamed' | 'deploy_token.rotated' | 'deploy_token.revoked',
+    plugin: Plugin,
+    token: { id: string; description: string },
+    details: AuditDetails = {},
+  ): Promise<void> {
+    return this.audit.record(type, {
+      subject: { type: 'deploy_token', id: token.id, label: token.description },
+      pluginId: plugin.id,
+      details: { plugin: plugin.name, ...details },
+    });
   }
 
   /** Resolves a presented deploy token to its principal, or throws 401. */

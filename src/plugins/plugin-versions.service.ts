@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { In, QueryFailedError, Repository } from 'typeorm';
@@ -28,6 +29,7 @@ export class PluginVersionsService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(PluginVersion) private readonly versions: Repository<PluginVersion>,
     private readonly storage: PluginStorage,
+    private readonly audit: AuditService,
   ) {}
 
   /** Adds a version. The file is kept only if the row is written (no partial file, no row without file). */
@@ -62,6 +64,7 @@ export class PluginVersionsService implements OnApplicationBootstrap {
       throw error;
     }
     this.logger.log(`version uploaded: ${plugin.name} ${v} (${row.size} bytes) by ${row.uploadedBy}`);
+    await this.uploadEvent(plugin, row, false);
     return row;
   }
 
@@ -89,7 +92,18 @@ export class PluginVersionsService implements OnApplicationBootstrap {
     }
     if (changes.storageKey) await this.storage.discard({ key: oldKey });
     this.logger.log(`version replaced: ${plugin.name} ${row.version} by ${changes.uploadedBy}`);
-    return { ...row, ...changes } as PluginVersion;
+    const updated = { ...row, ...changes } as PluginVersion;
+    await this.uploadEvent(plugin, updated, true);
+    return updated;
+  }
+
+  /** The actor (a user, or "Token <description>") comes from the request. */
+  private uploadEvent(plugin: Plugin, row: PluginVersion, replaced: boolean): Promise<void> {
+    return this.audit.record('plugin.version_uploaded', {
+      subject: { type: 'version', id: row.id, label: `${plugin.name} ${row.version}` },
+      pluginId: plugin.id,
+      details: { plugin: plugin.name, version: row.version, size: row.size, sha256: row.sha256, replaced },
+    });
   }
 
   list(plugin: Plugin): Promise<PluginVersion[]> {

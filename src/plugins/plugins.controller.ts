@@ -1,7 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
+import { AuditService } from '../audit/audit.service';
+import { AuditPageResponse, toAuditPage } from '../audit/dto/audit-event-response.dto';
+import { AuditQueryDto, toAuditFilters } from '../audit/dto/audit-query.dto';
 import { CreatePluginDto } from './dto/create-plugin.dto';
 import { PluginResponse, toPluginResponse } from './dto/plugin-response.dto';
 import { PluginsService } from './plugins.service';
@@ -11,7 +14,10 @@ import { PluginsService } from './plugins.service';
 @ApiBearerAuth()
 @Controller('plugins')
 export class PluginsController {
-  constructor(private readonly plugins: PluginsService) {}
+  constructor(
+    private readonly plugins: PluginsService,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Creates a plugin; the caller becomes its first maintainer. */
   @Post()
@@ -32,6 +38,14 @@ export class PluginsController {
   @ApiOkResponse({ type: PluginResponse })
   async get(@Param('package') name: string): Promise<PluginResponse> {
     return toPluginResponse(await this.plugins.getWithMaintainers(name));
+  }
+
+  /** The plugin's audit events (maintainers only): tokens, maintainers, uploads. */
+  @Get(':package/audit')
+  @ApiOkResponse({ type: AuditPageResponse })
+  async events(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    return toAuditPage(await this.audit.list({ ...toAuditFilters(q), pluginId: plugin.id }));
   }
 
   /** Adds a maintainer (maintainers only; idempotent). */

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
@@ -33,6 +34,7 @@ export class PluginsService {
     @InjectRepository(PluginMaintainer) private readonly maintainers: Repository<PluginMaintainer>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates a plugin; its creator becomes its first maintainer. */
@@ -56,6 +58,7 @@ export class PluginsService {
       throw error;
     }
     this.logger.log(`plugin created: ${name} (${plugin.id}) by user ${creator.userId}`);
+    await this.audit.record('plugin.created', { subject: { type: 'plugin', id: plugin.id, label: name }, pluginId: plugin.id });
     return plugin;
   }
 
@@ -121,6 +124,7 @@ export class PluginsService {
     if (await this.isMaintainer(plugin.id, user.id)) return;
     await this.maintainers.insert({ pluginId: plugin.id, userId: user.id, addedAt: new Date() });
     this.logger.log(`maintainer added: ${user.username} to ${plugin.name} by user ${by.userId}`);
+    await this.maintainerEvent('plugin.maintainer_added', plugin, user);
   }
 
   /** Removes a maintainer; the last one cannot go (409). */
@@ -137,6 +141,17 @@ export class PluginsService {
       await repo.delete({ pluginId: plugin.id, userId: user.id });
     });
     this.logger.log(`maintainer removed: ${user.username} from ${plugin.name} by user ${by.userId}`);
+    await this.maintainerEvent('plugin.maintainer_removed', plugin, user);
+  }
+
+  /** The maintainer's own log shows it too (userId), and the plugin's maintainers (pluginId). */
+  private maintainerEvent(type: 'plugin.maintainer_added' | 'plugin.maintainer_removed', plugin: Plugin, user: { id: string; username: string }) {
+    return this.audit.record(type, {
+      subject: { type: 'user', id: user.id, label: user.username },
+      userId: user.id,
+      pluginId: plugin.id,
+      details: { plugin: plugin.name },
+    });
   }
 
   private async withMaintainers(plugins: Plugin[]): Promise<PluginWithMaintainers[]> {

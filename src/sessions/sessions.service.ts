@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -45,6 +46,7 @@ export class SessionsService {
     @InjectRepository(RefreshToken) private readonly refreshTokens: Repository<RefreshToken>,
     private readonly accessTokens: AccessTokenService,
     private readonly users: UsersService,
+    private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -284,8 +286,15 @@ export class SessionsService {
   }
 
   private async revoke(sessionId: string, reason: SessionRevokedReason): Promise<void> {
-    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    const result = await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
     this.logger.log(`session revoked: ${sessionId} (${reason})`);
+    if (!result.affected) return;
+    const session = await this.sessions.findOne({ where: { id: sessionId }, select: { id: true, userId: true } });
+    await this.audit.record(reason === 'refresh_reuse' ? 'session.refresh_reuse' : 'session.revoked', {
+      subject: { type: 'session', id: sessionId },
+      userId: session?.userId,
+      details: { reason },
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { AuditService } from '../audit/audit.service';
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
@@ -28,6 +29,7 @@ export class UsersService {
     @InjectRepository(Identity) private readonly identities: Repository<Identity>,
     private readonly hasher: PasswordHasher,
     private readonly states: UserStateCache,
+    private readonly audit: AuditService,
   ) {}
 
   /** Usernames are case-insensitive: stored and compared in lower case. */
@@ -73,6 +75,11 @@ export class UsersService {
       throw error;
     }
     this.logger.log(`user created: ${user.id} (${username}) roles=${roles.join(',')}`);
+    await this.audit.record('user.created', {
+      subject: { type: 'user', id: user.id, label: username },
+      userId: user.id,
+      details: { roles, password: user.passwordHash !== null },
+    });
     const { passwordHash: _omit, ...withoutHash } = user;
     return withoutHash as User;
   }
@@ -230,6 +237,7 @@ export class UsersService {
     const user = await this.getById(userId);
     this.states.set(userId, userState(user));
     this.logger.warn(`revoke-all: user ${userId} epoch is now ${user.epoch}`);
+    await this.audit.record('user.revoke_all', { subject: userSubject(user), userId, details: { epoch: user.epoch } });
     return user.epoch;
   }
 
@@ -239,6 +247,7 @@ export class UsersService {
     const user = await this.getById(userId);
     this.states.set(userId, userState(user));
     this.logger.warn(`user ${userId} is now ${status}`);
+    await this.audit.record(status === 'disabled' ? 'user.disabled' : 'user.enabled', { subject: userSubject(user), userId });
     return user;
   }
 
@@ -258,6 +267,7 @@ export class UsersService {
     this.checkPasswordPolicy(newPassword, user.username);
     await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(newPassword) });
     this.logger.log(`password changed for user ${user.id}`);
+    await this.audit.record('user.password_changed', { subject: userSubject(user), userId: user.id });
   }
 
   private selectWithHash() {
@@ -276,4 +286,8 @@ export class UsersService {
       lastLoginAt: true,
     } as const;
   }
+}
+
+function userSubject(user: { id: string; username: string }) {
+  return { type: 'user', id: user.id, label: user.username };
 }

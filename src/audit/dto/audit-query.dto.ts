@@ -56,3 +56,10 @@ export class AdminAuditQueryDto extends AuditQueryDto {
   @MaxLength(36)
   user?: string;
 }
+
+const DEFAULT_LIMIT = 50;
+
+/** The query as AuditService filters (the user filters are the caller's to add). */
+export function toAuditFilters(q: AuditQueryDto) {
+  return { type: q.type, actor: q.actor, subject: q.subject, since: q.since, until: q.until, cursor: q.cursor, limit: q.limit ?? DEFAULT_LIMIT };
+}

@@ -3,6 +3,7 @@ import { AppConfig, InjectConfig } from '../../config/app.config';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import type { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
+import { LoginAudit } from '../login-audit';
 
 /**
  * The internal (username + password) provider. Its name (PASSWORD_PROVIDER_NAME) is what the
@@ -15,6 +16,7 @@ export class PasswordProvider {
 
   constructor(
     private readonly users: UsersService,
+    private readonly loginAudit: LoginAudit,
     @InjectConfig() config: AppConfig,
   ) {
     this.name = config.auth.passwordProviderName;
@@ -30,6 +32,8 @@ export class PasswordProvider {
     if (!user) {
       // No username in the log: people type passwords into the username field.
       this.logger.warn(`login failed (provider ${this.name}) ip=${client.ip ?? '-'} request=${client.requestId ?? '-'}`);
+      const account = typeof username === 'string' && username.length <= 64 ? await this.users.findByUsername(username) : null;
+      await this.loginAudit.failed(this.name, 'password', account && account.status !== 'active' ? 'account_disabled' : 'invalid_credentials', account);
       throw unauthorized('AUTH_INVALID_CREDENTIALS', 'Incorrect username or password');
     }
     this.logger.log(`login: user ${user.id} (provider ${this.name}) ip=${client.ip ?? '-'} request=${client.requestId ?? '-'}`);

@@ -13,6 +13,7 @@ import type { User } from '../../../users/user.entity';
 import type { TokenResponse } from '../../dto/token-response.dto';
 import { providerPath } from '../login/oidc-login.service';
 import { DeviceLogin } from './device-login.entity';
+import { LoginAudit } from '../../login-audit';
 
 /** How long a device-code login stays pending, and how long its approver cookie lasts (seconds). */
 export const DEVICE_LOGIN_TTL = 900;
@@ -57,6 +58,7 @@ export class DeviceLoginsService {
     @InjectRepository(DeviceLogin) private readonly logins: Repository<DeviceLogin>,
     private readonly sessions: SessionsService,
     private readonly clock: Clock,
+    private readonly loginAudit: LoginAudit,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.approverBox = new SealedBox(config.auth.signingKeys, 'oidc-device-approver');
@@ -111,6 +113,7 @@ export class DeviceLoginsService {
       throw invalidUserCode();
     }
     this.logger.log(`device login at ${provider} approved by user ${user.id}: session ${session.id}`);
+    await this.loginAudit.succeeded(user, session.id, provider, 'oidc-device');
   }
 
   /**

@@ -22,6 +22,7 @@ import { SESSION_GONE_ERRORS } from '../oidc-client';
 import { OidcProviders } from '../oidc-providers';
 import { AuthorizeQueryDto } from './dto/authorize-query.dto';
 import { CompletedLogin, OidcLoginService } from './oidc-login.service';
+import { LoginAudit } from '../../login-audit';
 
 /**
  * Login through an external OpenID Connect provider (Tiled contract §6.2): authorization code
@@ -43,6 +44,7 @@ export class OidcLoginController {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly pages: PagesService,
+    private readonly loginAudit: LoginAudit,
     private readonly deviceLogins: DeviceLoginsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -120,6 +122,9 @@ export class OidcLoginController {
           return await this.finishApiLogin(login, user, req, res);
       }
     } catch (err) {
+      if (err instanceof AppError && err.status === 401) {
+        await this.loginAudit.failed(provider.slice(0, 64), 'oidc', err.code);
+      }
       if (!(err instanceof AppError) || !isBrowserNavigation(req)) throw err;
       this.pages.error(res, err.status, 'Login failed', err.message, {
         href: `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize`,
@@ -168,13 +173,15 @@ export class OidcLoginController {
       return redirect(res, next, 303);
     }
     if (previous) await this.sessions.end(previous.id, 'logout');
-    await this.browserSessions.open(user, res, clientInfo(req), { provider, tokens: login.tokens });
+    const session = await this.browserSessions.open(user, res, clientInfo(req), { provider, tokens: login.tokens });
+    await this.loginAudit.succeeded(user, session.id, provider, 'oidc-browser');
     redirect(res, next, 303);
   }
 
   private async finishApiLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): Promise<void> {
     const provider = login.client.config.name;
-    const { tokens } = await this.sessions.open(user, 'oidc', clientInfo(req), provider);
+    const { session, tokens } = await this.sessions.open(user, 'oidc', clientInfo(req), provider);
+    await this.loginAudit.succeeded(user, session.id, provider, 'oidc-api');
     const body = { ...tokens, identity: { id: login.claims.sub, provider }, principal: user.id.replace(/-/g, '') };
     if (!isBrowserNavigation(req)) {
       res.set('Cache-Control', 'no-store').json(body);
