@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CredentialUsageModule } from './credential-usage/credential-usage.module';
 import { MetadataModule } from './metadata/metadata.module';
 import { PluginTokensModule } from './plugin-tokens/plugin-tokens.module';
 import { PluginsModule } from './plugins/plugins.module';
@@ -30,6 +31,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     PluginsModule,
     PluginTokensModule,
+    CredentialUsageModule,
     MetadataModule,
     HealthModule,
   ],

@@ -7,6 +7,7 @@ import { CreateIdentities1763900500000 } from './1763900500000-CreateIdentities'
 import { AddBrowserSessions1763900600000 } from './1763900600000-AddBrowserSessions';
 import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLogins';
 import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvents';
+import { CreateCredentialUses1763900900000 } from './1763900900000-CreateCredentialUses';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AddBrowserSessions1763900600000,
   CreateDeviceLogins1763900700000,
   CreateAuditEvents1763900800000,
+  CreateCredentialUses1763900900000,
 ];
