@@ -120,6 +120,11 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     const browser = new TestBrowser();
     await browser.open(`${base}${API}/auth/provider/plain/authorize?next=/account`, { login: ALICE });
     const [before] = await t.dataSource.query(`SELECT id, refresh_count FROM ${t.table('sessions')} WHERE idp_provider = 'plain' AND revoked_at IS NULL`);
+    const credential = async () =>
+      JSON.parse((await browser.request(`${base}${API}/auth/credential`, { headers: { accept: 'application/json' } })).body).credential;
+    const loggedInAt = await credential();
+    expect(loggedInAt).toEqual({ type: 'browser_session', sessionId: before.id, authTime: expect.any(Number) });
+    expect(Math.abs(loggedInAt.authTime - Date.now() / 1000)).toBeLessThan(5);
     await sleep(TTL * 1000 + 100);
     const page = await browser.open(`${base}/account`); // no login form: the IdP session answers silently
     expect(page.status).toBe(200);
@@ -129,6 +134,8 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     expect(after.id).toBe(before.id); // the same session goes on
     expect(Number(after.refresh_count)).toBe(Number(before.refresh_count) + 1);
     expect((await browser.request(`${base}/account`)).status).toBe(200);
+    // A silent renewal is no login: the session's login time (for RECENT_LOGIN_MAX_AGE) stays.
+    expect(await credential()).toEqual(loggedInAt);
   });
 
   it('the IdP unreachable during a refresh: 503 with Retry-After, and the session survives it', async () => {

@@ -1,12 +1,18 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { AuditEvent } from '../src/audit/audit-event.entity';
 import { runCli } from '../src/cli/cli';
-import { createTestApp } from './utils/create-test-app';
+import { loadConfig } from '../src/config/configuration';
+import { bearer, createTestApp } from './utils/create-test-app';
 import { createTestDatabase, TestDatabase } from './utils/test-database';
 
 /** Runs the operator CLI in-process, with the password piped on stdin as an operator would. */
-async function cli(db: TestDatabase, argv: string[], stdin = '') {
+async function cli(db: TestDatabase, argv: string[], stdin = '', env: Record<string, string | undefined> = {}) {
   const saved = { ...process.env };
-  Object.assign(process.env, db.env);
+  Object.assign(process.env, db.env, env);
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete process.env[key];
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -99,5 +105,66 @@ describe('operator CLI', () => {
     expect((await cli(db, ['user:create', 'bad name!'], 'a long passphrase\n')).code).toBe(1);
     expect((await cli(db, ['user:set-password', 'nobody'], 'a long passphrase\n')).err).toMatch(/No user "nobody"/);
     expect((await cli(db, [])).code).toBe(2);
+  });
+
+  it('grants the admin role (user.roles_changed by the system), once; tails the audit log one event per line', async () => {
+    expect((await cli(db, ['user:create', 'gus'], 'a long passphrase\n')).code).toBe(0);
+    const granted = await cli(db, ['user:grant-admin', 'GUS']);
+    expect(granted).toMatchObject({ code: 0, out: 'User gus now has roles user, admin.\n', err: '' });
+    expect((await cli(db, ['user:grant-admin', 'gus'])).out).toBe('User gus is already an administrator.\n');
+    expect((await cli(db, ['user:grant-admin', 'nobody'])).code).toBe(1);
+    expect((await cli(db, ['user:grant-admin'])).code).toBe(2);
+
+    const t = await createTestApp({}, db);
+    try {
+      const [event] = await t.dataSource.getRepository(AuditEvent).find({ where: { type: 'user.roles_changed' } });
+      expect(event).toMatchObject({ actorType: 'system', actorLabel: 'cli', subjectLabel: 'gus', details: { before: ['user'], after: ['user', 'admin'] } });
+      // The new administrator can use the admin API at once.
+      const tokens = await t.login('gus', 'a long passphrase');
+      await t.http().get('/api/v1/admin/users').set(bearer(tokens.access_token)).expect(200);
+    } finally {
+      await t.close({ keepDatabase: true });
+    }
+
+    const tail = await cli(db, ['audit:tail', '--limit', '3']);
+    expect(tail.code).toBe(0);
+    const lines = tail.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z login\.succeeded actor=user:gus subject=session:[0-9a-f-]{36} ip=\S+ request=\w+ \{"provider":"local","method":"password"\}$/);
+    expect(lines[0]).toMatch(/ user\.created actor=system:cli subject=user:gus \{"roles":\["user"\],"password":true\}$/);
+    expect(lines[1]).toMatch(/ user\.roles_changed actor=system:cli subject=user:gus \{"before":\["user"\],"after":\["user","admin"\]\}$/);
+    const all = await cli(db, ['audit:tail']);
+    expect(all.out.trimEnd().split('\n').length).toBeGreaterThan(5);
+    expect(all.out).not.toMatch(/passphrase|lk_(rt|pat|dpl)_|eyJ|\$argon2/);
+    for (const bad of [['--limit', '0'], ['--limit', 'ten'], ['--limit', '501'], ['--limit'], ['extra']]) {
+      expect((await cli(db, ['audit:tail', ...bad])).code).toBe(2);
+    }
+  });
+
+  it('keys:generate prints a new signing key and the SECRET_KEYS value that rotates it in, without a database', async () => {
+    const current = 'current-signing-key-0123456789abcdefghijklmnop;older-signing-key-0123456789abcdefghijklmnop';
+    const unreachable = { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' };
+    const res = await cli(db, ['keys:generate'], '', { ...unreachable, SECRET_KEYS: current });
+    expect(res.code).toBe(0);
+    const [keyLine, valueLine, explanation, ...rest] = res.out.trimEnd().split('\n');
+    expect(rest).toEqual([]);
+    const key = keyLine.replace(/^New signing key: /, '');
+    expect(key).toMatch(/^[\w-]{64}$/);
+    expect(valueLine).toBe(`SECRET_KEYS=${key};${current}`);
+    expect(explanation).toMatch(/new key signs .* 2 current key\(s\) still verify/);
+    // The printed value is a valid configuration: the new key signs, the old ones verify.
+    const config = loadConfig({ ...process.env, ...unreachable, SECRET_KEYS: valueLine.slice('SECRET_KEYS='.length) });
+    expect(config.auth.signingKeys).toHaveLength(3);
+    expect((await cli(db, ['keys:generate'], '', { SECRET_KEYS: current })).out).not.toContain(key); // a new key each time
+
+    // Development without SECRET_KEYS: the keys of the generated secrets file; none: just the new key.
+    const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-keys-'));
+    const bare = await cli(db, ['keys:generate'], '', { SECRET_KEYS: undefined, NODE_ENV: 'development', DATA_DIR: dataDir });
+    expect(bare.out).toMatch(/^New signing key: ([\w-]{64})\nSECRET_KEYS=\1\nNo current key found/);
+    expect(existsSync(join(dataDir, 'secrets.json'))).toBe(false); // nothing was written
+    writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ SECRET_KEYS: 'dev-generated-key-0123456789abcdefghijklmnop', TOKEN_PEPPER: 'x' }));
+    const dev = await cli(db, ['keys:generate'], '', { SECRET_KEYS: undefined, NODE_ENV: 'development', DATA_DIR: dataDir });
+    expect(dev.out).toMatch(/\nSECRET_KEYS=[\w-]{64};dev-generated-key-0123456789abcdefghijklmnop\n/);
+    expect((await cli(db, ['keys:generate', 'now'])).code).toBe(2);
   });
 });

@@ -58,10 +58,11 @@ const key = (r: Route) => `${r.method} ${r.path}`;
 
 /** `METHOD /path → access [roles=[…]] [scopes=[…]] [kinds=[…]]` (kinds only when not the default, users). */
 function describeRoute(r: Route): string {
-  const { access, roles, scopes, principalKinds, tiledScopeErrors, sessionOnly } = r.policy;
+  const { access, roles, scopes, principalKinds, tiledScopeErrors, sessionOnly, recentLogin } = r.policy;
   const parts = [`${key(r)} → ${access}`];
   if (roles.length) parts.push(`roles=${roles.map((anyOf) => `[${[...anyOf].sort().join(' | ')}]`).join(' & ')}`);
   if (sessionOnly) parts.push('session-only');
+  if (recentLogin) parts.push('recent-login');
   if (scopes.length) parts.push(`scopes=[${[...scopes].sort().join(', ')}]`);
   if (principalKinds.length !== 1 || principalKinds[0] !== 'user') parts.push(`kinds=[${[...principalKinds].sort().join(', ')}]`);
   if (tiledScopeErrors && scopes.length) parts.push('(scope failure: 401, as Tiled)');
@@ -98,7 +99,6 @@ describe('route inventory (a snapshot diff is a permission change: review it)', 
   });
 
   it('requires a credential and the admin role on every /api/v1/admin route', () => {
-    // None exist yet; this holds the line for the first one.
     const admin = routes.filter((r) => /^\/api\/v1\/admin(\/|$)/.test(r.path));
     for (const r of admin) {
       // Some level must demand admin and nothing else ('admin' among alternatives would not do).

@@ -1,14 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { IsNull, QueryFailedError, Repository } from 'typeorm';
+import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import type { UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
-import { credentialStatus } from '../common/auth/credential-status';
+import { credentialStatus, credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
+import { scopesForRoles } from '../common/auth/scopes';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
@@ -19,6 +20,16 @@ export interface CreateApiKeyInput {
   expiresIn: number | null;
   note?: string | null;
   accessTags?: string[] | null;
+}
+
+/** Filters and paging of the administrators' key list (`unusedSince`: stale keys only). */
+export interface ApiKeyListQuery {
+  userId?: string;
+  status?: CredentialStatus;
+  /** Live keys not used since then (never-used ones counted from their creation). */
+  unusedSince?: Date;
+  offset: number;
+  limit: number;
 }
 
 /** What verification needs of a key, cached by secret hash. */
@@ -41,7 +52,7 @@ const INVALID_KEY = 'Invalid API key';
  * A key dies when it is revoked, expires, or its owner is disabled or revokes everything.
  */
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeysService.name);
   /** secret hash → key facts, or "no such key". */
   private readonly cache: LookupCache<CachedKey>;
@@ -56,11 +67,30 @@ export class ApiKeysService {
     this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS, MAX_CACHED_MISSES);
   }
 
+  /** Revoke-all marks the user's live keys revoked (the epoch bump has already killed them). */
+  onModuleInit(): void {
+    this.users.registerRevoker({ name: 'api_keys', revokeAllOf: (userId) => this.revokeAllForUser(userId) });
+  }
+
   /** Creates a key for the caller. The secret is returned here and never again. */
   async create(caller: UserPrincipal, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
-    const scopes = input.scopes ?? [INHERIT];
     const state = await this.users.state(caller.userId);
-    const allowed = requestableScopes(caller.scopes, state.roles);
+    return this.insert(caller.userId, state.epoch, requestableScopes(caller.scopes, state.roles), input);
+  }
+
+  /**
+   * Creates a key for another user or service principal (administrators, Tiled's
+   * `POST /auth/principal/{uuid}/apikey`): the scopes must be among the target's role scopes
+   * (or `inherit`), else 403. The secret is returned here and never again.
+   */
+  async createFor(userId: string, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    const state = await this.users.state(userId);
+    if (!state.exists) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    return this.insert(userId, state.epoch, [...scopesForRoles(state.roles), INHERIT], input);
+  }
+
+  private async insert(userId: string, epoch: number, allowed: string[], input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    const scopes = input.scopes ?? [INHERIT];
     const extra = scopes.filter((s) => !allowed.includes(s));
     if (extra.length > 0) {
       throw new AppError(
@@ -74,7 +104,7 @@ export class ApiKeysService {
     }
     const active = await this.keys
       .createQueryBuilder('k')
-      .where('k.user_id = :userId AND k.revoked_at IS NULL', { userId: caller.userId })
+      .where('k.user_id = :userId AND k.revoked_at IS NULL', { userId })
       .andWhere('(k.expires_at IS NULL OR k.expires_at > :now)', { now: new Date() })
       .getCount();
     if (active >= this.config.auth.maxApiKeysPerUser) {
@@ -89,13 +119,13 @@ export class ApiKeysService {
       const secret = generateToken('personalApiKey');
       const key = this.keys.create({
         id: randomUUID(),
-        userId: caller.userId,
+        userId,
         firstEight: firstEightOf(secret),
         secretHash: hashSecret(this.config.auth.tokenPepper, secret),
         note: input.note ?? null,
         scopes: [...new Set(scopes)],
         accessTags,
-        userEpoch: state.epoch,
+        userEpoch: epoch,
         createdAt: now,
         expiresAt: input.expiresIn != null ? new Date(now.getTime() + input.expiresIn * 1000) : null,
         lastUsedAt: null,
@@ -109,10 +139,10 @@ export class ApiKeysService {
         if (attempt < 2 && error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) continue;
         throw error;
       }
-      this.logger.log(`API key created: ${key.id} (${key.firstEight}) user=${caller.userId} scopes=${key.scopes.join(',')}`);
+      this.logger.log(`API key created: ${key.id} (${key.firstEight}) user=${userId} scopes=${key.scopes.join(',')}`);
       await this.audit.record('api_key.created', {
         subject: { type: 'api_key', id: key.id, label: key.firstEight },
-        userId: caller.userId,
+        userId,
         details: { scopes: [...key.scopes], expires_at: key.expiresAt?.toISOString() ?? null, note: key.note ?? null },
       });
       return { key, secret };
@@ -159,10 +189,42 @@ export class ApiKeysService {
     );
   }
 
-  /** Revokes the caller's key named by its first eight characters. */
-  async revokeByFirstEight(userId: string, firstEight: string): Promise<void> {
+  /** The live keys of several users, oldest first. */
+  async listActiveForUsers(userIds: string[]): Promise<ApiKey[]> {
+    if (userIds.length === 0) return [];
+    const now = new Date();
+    return (await this.keys.find({ where: { userId: In(userIds), revokedAt: IsNull() }, order: { createdAt: 'ASC' } })).filter(
+      (k) => credentialStatus(k, now) === 'active',
+    );
+  }
+
+  /**
+   * One page of everyone's keys (administrators), newest first. With `unusedSince`: the live
+   * keys whose last use (or, never used, creation) is older, by the database, least recently
+   * used first; a key whose newer use this instance has not written yet is left out of the page.
+   */
+  async listPage(query: ApiKeyListQuery, now = new Date()): Promise<{ keys: ApiKey[]; total: number }> {
+    const qb = this.keys.createQueryBuilder('k');
+    if (query.userId) qb.andWhere('k.user_id = :userId', { userId: query.userId });
+    const since = query.unusedSince;
+    if (since) {
+      qb.andWhere(...credentialStatusCondition('k', 'active', now))
+        .andWhere('COALESCE(k.last_used_at, k.created_at) < :since', { since })
+        .orderBy('COALESCE(k.last_used_at, k.created_at)', 'ASC');
+    } else {
+      if (query.status) qb.andWhere(...credentialStatusCondition('k', query.status, now));
+      qb.orderBy('k.created_at', 'DESC');
+    }
+    const [rows, total] = await qb.addOrderBy('k.id', 'ASC').skip(query.offset).take(query.limit).getManyAndCount();
+    if (!since) return { keys: rows, total };
+    const keys = rows.filter((k) => !((this.usage.latest(k.id)?.at ?? 0) >= since));
+    return { keys, total: total - (rows.length - keys.length) };
+  }
+
+  /** Revokes the user's key named by its first eight characters. */
+  async revokeByFirstEight(userId: string, firstEight: string, notFound = 'The currently-authenticated user has no such API key.'): Promise<void> {
     const key = await this.keys.findOne({ where: { userId, firstEight: firstEight.slice(0, 8), revokedAt: IsNull() } });
-    if (!key) throw new AppError('API_KEY_NOT_FOUND', 'The currently-authenticated user has no such API key.');
+    if (!key) throw new AppError('API_KEY_NOT_FOUND', notFound);
     await this.revoke(key.id);
   }
 

@@ -1,19 +1,17 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiKeysService } from '../api-keys/api-keys.service';
-import { CurrentPrincipal, SessionOnly } from '../common/auth/decorators';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RecentLogin, SessionOnly } from '../common/auth/decorators';
 import { sessionIdOf, type UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { RevokeAllResponse, toRevokeAllResponse } from './dto/revoke-all-response.dto';
 
-class RevokeAllResponse {
-  @ApiProperty({ description: "The user's new epoch" }) epoch: number;
-  @ApiProperty() sessions_revoked: number;
-  @ApiProperty() api_keys_revoked: number;
-}
-
-/** Self-service account actions that span users, sessions and API keys. */
+/**
+ * Self-service account actions that span users, sessions and API keys. Both take over or lock
+ * out the account, so both need an interactive login, and a recent one (RECENT_LOGIN_MAX_AGE):
+ * a stolen access token or browser session that is hours old cannot use them.
+ */
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('users/me')
@@ -21,7 +19,6 @@ export class AccountController {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
-    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /**
@@ -31,20 +28,17 @@ export class AccountController {
    */
   @Post('revoke-all')
   @SessionOnly()
+  @RecentLogin()
   @HttpCode(200)
   @ApiOkResponse({ type: RevokeAllResponse })
   async revokeAll(@CurrentPrincipal() principal: UserPrincipal): Promise<RevokeAllResponse> {
-    const epoch = await this.users.bumpEpoch(principal.userId);
-    const [sessions, apiKeys] = await Promise.all([
-      this.sessions.revokeAllForUser(principal.userId, 'revoke_all'),
-      this.apiKeys.revokeAllForUser(principal.userId),
-    ]);
-    return { epoch, sessions_revoked: sessions, api_keys_revoked: apiKeys };
+    return toRevokeAllResponse(await this.users.revokeAll(principal.userId));
   }
 
   /** Changes the password and ends every other session of the user (this one stays). */
   @Post('password')
   @SessionOnly()
+  @RecentLogin()
   @HttpCode(204)
   @ApiNoContentResponse()
   async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {

@@ -4,6 +4,9 @@
  *   user:set-password <username>                                           password from stdin
  *   user:list
  *   user:disable <username> | user:enable <username> | user:revoke-all <username>
+ *   user:grant-admin <username>
+ *   audit:tail [--limit N]
+ *   keys:generate                                                          no database
  * Passwords are read from standard input (a prompt without echo on a terminal, the first line
  * when piped), never from argv, where they would land in shell history and `ps`.
  */
@@ -11,7 +14,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditModule } from '../audit/audit.module';
-import { ApiKeysService } from '../api-keys/api-keys.service';
+import type { AuditEvent } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
 import { AppError } from '../common/errors/app-error';
 import { AppConfigModule } from '../config/config.module';
@@ -21,6 +25,7 @@ import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { Role } from '../common/auth/scopes';
+import { generateSigningKey } from './keys';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
@@ -48,10 +53,31 @@ const USAGE = `Usage: npm run cli -- <command>
       Accept the user's credentials again.
   user:revoke-all <username>
       Revoke everything the user holds (bumps their epoch): they must log in again.
+  user:grant-admin <username>
+      Add the admin role to a user (recorded in the audit log as done by the system).
+  audit:tail [--limit N]
+      Print the newest N audit events (default 20, at most 500), oldest first, one per line.
+  keys:generate
+      Print a new signing key and the SECRET_KEYS value that rotates it in. No database needed.
 `;
 
-const COMMANDS = ['user:create', 'user:set-password', 'user:list', 'user:disable', 'user:enable', 'user:revoke-all'];
+const COMMANDS = [
+  'user:create',
+  'user:set-password',
+  'user:list',
+  'user:disable',
+  'user:enable',
+  'user:revoke-all',
+  'user:grant-admin',
+  'audit:tail',
+  'keys:generate',
+];
 const READS_PASSWORD = new Set(['user:create', 'user:set-password']);
+/** Commands that name no user. */
+const NO_USERNAME = new Set(['user:list', 'audit:tail', 'keys:generate']);
+const FLAGS: Record<string, string[]> = { 'user:create': ['admin', 'email', 'display-name'], 'audit:tail': ['limit'] };
+const DEFAULT_TAIL = 20;
+const MAX_TAIL = 500;
 
 interface Parsed {
   command?: string;
@@ -97,22 +123,43 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`Unknown command "${args.command}".\n\n${USAGE}`);
     return 2;
   }
-  const needsUsername = args.command !== 'user:list';
+  const needsUsername = !NO_USERNAME.has(args.command);
   if (needsUsername && args.positional.length !== 1) {
     io.stderr.write(`${args.command} takes exactly one <username>.\n\n${USAGE}`);
     return 2;
   }
-  const known = new Set(args.command === 'user:create' ? ['admin', 'email', 'display-name'] : []);
+  if (!needsUsername && args.positional.length > 0) {
+    io.stderr.write(`${args.command} takes no arguments besides its options.\n\n${USAGE}`);
+    return 2;
+  }
+  const known = new Set(FLAGS[args.command] ?? []);
   const unknownFlag = Object.keys(args.flags).find((f) => !known.has(f));
   if (unknownFlag) {
     io.stderr.write(`Unknown option --${unknownFlag} for ${args.command}.\n`);
     return 2;
   }
-  for (const f of ['email', 'display-name']) {
+  for (const f of ['email', 'display-name', 'limit']) {
     if (args.flags[f] === true) {
       io.stderr.write(`--${f} needs a value.\n`);
       return 2;
     }
+  }
+  const limit = args.flags.limit === undefined ? DEFAULT_TAIL : Number(args.flags.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TAIL) {
+    io.stderr.write(`--limit must be a whole number from 1 to ${MAX_TAIL}.\n`);
+    return 2;
+  }
+
+  if (args.command === 'keys:generate') {
+    const { key, secretKeys, current } = generateSigningKey(process.env);
+    io.stdout.write(`New signing key: ${key}\n`);
+    io.stdout.write(`SECRET_KEYS=${secretKeys}\n`);
+    io.stdout.write(
+      current > 0
+        ? `Set SECRET_KEYS to this value on every instance and restart: the new key signs from then on and the ${current} current key(s) still verify; remove them once ACCESS_TOKEN_MAX_AGE has passed.\n`
+        : 'No current key found (SECRET_KEYS is unset and there is no generated DATA_DIR/secrets.json): set SECRET_KEYS to this value; tokens signed with any other key stop working.\n',
+    );
+    return 0;
   }
 
   loadConfig(process.env); // fail fast with a readable message before Nest starts
@@ -142,16 +189,33 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       case 'user:disable':
       case 'user:enable': {
         const status = args.command === 'user:disable' ? 'disabled' : 'active';
-        const user = await users.setStatus((await users.getByUsername(args.positional[0])).id, status);
+        // The CLI is the way back in: it may disable even the last administrator.
+        const user = await users.setStatus((await users.getByUsername(args.positional[0])).id, status, { allowRemovingLastAdmin: true });
         io.stdout.write(`User ${user.username} is now ${user.status}.\n`);
         return 0;
       }
       case 'user:revoke-all': {
         const user = await users.getByUsername(args.positional[0]);
-        const epoch = await users.bumpEpoch(user.id);
-        const sessions = await app.get(SessionsService).revokeAllForUser(user.id, 'revoke_all');
-        const keys = await app.get(ApiKeysService).revokeAllForUser(user.id);
-        io.stdout.write(`Revoked everything ${user.username} held: ${sessions} session(s), ${keys} API key(s); epoch is now ${epoch}.\n`);
+        const { epoch, revoked } = await users.revokeAll(user.id);
+        io.stdout.write(
+          `Revoked everything ${user.username} held: ${revoked.sessions ?? 0} session(s), ${revoked.api_keys ?? 0} API key(s); epoch is now ${epoch}.\n`,
+        );
+        return 0;
+      }
+      case 'user:grant-admin': {
+        const user = await users.getByUsername(args.positional[0]);
+        if (user.roles.includes(Role.Admin)) {
+          io.stdout.write(`User ${user.username} is already an administrator.\n`);
+          return 0;
+        }
+        const { user: updated } = await users.setRoles(user.id, [...user.roles, Role.Admin]);
+        io.stdout.write(`User ${updated.username} now has roles ${updated.roles.join(', ')}.\n`);
+        return 0;
+      }
+      case 'audit:tail': {
+        const { events } = await app.get(AuditService).list({ limit });
+        for (const event of events.reverse()) io.stdout.write(`${formatEvent(event)}\n`);
+        if (events.length === 0) io.stdout.write('(no events)\n');
         return 0;
       }
       case 'user:list': {
@@ -179,4 +243,26 @@ function printTable(io: CliIo, header: string[], rows: string[][]): void {
   io.stdout.write(line(header));
   for (const row of rows) io.stdout.write(line(row));
   if (rows.length === 0) io.stdout.write('(no users)\n');
+}
+
+/**
+ * One event on one line: time, type, actor, subject, IP, request id and details. The audit log
+ * holds no secret (AuditService redacts anything shaped like one), so nothing is hidden here;
+ * control characters are escaped so a crafted user agent or label cannot forge lines.
+ */
+function formatEvent(e: AuditEvent): string {
+  const who = (type: string, id: string | null, label: string | null) => (label ? `${type}:${label}` : id ? `${type}:${id}` : type);
+  const parts = [
+    e.occurredAt.toISOString(),
+    e.type,
+    `actor=${who(e.actorType, e.actorId, e.actorLabel)}`,
+    e.subjectType ? `subject=${who(e.subjectType, e.subjectId, e.subjectLabel)}` : '',
+    e.ip ? `ip=${e.ip}` : '',
+    e.requestId ? `request=${e.requestId}` : '',
+    e.details && Object.keys(e.details).length ? JSON.stringify(e.details) : '',
+  ];
+  return parts
+    .filter((p) => p.length > 0)
+    .join(' ')
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

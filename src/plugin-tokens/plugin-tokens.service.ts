@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
@@ -26,6 +27,23 @@ interface CachedToken {
   readonly revoked: boolean;
   /** Set when the hash is the token's *previous* secret (after a rotation). */
   readonly previousValidUntil: number | null;
+}
+
+/** Filters and paging of the administrators' deploy-token list (`unusedSince`: stale tokens only). */
+export interface PluginTokenListQuery {
+  pluginId?: string;
+  status?: CredentialStatus;
+  /** Live tokens not used since then (never-used ones counted from their creation). */
+  unusedSince?: Date;
+  offset: number;
+  limit: number;
+}
+
+/** How many deploy tokens of a plugin are in each state. */
+export interface PluginTokenCounts {
+  active: number;
+  expired: number;
+  revoked: number;
 }
 
 const INVALID = 'Invalid deploy token';
@@ -121,6 +139,64 @@ export class PluginTokensService {
     }
     await this.forget(token.id);
     this.logger.log(`deploy token revoked: ${token.id} of ${plugin.name} by user ${by.userId}`);
+  }
+
+  /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  async revokeAnyById(id: string): Promise<PluginToken> {
+    const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
+    if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.');
+    if (!token.revokedAt) {
+      const result = await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+      if (result.affected) await this.recordEvent('deploy_token.revoked', token.plugin!, token);
+    }
+    await this.forget(token.id);
+    this.logger.log(`deploy token revoked: ${token.id} of ${token.plugin!.name} by an administrator`);
+    return token;
+  }
+
+  /**
+   * One page of every plugin's tokens (administrators), newest first, with plugin and creator
+   * loaded. With `unusedSince`: the live tokens whose last use (or, never used, creation) is
+   * older, by the database, least recently used first; a token whose newer use this instance
+   * has not written yet is left out of the page.
+   */
+  async listPage(query: PluginTokenListQuery): Promise<{ tokens: PluginToken[]; total: number }> {
+    const now = this.clock.now();
+    const qb = this.tokens.createQueryBuilder('t').leftJoinAndSelect('t.plugin', 'p').leftJoinAndSelect('t.createdBy', 'c');
+    if (query.pluginId) qb.andWhere('t.plugin_id = :pluginId', { pluginId: query.pluginId });
+    const since = query.unusedSince;
+    if (since) {
+      qb.andWhere(...credentialStatusCondition('t', 'active', now))
+        .andWhere('COALESCE(t.last_used_at, t.created_at) < :since', { since })
+        .orderBy('COALESCE(t.last_used_at, t.created_at)', 'ASC');
+    } else {
+      if (query.status) qb.andWhere(...credentialStatusCondition('t', query.status, now));
+      qb.orderBy('t.created_at', 'DESC');
+    }
+    // limit/offset, not take/skip: the joins are many-to-one, and take/skip would rewrite the ORDER BY.
+    const [rows, total] = await qb.addOrderBy('t.id', 'ASC').offset(query.offset).limit(query.limit).getManyAndCount();
+    if (!since) return { tokens: rows, total };
+    const tokens = rows.filter((t) => !((this.usage.latest(t.id)?.at ?? 0) >= since));
+    return { tokens, total: total - (rows.length - tokens.length) };
+  }
+
+  /** Token counts by state for every plugin that has tokens (plugin id → counts). */
+  async countsByPlugin(): Promise<Map<string, PluginTokenCounts>> {
+    const rows = await this.tokens
+      .createQueryBuilder('t')
+      .select('t.plugin_id', 'pluginId')
+      .addSelect('COUNT(*)', 'total')
+      .addSelect('SUM(CASE WHEN t.revoked_at IS NOT NULL THEN 1 ELSE 0 END)', 'revoked')
+      .addSelect('SUM(CASE WHEN t.revoked_at IS NULL AND t.expires_at IS NOT NULL AND t.expires_at <= :now THEN 1 ELSE 0 END)', 'expired')
+      .setParameter('now', this.clock.now())
+      .groupBy('t.plugin_id')
+      .getRawMany<{ pluginId: string; total: string | number; revoked: string | number; expired: string | number }>();
+    return new Map(
+      rows.map((r) => {
+        const [total, revoked, expired] = [r.total, r.revoked, r.expired].map(Number);
+        return [r.pluginId, { active: total - revoked - expired, expired, revoked }];
+      }),
+    );
   }
 
   /**
@@ -230,3 +306,4 @@ export class PluginTokensService {
     return seconds != null ? new Date(now.getTime() + seconds * 1000) : null;
   }
 }
+

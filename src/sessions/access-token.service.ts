@@ -18,6 +18,11 @@ export interface AccessTokenClaims {
   groups?: string[];
   scp: string[];
   epoch: number;
+  /**
+   * When the interactive login that opened the session happened (OIDC Core's `auth_time`). A
+   * refresh keeps it. Absent in tokens minted before it existed: they count as old logins.
+   */
+  auth_time?: number;
   iss: string;
   iat: number;
   exp: number;
@@ -25,7 +30,10 @@ export interface AccessTokenClaims {
   jti: string;
 }
 
-export type AccessTokenSubject = Pick<AccessTokenClaims, 'sub' | 'sid' | 'preferred_username' | 'roles' | 'groups' | 'scp' | 'epoch'>;
+export type AccessTokenSubject = Pick<
+  AccessTokenClaims,
+  'sub' | 'sid' | 'preferred_username' | 'roles' | 'groups' | 'scp' | 'epoch' | 'auth_time'
+>;
 
 /**
  * Signs and verifies access tokens: HS256 pinned, `kid` in the header, the first of
@@ -112,6 +120,7 @@ function isAccessClaims(c: unknown): c is AccessTokenClaims {
     typeof claims.epoch === 'number' &&
     Array.isArray(claims.roles) &&
     (claims.groups === undefined || Array.isArray(claims.groups)) &&
+    (claims.auth_time === undefined || typeof claims.auth_time === 'number') &&
     Array.isArray(claims.scp)
   );
 }

@@ -1,10 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { IsNull, MoreThan, Repository } from 'typeorm';
+import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AppError, unauthorized } from '../common/errors/app-error';
+import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { scopesForRoles } from '../common/auth/scopes';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import type { User } from '../users/user.entity';
@@ -16,6 +17,14 @@ import { Session, SessionRevokedReason } from './session.entity';
 export interface ClientInfo {
   ip?: string | null;
   userAgent?: string | null;
+}
+
+/** Filters and paging of the administrators' session list. */
+export interface SessionListQuery {
+  userId?: string;
+  status?: CredentialStatus;
+  offset: number;
+  limit: number;
 }
 
 export interface TokenPair {
@@ -38,7 +47,7 @@ const EXPIRED_MESSAGE = 'Session has expired. Please re-authenticate.';
  *   SESSION_MAX_AGE from login, whatever the refreshes.
  */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleInit {
   private readonly logger = new Logger(SessionsService.name);
 
   constructor(
@@ -49,6 +58,11 @@ export class SessionsService {
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** Revoke-all marks the user's live sessions revoked (the epoch bump has already ended them). */
+  onModuleInit(): void {
+    this.users.registerRevoker({ name: 'sessions', revokeAllOf: (userId) => this.revokeAllForUser(userId, 'revoke_all') });
+  }
 
   /** Opens a session for an authenticated user and issues its first token pair. */
   async open(
@@ -233,6 +247,32 @@ export class SessionsService {
     return this.sessions.find({ where: { userId }, order: { createdAt: 'DESC' } });
   }
 
+  /** The sessions of several users, newest first. */
+  listForUsers(userIds: string[]): Promise<Session[]> {
+    return userIds.length ? this.sessions.find({ where: { userId: In(userIds) }, order: { createdAt: 'DESC' } }) : Promise.resolve([]);
+  }
+
+  /**
+   * One page of everyone's sessions (administrators), newest first. `browser` tells cookie
+   * sessions from API sessions; the cookie's hash itself is not returned.
+   */
+  async listPage(query: SessionListQuery, now = new Date()): Promise<{ sessions: (Session & { browser: boolean })[]; total: number }> {
+    const qb = this.sessions.createQueryBuilder('s').addSelect('s.cookieHash');
+    if (query.userId) qb.andWhere('s.user_id = :userId', { userId: query.userId });
+    if (query.status) qb.andWhere(...credentialStatusCondition('s', query.status, now));
+    const [rows, total] = await qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'ASC').skip(query.offset).take(query.limit).getManyAndCount();
+    const sessions = rows.map(({ cookieHash, ...rest }) => Object.assign(rest as Session, { cookieHash: null, browser: cookieHash !== null }));
+    return { sessions, total };
+  }
+
+  /** Any user's session by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  async revokeAnyById(sessionId: string): Promise<Session> {
+    const session = await this.sessions.findOne({ where: { id: sessionId } });
+    if (!session) throw new AppError('SESSION_NOT_FOUND', 'No such session.');
+    if (!session.revokedAt) await this.revoke(session.id, 'revoked');
+    return session;
+  }
+
   private async rotate(session: Session, now: Date): Promise<TokenPair> {
     const user = await this.users.findById(session.userId);
     if (!user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
@@ -265,6 +305,8 @@ export class SessionsService {
       groups: user.groups ?? [],
       scp: scopesForRoles(user.roles),
       epoch: user.epoch,
+      // The login that opened the session, kept by every refresh (RECENT_LOGIN_MAX_AGE checks it).
+      auth_time: Math.floor(session.createdAt.getTime() / 1000),
     });
     return {
       access_token: accessToken,

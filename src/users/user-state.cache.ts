@@ -76,6 +76,11 @@ export class UserStateCache {
     this.store(userId, state);
   }
 
+  /** The user was deleted on this instance: their credentials fail at once here. */
+  setGone(userId: string): void {
+    this.store(userId, GONE);
+  }
+
   private load(userId: string, stale: Entry | undefined): Promise<UserState> {
     let pending = this.loading.get(userId);
     if (!pending) {

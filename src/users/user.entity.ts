@@ -3,6 +3,13 @@ import { COLUMN } from '../database/column-types';
 
 export type UserStatus = 'active' | 'disabled';
 
+/**
+ * `user`: a person (password and/or IdP logins). `service`: a Tiled service principal, made by
+ * an administrator (`POST /auth/principal?role=…`) for a program: no password, no identity, no
+ * login of any kind; it authenticates only with API keys an administrator creates for it.
+ */
+export type UserKind = 'user' | 'service';
+
 @Entity('users')
 export class User {
   @PrimaryColumn({ ...COLUMN.uuid })
@@ -31,6 +38,9 @@ export class User {
 
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status: UserStatus;
+
+  @Column({ type: 'varchar', length: 16, default: 'user' })
+  kind: UserKind;
 
   /** Bumped to revoke every credential the user holds; carried in every access token. */
   @Column({ type: 'integer', default: 0 })

@@ -2,12 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { createHash, randomUUID } from 'node:crypto';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Brackets, In, QueryFailedError, Repository, type SelectQueryBuilder } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { KNOWN_ROLES, Role } from '../common/auth/scopes';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
 import { Identity } from './identity.entity';
-import { User, UserStatus } from './user.entity';
+import { User, UserKind, UserStatus } from './user.entity';
 import { UserStateCache, userState } from './user-state.cache';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -18,11 +18,52 @@ export interface CreateUserInput {
   roles?: string[];
   email?: string | null;
   displayName?: string | null;
+  /** Default `user`; a `service` principal has no password. */
+  kind?: UserKind;
+  /** Default: a new random UUID. */
+  id?: string;
+}
+
+/** Filters and paging of the administrators' user list. */
+export interface UserListQuery {
+  status?: UserStatus;
+  role?: string;
+  kind?: UserKind;
+  /** Case-insensitive substring of the username, display name or email. */
+  name?: string;
+  offset: number;
+  limit: number;
+}
+
+/** Changes that could leave no active administrator check that one remains (409 LAST_ADMIN). */
+export interface AdminSafety {
+  /** The operator CLI (break-glass) may remove the last administrator; HTTP callers may not. */
+  allowRemovingLastAdmin?: boolean;
+}
+
+/**
+ * Something that holds credentials of users and marks them revoked when a user revokes
+ * everything (sessions, API keys). Those modules register at start: users/ imports neither.
+ */
+export interface CredentialRevoker {
+  /** The key of its count in the revoke-all result, e.g. `sessions`. */
+  readonly name: string;
+  revokeAllOf(userId: string): Promise<number>;
+}
+
+export interface RevokeAllResult {
+  /** The user's new epoch. */
+  epoch: number;
+  /** How many live credentials of each kind were marked revoked (`sessions`, `api_keys`, …). */
+  revoked: Record<string, number>;
 }
 
 @Injectable()
 export class UsersService {
   private readonly logger = new Logger(UsersService.name);
+  private readonly revokers: CredentialRevoker[] = [];
+  /** Changes that may remove an administrator, one at a time in this process (guardLastAdmin). */
+  private adminChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -45,15 +86,17 @@ export class UsersService {
         'A username is 1 to 64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit.',
       );
     }
-    const roles = [...new Set(input.roles ?? [Role.User])];
-    const unknown = roles.filter((r) => !KNOWN_ROLES.includes(r));
-    if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `Unknown roles: ${unknown.join(', ')}`);
+    const roles = checkRoles(input.roles ?? [Role.User]);
+    const kind = input.kind ?? 'user';
+    if (kind === 'service' && input.password !== undefined) {
+      throw new AppError('VALIDATION_FAILED', 'A service principal has no password: it authenticates with API keys only.');
+    }
     if (input.password !== undefined) this.checkPasswordPolicy(input.password, username);
     if (await this.users.exists({ where: { username } })) {
       throw new AppError('USERNAME_TAKEN', `The username "${username}" is taken.`);
     }
     const user = this.users.create({
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       username,
       email: input.email ?? null,
       displayName: input.displayName ?? null,
@@ -61,6 +104,7 @@ export class UsersService {
       roles,
       groups: [],
       status: 'active',
+      kind,
       epoch: 0,
       lastLoginAt: null,
     });
@@ -74,11 +118,11 @@ export class UsersService {
       }
       throw error;
     }
-    this.logger.log(`user created: ${user.id} (${username}) roles=${roles.join(',')}`);
+    this.logger.log(`user created: ${user.id} (${username}) kind=${kind} roles=${roles.join(',')}`);
     await this.audit.record('user.created', {
       subject: { type: 'user', id: user.id, label: username },
       userId: user.id,
-      details: { roles, password: user.passwordHash !== null },
+      details: { roles, password: user.passwordHash !== null, ...(kind !== 'user' ? { kind } : {}) },
     });
     const { passwordHash: _omit, ...withoutHash } = user;
     return withoutHash as User;
@@ -98,8 +142,40 @@ export class UsersService {
     return this.users.findOne({ where: { username: UsersService.normalizeUsername(username) } });
   }
 
+  /**
+   * A service principal (Tiled's `POST /auth/principal?role=`): kind `service`, the given role,
+   * no password, no identity, named `service-<its id in hex>`.
+   */
+  async createService(role: string): Promise<User> {
+    const id = randomUUID();
+    return this.create({ id, username: `service-${id.replace(/-/g, '')}`, roles: [role], kind: 'service' });
+  }
+
   list(): Promise<User[]> {
     return this.users.find({ order: { createdAt: 'ASC' } });
+  }
+
+  /** One page of users, oldest first (then by username), with the number of matches. */
+  async listPage(query: UserListQuery): Promise<{ users: User[]; total: number }> {
+    const qb = this.users.createQueryBuilder('u');
+    if (query.status) qb.andWhere('u.status = :status', { status: query.status });
+    if (query.kind) qb.andWhere('u.kind = :kind', { kind: query.kind });
+    if (query.role) qb.andWhere('u.roles LIKE :role', { role: `%${JSON.stringify(query.role)}%` });
+    if (query.name) {
+      const pattern = `%${query.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(
+        new Brackets((w) =>
+          ['u.username', 'u.display_name', 'u.email'].forEach((column) => w.orWhere(`LOWER(${column}) LIKE :pattern ESCAPE '\\'`, { pattern })),
+        ),
+      );
+    }
+    const [users, total] = await qb.orderBy('u.created_at', 'ASC').addOrderBy('u.username', 'ASC').skip(query.offset).take(query.limit).getManyAndCount();
+    return { users, total };
+  }
+
+  /** The users with these ids (any order; unknown ids are left out). */
+  findByIds(ids: string[]): Promise<User[]> {
+    return ids.length ? this.users.find({ where: { id: In(ids) } }) : Promise.resolve([]);
   }
 
   count(): Promise<number> {
@@ -117,7 +193,7 @@ export class UsersService {
         ? await this.users.findOne({ where: { username: normalized }, select: this.selectWithHash() })
         : null;
     const ok = await this.hasher.verify(user?.passwordHash, password.slice(0, MAX_PASSWORD_LENGTH));
-    if (!ok || !user || user.status !== 'active') return null;
+    if (!ok || !user || user.status !== 'active' || user.kind !== 'user') return null;
 
     const now = new Date();
     const update: Partial<User> = { lastLoginAt: now };
@@ -217,15 +293,49 @@ export class UsersService {
     return this.identities.find({ where: { userId }, order: { createdAt: 'ASC' } });
   }
 
+  /** The external identities of several users, oldest first. */
+  identitiesOfUsers(userIds: string[]): Promise<Identity[]> {
+    return userIds.length ? this.identities.find({ where: { userId: In(userIds) }, order: { createdAt: 'ASC' } }) : Promise.resolve([]);
+  }
+
+  /** Which of these users can log in with a password. */
+  async withPassword(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where('u.id IN (:...ids) AND u.password_hash IS NOT NULL', { ids: userIds })
+      .getRawMany<{ id: string }>();
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Current epoch, status and roles (cached); what every credential verifier checks. */
   state(userId: string) {
     return this.states.get(userId);
   }
 
+  /** Sessions and API keys register here when their modules start (see CredentialRevoker). */
+  registerRevoker(revoker: CredentialRevoker): void {
+    if (this.revokers.some((r) => r.name === revoker.name)) throw new Error(`credential revoker ${revoker.name} registered twice`);
+    this.revokers.push(revoker);
+  }
+
   /**
-   * "Revoke everything": bumps the user's epoch, so every access token, session and API key
-   * minted before now stops working (every verifier compares epochs). Applies at once on this
-   * instance, within USER_CACHE_TTL on others. Returns the new epoch.
+   * Revoke everything, the one implementation behind `POST /users/me/revoke-all`,
+   * `POST /admin/users/{id}/revoke-all` and `user:revoke-all`: bumps the epoch (which alone
+   * stops every credential), then marks the user's live sessions and API keys revoked so that
+   * listings show it. Deploy tokens belong to plugins and are not touched.
+   */
+  async revokeAll(userId: string): Promise<RevokeAllResult> {
+    const epoch = await this.bumpEpoch(userId);
+    const counts = await Promise.all(this.revokers.map(async (r) => [r.name, await r.revokeAllOf(userId)] as const));
+    return { epoch, revoked: Object.fromEntries(counts) };
+  }
+
+  /**
+   * Bumps the user's epoch, so every access token, session and API key minted before now stops
+   * working (every verifier compares epochs). Applies at once on this instance, within
+   * USER_CACHE_TTL on others. Returns the new epoch. `revokeAll` also marks them revoked.
    */
   async bumpEpoch(userId: string): Promise<number> {
     await this.users
@@ -241,14 +351,93 @@ export class UsersService {
     return user.epoch;
   }
 
-  /** Disables or re-enables an account; a disabled user's credentials of every kind are refused. */
-  async setStatus(userId: string, status: UserStatus): Promise<User> {
-    await this.users.update({ id: userId }, { status });
+  /**
+   * Disables or re-enables an account; a disabled user's credentials of every kind are refused.
+   * Disabling the last active administrator is a 409 (unless `allowRemovingLastAdmin`).
+   */
+  async setStatus(userId: string, status: UserStatus, safety: AdminSafety = {}): Promise<User> {
+    await this.guardLastAdmin(userId, safety, (repo) => repo.update({ id: userId }, { status }));
     const user = await this.getById(userId);
     this.states.set(userId, userState(user));
     this.logger.warn(`user ${userId} is now ${status}`);
     await this.audit.record(status === 'disabled' ? 'user.disabled' : 'user.enabled', { subject: userSubject(user), userId });
     return user;
+  }
+
+  /**
+   * Replaces the user's roles; records `user.roles_changed` (before/after) when they differ.
+   * Applies at once on this instance (within USER_CACHE_TTL elsewhere) to API keys, browser
+   * sessions and, for a role taken away, access tokens. Dropping the admin role of the last
+   * active administrator is a 409 (unless `allowRemovingLastAdmin`).
+   */
+  async setRoles(userId: string, roles: string[], safety: AdminSafety = {}): Promise<{ before: string[]; user: User }> {
+    const after = checkRoles(roles);
+    const before = await this.guardLastAdmin(userId, safety, async (repo, current) => {
+      await repo.update({ id: userId }, { roles: after });
+      return current.roles;
+    });
+    const user = await this.getById(userId);
+    this.states.set(userId, userState(user));
+    if (!sameSet(before, after)) {
+      this.logger.warn(`roles of user ${userId} changed: ${before.join(',') || '-'} → ${after.join(',') || '-'}`);
+      await this.audit.record('user.roles_changed', { subject: userSubject(user), userId, details: { before, after } });
+    }
+    return { before, user };
+  }
+
+  /**
+   * Deletes the user and, by cascade, their sessions, API keys, identities and maintainerships;
+   * plugins and deploy tokens they made stay (creator set to null). Records `user.deleted`.
+   * Deleting the last active administrator is a 409 (unless `allowRemovingLastAdmin`).
+   */
+  async delete(userId: string, safety: AdminSafety = {}): Promise<User> {
+    const user = await this.guardLastAdmin(userId, safety, async (repo, current) => {
+      await repo.delete({ id: userId });
+      return current;
+    });
+    this.states.setGone(userId);
+    this.logger.warn(`user deleted: ${userId} (${user.username})`);
+    await this.audit.record('user.deleted', {
+      subject: userSubject(user),
+      userId,
+      details: { roles: user.roles, ...(user.kind !== 'user' ? { kind: user.kind } : {}) },
+    });
+    return user;
+  }
+
+  /** Active administrators who can log in (service principals do not count). */
+  countActiveAdmins(): Promise<number> {
+    return activeAdmins(this.users.createQueryBuilder('u')).getCount();
+  }
+
+  /**
+   * Runs `change` on one user inside a transaction that refuses (409 LAST_ADMIN, rolled back) to
+   * leave no active administrator when the user was one. Concurrent changes are serialised: in
+   * this process by a queue, across instances on PostgreSQL by locking the administrators' rows
+   * (two admins demoting each other at once cannot both succeed). 404 for an unknown user.
+   */
+  private guardLastAdmin<T>(userId: string, safety: AdminSafety, change: (repo: Repository<User>, current: User) => Promise<T>): Promise<T> {
+    const run = () =>
+      this.users.manager.transaction(async (em) => {
+        const repo = em.getRepository(User);
+        if (em.connection.options.type === 'postgres') {
+          await activeAdmins(repo.createQueryBuilder('u'))
+            .orWhere('u.id = :id', { id: userId })
+            .select('u.id')
+            .setLock('pessimistic_write')
+            .getMany();
+        }
+        const current = await repo.findOne({ where: { id: userId } });
+        if (!current) throw new AppError('USER_NOT_FOUND', 'No such user.');
+        const result = await change(repo, current);
+        if (!safety.allowRemovingLastAdmin && isActiveAdmin(current) && (await activeAdmins(repo.createQueryBuilder('u')).getCount()) === 0) {
+          throw new AppError('LAST_ADMIN', `${current.username} is the last active administrator; make someone else an administrator first.`);
+        }
+        return result;
+      });
+    const queued = this.adminChanges.then(run, run);
+    this.adminChanges = queued.catch(() => undefined);
+    return queued;
   }
 
   checkPasswordPolicy(password: string, username: string): void {
@@ -264,6 +453,9 @@ export class UsersService {
   }
 
   private async setPassword(user: User, newPassword: string): Promise<void> {
+    if (user.kind !== 'user') {
+      throw new AppError('VALIDATION_FAILED', 'A service principal has no password: it authenticates with API keys only.');
+    }
     this.checkPasswordPolicy(newPassword, user.username);
     await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(newPassword) });
     this.logger.log(`password changed for user ${user.id}`);
@@ -280,6 +472,7 @@ export class UsersService {
       roles: true,
       groups: true,
       status: true,
+      kind: true,
       epoch: true,
       createdAt: true,
       updatedAt: true,
@@ -290,4 +483,29 @@ export class UsersService {
 
 function userSubject(user: { id: string; username: string }) {
   return { type: 'user', id: user.id, label: user.username };
+}
+
+/** Distinct known roles, in the given order; 422 naming any unknown one. */
+function checkRoles(roles: readonly string[]): string[] {
+  const unique = [...new Set(roles)];
+  const unknown = unique.filter((r) => !KNOWN_ROLES.includes(r));
+  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `Unknown roles: ${unknown.join(', ')}`);
+  return unique;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function isActiveAdmin(user: Pick<User, 'status' | 'kind' | 'roles'>): boolean {
+  return user.status === 'active' && user.kind === 'user' && user.roles.includes(Role.Admin);
+}
+
+/** The rows `isActiveAdmin` accepts (roles are JSON text: `["user","admin"]`). */
+function activeAdmins(qb: SelectQueryBuilder<User>): SelectQueryBuilder<User> {
+  return qb.where(
+    new Brackets((w) =>
+      w.where("u.status = 'active' AND u.kind = 'user' AND u.roles LIKE :adminRole", { adminRole: `%${JSON.stringify(Role.Admin)}%` }),
+    ),
+  );
 }

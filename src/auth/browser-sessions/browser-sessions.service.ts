@@ -98,7 +98,9 @@ export class BrowserSessionsService {
       roles: owner.roles,
       groups: owner.groups,
       scopes: scopesForRoles(owner.roles),
-      credential: { type: 'browser_session', sessionId: session.id },
+      // The login time is the session's creation: an interactive IdP login always opens a new
+      // session (finishBrowserLogin); a silent prompt=none renewal keeps the session and its time.
+      credential: { type: 'browser_session', sessionId: session.id, authTime: Math.floor(session.createdAt.getTime() / 1000) },
     };
   }
 

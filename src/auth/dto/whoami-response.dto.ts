@@ -34,6 +34,26 @@ export class PrincipalResponse {
   @ApiProperty({ nullable: true, type: String }) latest_activity: string | null;
 }
 
+/**
+ * Tiled's `latest_activity`: the latest of the user's logins (password and IdP identities),
+ * session refreshes and API key uses; null when there was none.
+ */
+export function latestActivity(
+  user: Pick<User, 'lastLoginAt'>,
+  external: Pick<Identity, 'lastLoginAt'>[],
+  sessions: Pick<Session, 'lastRefreshedAt'>[],
+  keyUses: (Date | null | undefined)[],
+): Date | null {
+  const times = [user.lastLoginAt, ...external.map((i) => i.lastLoginAt), ...sessions.map((s) => s.lastRefreshedAt), ...keyUses].filter(
+    (d): d is Date => !!d,
+  );
+  return times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+}
+
+/**
+ * Tiled's Principal. A service principal (`user.kind === 'service'`) has type `service` and no
+ * identities: it never logs in.
+ */
 export function toPrincipalResponse(
   user: User,
   sessions: Session[],
@@ -42,19 +62,19 @@ export function toPrincipalResponse(
   external: Identity[] = [],
   hasPassword = true,
 ): PrincipalResponse {
-  const times = [
-    user.lastLoginAt,
-    ...external.map((i) => i.lastLoginAt),
-    ...sessions.map((s) => s.lastRefreshedAt),
-    ...apiKeys.map((k) => (k.latest_activity ? new Date(k.latest_activity) : null)),
-  ].filter((d): d is Date => !!d);
-  const latest = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+  const latest = latestActivity(
+    user,
+    external,
+    sessions,
+    apiKeys.map((k) => (k.latest_activity ? new Date(k.latest_activity) : null)),
+  );
+  const service = user.kind === 'service';
   return {
     uuid: user.id,
-    type: 'user',
+    type: service ? 'service' : 'user',
     identities: [
       // Users made for an IdP identity have no password, hence no identity at the password provider.
-      ...(!hasPassword && external.length > 0
+      ...(service || (!hasPassword && external.length > 0)
         ? []
         : [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }]),
       ...external.map((i) => ({ id: i.subject, provider: i.provider, latest_login: i.lastLoginAt?.toISOString() ?? null })),

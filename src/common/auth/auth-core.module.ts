@@ -1,16 +1,29 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config';
 import { Clock } from '../clock';
 import { CredentialStrategies } from './credential-strategy';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { AuthorizationGuard } from './guards/authorization.guard';
+import { RecentLoginPolicy } from './recent-login';
 
 /**
- * The reusable auth surface: the strategy registry and the two guards, plus the injectable
- * Clock. Global, so feature modules can register strategies, and imports no feature module.
+ * The reusable auth surface: the strategy registry, the two guards, the recent-login check, plus
+ * the injectable Clock. Global, so feature modules can register strategies, and imports no
+ * feature module.
  */
 @Global()
 @Module({
-  providers: [CredentialStrategies, AuthenticationGuard, AuthorizationGuard, Clock],
-  exports: [CredentialStrategies, AuthenticationGuard, AuthorizationGuard, Clock],
+  providers: [
+    CredentialStrategies,
+    AuthenticationGuard,
+    AuthorizationGuard,
+    Clock,
+    {
+      provide: RecentLoginPolicy,
+      inject: [APP_CONFIG, Clock],
+      useFactory: (config: AppConfig, clock: Clock) => new RecentLoginPolicy(config.auth.recentLoginMaxAge, clock),
+    },
+  ],
+  exports: [CredentialStrategies, AuthenticationGuard, AuthorizationGuard, Clock, RecentLoginPolicy],
 })
 export class AuthCoreModule {}

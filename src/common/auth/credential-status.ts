@@ -6,3 +6,21 @@ export function credentialStatus(c: { revokedAt: Date | null; expiresAt: Date | 
   if (c.expiresAt && c.expiresAt <= now) return 'expired';
   return 'active';
 }
+
+/**
+ * The SQL condition matching rows of `status` at `now`, for a table with `revoked_at` and
+ * `expires_at` columns (API keys, deploy tokens, sessions) under `alias`. Same rule as
+ * `credentialStatus`, so a filtered listing agrees with the status it shows.
+ */
+export function credentialStatusCondition(alias: string, status: CredentialStatus, now: Date): [string, { now: Date }] {
+  const revoked = `${alias}.revoked_at IS NOT NULL`;
+  const expired = `${alias}.expires_at IS NOT NULL AND ${alias}.expires_at <= :now`;
+  switch (status) {
+    case 'revoked':
+      return [revoked, { now }];
+    case 'expired':
+      return [`${alias}.revoked_at IS NULL AND ${expired}`, { now }];
+    default:
+      return [`${alias}.revoked_at IS NULL AND (${alias}.expires_at IS NULL OR ${alias}.expires_at > :now)`, { now }];
+  }
+}

@@ -17,8 +17,8 @@ export interface UserPrincipal {
 }
 
 export type UserCredentialRef =
-  | { readonly type: 'access_token'; readonly sessionId: string }
-  | { readonly type: 'browser_session'; readonly sessionId: string }
+  | { readonly type: 'access_token'; readonly sessionId: string; readonly authTime?: number }
+  | { readonly type: 'browser_session'; readonly sessionId: string; readonly authTime?: number }
   | { readonly type: 'api_key'; readonly id: string }
   | { readonly type: 'oidc'; readonly provider: string };
 
@@ -31,6 +31,17 @@ export interface PluginTokenPrincipal {
 }
 
 export type PrincipalKind = Principal['kind'];
+
+/**
+ * When the interactive login behind the request happened (Unix seconds): the `auth_time` of an
+ * access token, the creation of a browser session. Undefined for API keys, deploy tokens, IdP
+ * offline tokens, and access tokens minted before the claim existed.
+ */
+export function authTimeOf(principal: Principal): number | undefined {
+  if (principal.kind !== 'user') return undefined;
+  const c = principal.credential;
+  return c.type === 'access_token' || c.type === 'browser_session' ? c.authTime : undefined;
+}
 
 /** The login session behind the request: an access token's or a browser session cookie's. */
 export function sessionIdOf(principal: Principal): string | undefined {

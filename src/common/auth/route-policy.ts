@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, ROLES, SCOPES, SESSION_ONLY, TILED_COMPATIBLE } from './decorators/auth-metadata';
+import { IS_PUBLIC, OPTIONAL_AUTH, PRINCIPAL_KINDS, RECENT_LOGIN, ROLES, SCOPES, SESSION_ONLY, TILED_COMPATIBLE } from './decorators/auth-metadata';
 import type { PrincipalKind } from './principal';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
@@ -18,6 +18,8 @@ export interface RoutePolicy {
   readonly tiledScopeErrors: boolean;
   /** Only a user's access token (an interactive login) will do: no API key, no deploy token. */
   readonly sessionOnly: boolean;
+  /** The interactive login must be recent (RECENT_LOGIN_MAX_AGE); implies `sessionOnly`. */
+  readonly recentLogin: boolean;
 }
 
 const DEFAULT_KINDS: readonly PrincipalKind[] = ['user'];
@@ -41,6 +43,7 @@ export class RoutePolicies {
   read(targets: [Function, Function]): RoutePolicy {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true;
     const optional = this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets) === true;
+    const recentLogin = this.reflector.getAllAndOverride<boolean>(RECENT_LOGIN, targets) === true;
     return Object.freeze({
       access: isPublic ? 'public' : optional ? 'optional' : 'credential',
       principalKinds: this.reflector.getAllAndOverride<PrincipalKind[]>(PRINCIPAL_KINDS, targets) ?? DEFAULT_KINDS,
@@ -49,7 +52,8 @@ export class RoutePolicies {
         .filter((roles): roles is string[] => !!roles && roles.length > 0),
       scopes: this.reflector.getAllAndMerge<string[]>(SCOPES, targets) ?? [],
       tiledScopeErrors: this.reflector.getAllAndOverride<boolean>(TILED_COMPATIBLE, targets) === true,
-      sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true,
+      sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true || recentLogin,
+      recentLogin,
     });
   }
 }

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   USER_CODE_INVALID: 401,
   /** A device-code approval without a recent IdP login in this browser (its sealed cookie). */
   IDP_LOGIN_REQUIRED: 401,
+  /** A sensitive action (`@RecentLogin()`) after a login older than RECENT_LOGIN_MAX_AGE: log in again. */
+  REAUTH_REQUIRED: 401,
   // 403
   FORBIDDEN: 403,
   INSUFFICIENT_ROLE: 403,
@@ -64,6 +66,8 @@ export const ERROR_CODES = {
   LAST_MAINTAINER: 409,
   IDENTITY_LINKED_ELSEWHERE: 409,
   VERSION_EXISTS: 409,
+  /** The change would leave no active administrator (disable, delete, or drop the admin role). */
+  LAST_ADMIN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   VALIDATION_FAILED: 422,

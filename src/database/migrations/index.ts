@@ -8,6 +8,7 @@ import { AddBrowserSessions1763900600000 } from './1763900600000-AddBrowserSessi
 import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLogins';
 import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvents';
 import { CreateCredentialUses1763900900000 } from './1763900900000-CreateCredentialUses';
+import { AddUserKind1763901000000 } from './1763901000000-AddUserKind';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   CreateDeviceLogins1763900700000,
   CreateAuditEvents1763900800000,
   CreateCredentialUses1763900900000,
+  AddUserKind1763901000000,
 ];

@@ -8,12 +8,17 @@
  * (revoke everything). Revoking one session stops its refresh token at once; its current access
  * token lives out its `ACCESS_TOKEN_MAX_AGE` (15 min by default). That window is the price of the
  * stateless path and is why access tokens are short-lived.
+ *
+ * Roles and scopes are the token's claims, except that a role the user no longer holds (by the
+ * same cached state) is dropped at once, with its scopes: demoting an administrator does not wait
+ * for their tokens to expire. A role granted since shows at the next refresh.
  */
 import { Injectable } from '@nestjs/common';
 import { unauthorized } from '../../common/errors/app-error';
 import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/credential-strategy';
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
+import { scopesForRoles } from '../../common/auth/scopes';
 import { UsersService } from '../../users/users.service';
 import type { UserState } from '../../users/user-state.cache';
 import { AccessTokenClaims, AccessTokenService } from '../access-token.service';
@@ -54,13 +59,22 @@ function toPrincipal(claims: AccessTokenClaims, state: UserState): UserPrincipal
   if (!state.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
   if (state.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
   if (claims.epoch < state.epoch) throw unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
+  let { roles, scp: scopes } = claims;
+  if (!roles.every((r) => state.roles.includes(r))) {
+    roles = roles.filter((r) => state.roles.includes(r));
+    const allowed = scopesForRoles(roles);
+    scopes = scopes.filter((s) => allowed.includes(s));
+  }
   return {
     kind: 'user',
     userId: claims.sub,
     username: claims.preferred_username,
-    roles: claims.roles,
+    roles,
     groups: claims.groups ?? [],
-    scopes: claims.scp,
-    credential: { type: 'access_token', sessionId: claims.sid },
+    scopes,
+    credential:
+      claims.auth_time === undefined
+        ? { type: 'access_token', sessionId: claims.sid }
+        : { type: 'access_token', sessionId: claims.sid, authTime: claims.auth_time },
   };
 }

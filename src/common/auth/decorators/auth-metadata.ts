@@ -8,6 +8,7 @@ export const SCOPES = 'latchkey:scopes';
 export const PRINCIPAL_KINDS = 'latchkey:principal-kinds';
 export const TILED_COMPATIBLE = 'latchkey:tiled-compatible';
 export const SESSION_ONLY = 'latchkey:session-only';
+export const RECENT_LOGIN = 'latchkey:recent-login';
 
 /** No credential needed, none is read: login, refresh, handshake, health. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -46,3 +47,13 @@ export const TiledCompatible = () => SetMetadata(TILED_COMPATIBLE, true);
  * lock out its owner. 403 SESSION_REQUIRED otherwise.
  */
 export const SessionOnly = () => SetMetadata(SESSION_ONLY, true);
+
+/**
+ * Sensitive actions (password change, revoke-all, making someone an administrator): the
+ * interactive login behind the request must be at most RECENT_LOGIN_MAX_AGE seconds old.
+ * Implies `@SessionOnly()`: an API key or deploy token is 403 SESSION_REQUIRED. An older login
+ * (refreshing does not renew it) is 401 REAUTH_REQUIRED: log in again, then retry. Enforced by
+ * AuthorizationGuard after roles and scopes; handlers whose need depends on the request (granting
+ * the admin role) call `RecentLoginPolicy.assert()` themselves.
+ */
+export const RecentLogin = () => SetMetadata(RECENT_LOGIN, true);

@@ -3,8 +3,11 @@ import { Reflector } from '@nestjs/core';
 import { AppError } from '../../errors/app-error';
 import type { LatchkeyRequest } from '../../http/request-context';
 import { CredentialStrategies, CredentialStrategy } from '../credential-strategy';
-import { AcceptPluginToken, OptionalAuth, Public, RequireScopes, Roles, SessionOnly, TiledCompatible } from '../decorators';
+import { Clock } from '../../clock';
+import { AcceptPluginToken, OptionalAuth, Public, RecentLogin, RequireScopes, Roles, SessionOnly, TiledCompatible } from '../decorators';
 import type { Principal } from '../principal';
+import { RecentLoginPolicy } from '../recent-login';
+import { ROLE_SCOPES } from '../scopes';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthorizationGuard } from './authorization.guard';
 
@@ -17,6 +20,7 @@ class DummyController {
   @Get() @RequireScopes('read:data', 'write:data') scoped() {}
   @Get() @AcceptPluginToken() deploy() {}
   @Get() @SessionOnly() sensitive() {}
+  @Get() @RecentLogin() recent() {}
 }
 
 @Roles('admin')
@@ -161,7 +165,78 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
     expect(ctx.switchToHttp().getRequest<LatchkeyRequest>().principal).toBe(user);
   });
 
+  it('a role counts only with all of its scopes: an admin API key restricted to a few scopes is no admin', () => {
+    const admin = (scopes: readonly string[]): Principal => ({ ...user, roles: ['user', 'admin'], scopes: [...scopes], credential: { type: 'api_key', id: 'k' } });
+    const check = (principal: Principal) => {
+      const ctx = context(DummyController, 'adminOnly', {});
+      ctx.switchToHttp().getRequest<LatchkeyRequest>().principal = principal;
+      try {
+        authz.canActivate(ctx);
+        return 'ok';
+      } catch (e) {
+        return `${(e as AppError).status} ${(e as AppError).message}`;
+      }
+    };
+    expect(check(admin(ROLE_SCOPES.admin))).toBe('ok');
+    expect(check(admin(['read:metadata', 'read:principals']))).toMatch(/^403 .*does not carry all of its scopes/);
+    expect(check({ ...user, scopes: [...ROLE_SCOPES.admin] })).toBe('403 This action requires the role admin.'); // scopes without the role
+  });
+
   it('refuses to register two strategies under one name', () => {
     expect(() => registry.register(strategy('jwt', 'bearer', user))).toThrow(/registered twice/);
+  });
+});
+
+describe('@RecentLogin', () => {
+  class MovableClock extends Clock {
+    at = Date.now();
+    override now(): Date {
+      return new Date(this.at);
+    }
+  }
+  const clock = new MovableClock();
+  const authz = new AuthorizationGuard(new Reflector(), new RecentLoginPolicy(600, clock));
+  const loginAt = (authTime: number | undefined, type: 'access_token' | 'browser_session' = 'access_token'): Principal => ({
+    ...user,
+    credential: authTime === undefined ? { type, sessionId: 's1' } : { type, sessionId: 's1', authTime },
+  });
+  const check = (principal: Principal): string => {
+    const ctx = context(DummyController, 'recent', {});
+    ctx.switchToHttp().getRequest<LatchkeyRequest>().principal = principal;
+    try {
+      authz.canActivate(ctx);
+      return 'ok';
+    } catch (e) {
+      return `${(e as AppError).status} ${(e as AppError).code}`;
+    }
+  };
+
+  it('passes a login at most RECENT_LOGIN_MAX_AGE old, from an access token or a browser session', () => {
+    const now = clock.at / 1000;
+    expect(check(loginAt(now - 10))).toBe('ok');
+    expect(check(loginAt(now - 600))).toBe('ok');
+    expect(check(loginAt(now - 10, 'browser_session'))).toBe('ok');
+  });
+
+  it('an older login, or one of unknown age (a token from before auth_time), is 401 REAUTH_REQUIRED', () => {
+    const now = clock.at / 1000;
+    expect(check(loginAt(now - 601))).toBe('401 REAUTH_REQUIRED');
+    expect(check(loginAt(undefined))).toBe('401 REAUTH_REQUIRED');
+    const authTime = now;
+    clock.at += 601_000; // time passes; the login does not move
+    expect(check(loginAt(authTime))).toBe('401 REAUTH_REQUIRED');
+  });
+
+  it('API keys, IdP offline tokens and deploy tokens are no login at all: 403 SESSION_REQUIRED', () => {
+    expect(check({ ...user, credential: { type: 'api_key', id: 'k1' } })).toBe('403 SESSION_REQUIRED');
+    expect(check({ ...user, credential: { type: 'oidc', provider: 'idp' } })).toBe('403 SESSION_REQUIRED');
+    expect(check(pluginToken)).toBe('403 SESSION_REQUIRED');
+  });
+
+  it('a max age of 0 accepts any interactive login', () => {
+    const any = new AuthorizationGuard(new Reflector(), new RecentLoginPolicy(0, clock));
+    const ctx = context(DummyController, 'recent', {});
+    ctx.switchToHttp().getRequest<LatchkeyRequest>().principal = loginAt(undefined);
+    expect(any.canActivate(ctx)).toBe(true);
   });
 });

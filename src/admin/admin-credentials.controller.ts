@@ -1,0 +1,76 @@
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../common/auth/decorators';
+import { Role } from '../common/auth/scopes';
+import { AdminCredentialsService } from './admin-credentials.service';
+import {
+  AdminApiKeyPage,
+  AdminDeployTokenPage,
+  AdminSessionPage,
+  ListApiKeysQueryDto,
+  ListDeployTokensQueryDto,
+  ListSessionsQueryDto,
+  StaleCredentialsResponse,
+  StaleQueryDto,
+} from './dto/admin-credentials.dto';
+import { pageOf } from './dto/page.dto';
+import { uuidOr404 } from './uuid-param.pipe';
+
+/**
+ * Every session, API key and deploy token, whoever holds it. Revoking is idempotent (204 again
+ * for a revoked one) and records the same audit event as the owner's own revocation, with the
+ * administrator as actor.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(Role.Admin)
+@Controller('admin/credentials')
+export class AdminCredentialsController {
+  constructor(private readonly admin: AdminCredentialsService) {}
+
+  @Get('sessions')
+  @ApiOkResponse({ type: AdminSessionPage })
+  sessions(@Query() q: ListSessionsQueryDto): Promise<AdminSessionPage> {
+    return this.admin.listSessions({ ...pageOf(q), userId: q.user?.toLowerCase(), status: q.status });
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  revokeSession(@Param('id', uuidOr404('SESSION_NOT_FOUND', 'No such session.')) id: string): Promise<void> {
+    return this.admin.revokeSession(id);
+  }
+
+  @Get('api-keys')
+  @ApiOkResponse({ type: AdminApiKeyPage })
+  apiKeys(@Query() q: ListApiKeysQueryDto): Promise<AdminApiKeyPage> {
+    return this.admin.listApiKeys({ ...pageOf(q), userId: q.user?.toLowerCase(), status: q.status });
+  }
+
+  @Delete('api-keys/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  revokeApiKey(@Param('id', uuidOr404('API_KEY_NOT_FOUND', 'No such API key.')) id: string): Promise<void> {
+    return this.admin.revokeApiKey(id);
+  }
+
+  @Get('deploy-tokens')
+  @ApiOkResponse({ type: AdminDeployTokenPage })
+  deployTokens(@Query() q: ListDeployTokensQueryDto): Promise<AdminDeployTokenPage> {
+    return this.admin.listDeployTokens({ ...pageOf(q), plugin: q.plugin, status: q.status });
+  }
+
+  @Delete('deploy-tokens/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  revokeDeployToken(@Param('id', uuidOr404('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.')) id: string): Promise<void> {
+    return this.admin.revokeDeployToken(id);
+  }
+
+  /** Live API keys and deploy tokens unused since `unused_since`: candidates for revocation. */
+  @Get('stale')
+  @ApiOkResponse({ type: StaleCredentialsResponse })
+  stale(@Query() q: StaleQueryDto): Promise<StaleCredentialsResponse> {
+    return this.admin.stale(q.unused_since, pageOf(q));
+  }
+}

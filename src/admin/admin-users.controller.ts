@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RevokeAllResponse } from '../auth/dto/revoke-all-response.dto';
+import { CurrentPrincipal, Roles } from '../common/auth/decorators';
+import type { UserPrincipal } from '../common/auth/principal';
+import { Role } from '../common/auth/scopes';
+import { AdminUsersService } from './admin-users.service';
+import { AdminUserPage, AdminUserResponse, CreateUserDto, DeletedUserResponse, ListUsersQueryDto, SetRolesDto } from './dto/admin-user.dto';
+import { pageOf } from './dto/page.dto';
+import { uuidOr404 } from './uuid-param.pipe';
+
+const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
+
+/**
+ * Users, for administrators. Removing the last active administrator (disable, delete, drop the
+ * role) is a 409 LAST_ADMIN; making someone an administrator needs a recent login.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(Role.Admin)
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly admin: AdminUsersService) {}
+
+  /** Users and service principals, oldest first, each with its last activity. */
+  @Get()
+  @ApiOkResponse({ type: AdminUserPage })
+  list(@Query() q: ListUsersQueryDto): Promise<AdminUserPage> {
+    return this.admin.list({ ...pageOf(q), status: q.status, role: q.role, kind: q.kind, name: q.name });
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: AdminUserResponse })
+  create(@Body() body: CreateUserDto, @CurrentPrincipal() principal: UserPrincipal): Promise<AdminUserResponse> {
+    return this.admin.create(body, principal);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: AdminUserResponse })
+  get(@Param('id', userId()) id: string): Promise<AdminUserResponse> {
+    return this.admin.get(id);
+  }
+
+  /** Replaces the user's roles (`user.roles_changed`, before and after). */
+  @Put(':id/roles')
+  @ApiOkResponse({ type: AdminUserResponse })
+  setRoles(@Param('id', userId()) id: string, @Body() body: SetRolesDto, @CurrentPrincipal() principal: UserPrincipal): Promise<AdminUserResponse> {
+    return this.admin.setRoles(id, body.roles, principal);
+  }
+
+  /** Refuses every credential of the user until re-enabled; nothing is revoked. */
+  @Post(':id/disable')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AdminUserResponse })
+  disable(@Param('id', userId()) id: string): Promise<AdminUserResponse> {
+    return this.admin.setStatus(id, 'disabled');
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AdminUserResponse })
+  enable(@Param('id', userId()) id: string): Promise<AdminUserResponse> {
+    return this.admin.setStatus(id, 'active');
+  }
+
+  /** What `POST /users/me/revoke-all` does, for any user. */
+  @Post(':id/revoke-all')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RevokeAllResponse })
+  revokeAll(@Param('id', userId()) id: string): Promise<RevokeAllResponse> {
+    return this.admin.revokeAll(id);
+  }
+
+  /** Deletes the user with their sessions, API keys and identities (`user.deleted`). */
+  @Delete(':id')
+  @ApiOkResponse({ type: DeletedUserResponse })
+  delete(@Param('id', userId()) id: string): Promise<DeletedUserResponse> {
+    return this.admin.delete(id);
+  }
+}
