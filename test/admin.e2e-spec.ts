@@ -258,7 +258,7 @@ describe('administration', () => {
       await t.http().delete(`${API}/admin/credentials/sessions/${sid}`).set(asRoot()).expect(204);
       await t.http().delete(`${API}/admin/credentials/sessions/${sid}`).set(asRoot()).expect(204); // idempotent
       await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: login.refresh_token }).expect(401);
-      expect(await lastEvent('session.revoked')).toMatchObject({ subjectId: sid, userId: aliceId, actorLabel: 'root', details: { reason: 'revoked' } });
+      expect(await lastEvent('session.revoked')).toMatchObject({ subjectId: sid, userId: aliceId, actorLabel: 'root', details: { reason: 'admin' } });
       const revoked = await t.http().get(`${API}/admin/credentials/sessions`).query({ user: aliceId, status: 'revoked' }).set(asRoot()).expect(200);
       expect(revoked.body.items.map((s: { id: string }) => s.id)).toContain(sid);
 

@@ -69,7 +69,7 @@ function bodyFieldsOf(controller: Function, method: string): Route['bodyFields']
 }
 
 /** Junk for every path parameter (`:name`, `*name`); percent-escapes are sent as written. */
-const JUNK_PARAMS = ['x', 'not-a-uuid', 'a'.repeat(300), '%ZZ', '%00', '%FF', '%C3%A9%2F..%2F..', randomUUID()];
+const JUNK_PARAMS = ['x', 'not-a-uuid', '-'.repeat(36), 'a'.repeat(300), '%ZZ', '%00', '%FF', '%C3%A9%2F..%2F..', randomUUID()];
 
 function concretePaths(route: Route, known: Record<string, string[]>): string[] {
   const params = [...route.path.matchAll(/[:*](\w+)/g)].map((m) => m[1]);

@@ -131,6 +131,8 @@ describe('plugins and deploy tokens: the CI story', () => {
     const v = await upload(bearer(tok.body.token), 'renamed-plugin', '0.1.0').expect(201);
     expect(v.body.uploaded_by).toBe('Token gitlab ci');
     await t.http().patch(`${API}/plugins/renamed-plugin/tokens/not-a-uuid`).set(bearer(bob.access_token)).send({ description: 'x' }).expect(404);
+    // Shaped like a UUID, but not one: PostgreSQL would refuse it in the uuid column (a 500).
+    await t.http().patch(`${API}/plugins/renamed-plugin/tokens/${'-'.repeat(36)}`).set(bearer(bob.access_token)).send({ description: 'x' }).expect(404);
   });
 
   it('a token outlives its creator\'s account being deleted', async () => {

@@ -1,5 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import type { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { CredentialStatus } from '../common/auth/credential-status';
@@ -32,22 +31,15 @@ interface Page {
  * revocation through the owning services (which drop their caches and record the audit events).
  */
 @Injectable()
-export class AdminCredentialsService implements OnModuleInit {
-  private tokens!: PluginTokensService;
-
+export class AdminCredentialsService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
     private readonly plugins: PluginsService,
+    private readonly tokens: PluginTokensService,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
   ) {}
-
-  /** PluginTokensModule does not export its service; it is looked up once, across modules. */
-  onModuleInit(): void {
-    this.tokens = this.moduleRef.get(PluginTokensService, { strict: false });
-  }
 
   async listSessions(query: Page & { userId?: string; status?: CredentialStatus }): Promise<AdminSessionPage> {
     const now = this.clock.now();

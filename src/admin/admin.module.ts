@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { PluginTokensModule } from '../plugin-tokens/plugin-tokens.module';
 import { PluginsModule } from '../plugins/plugins.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -17,7 +18,7 @@ import { TiledPrincipalsController } from './tiled-principals.controller';
  * tokens) and owns no table. The audit log's `/admin/audit` lives with the audit module.
  */
 @Module({
-  imports: [UsersModule, SessionsModule, ApiKeysModule, PluginsModule],
+  imports: [UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule],
   controllers: [AdminUsersController, AdminCredentialsController, AdminPluginsController, TiledPrincipalsController],
   providers: [AdminUsersService, AdminCredentialsService],
 })

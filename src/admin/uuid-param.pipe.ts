@@ -1,13 +1,7 @@
 import type { PipeTransform } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
+import { parseUuid } from '../common/uuid';
 
-/** A hyphenated or 32-hex UUID, lower-cased and hyphenated; undefined for anything else. */
-export function parseUuid(raw: unknown): string | undefined {
-  if (typeof raw !== 'string' || raw.length > 36) return undefined;
-  const hex = raw.replace(/-/g, '').toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /**
  * Path id → normalised UUID. A malformed id gets the error the route gives an unknown one (a 404

@@ -11,5 +11,6 @@ import { PluginTokenStrategy } from './strategies/plugin-token.strategy';
   imports: [TypeOrmModule.forFeature([PluginToken]), PluginsModule],
   controllers: [PluginTokensController, MyPluginTokensController],
   providers: [PluginTokensService, PluginTokenUsageRecorder, PluginTokenStrategy],
+  exports: [PluginTokensService],
 })
 export class PluginTokensModule {}

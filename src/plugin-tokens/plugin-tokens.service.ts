@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { AuditDetails } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
+import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -115,9 +116,8 @@ export class PluginTokensService {
   }
 
   async get(plugin: Plugin, id: string): Promise<PluginToken> {
-    const token = /^[0-9a-f-]{36}$/i.test(id)
-      ? await this.tokens.findOne({ where: { id, pluginId: plugin.id }, relations: { createdBy: true } })
-      : null;
+    const uuid = parseUuid(id);
+    const token = uuid ? await this.tokens.findOne({ where: { id: uuid, pluginId: plugin.id }, relations: { createdBy: true } }) : null;
     if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', `${plugin.name} has no deploy token ${id.slice(0, 64)}.`);
     return token;
   }

@@ -9,7 +9,9 @@ export type SessionRevokedReason =
   | 'password_change'
   | 'revoke_all'
   /** The IdP session behind a browser session is over (silent re-authentication refused). */
-  | 'idp_session_ended';
+  | 'idp_session_ended'
+  /** An administrator revoked it. */
+  | 'admin';
 
 /**
  * A login. An API login holds refresh tokens that rotate on every use (`RefreshToken`); a

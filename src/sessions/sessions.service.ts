@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
+import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -224,7 +225,7 @@ export class SessionsService implements OnModuleInit {
 
   /** Revokes one of the user's own sessions by id; someone else's looks exactly like a missing one. */
   async revokeOwn(userId: string, sessionId: string): Promise<void> {
-    const id = parseSessionId(sessionId);
+    const id = parseUuid(sessionId);
     const session = id ? await this.sessions.findOne({ where: { id, userId } }) : null;
     if (!session) throw new AppError('SESSION_NOT_FOUND', `No session ${sessionId.slice(0, 64)}`);
     if (!session.revokedAt) await this.revoke(session.id, 'revoked');
@@ -269,7 +270,7 @@ export class SessionsService implements OnModuleInit {
   async revokeAnyById(sessionId: string): Promise<Session> {
     const session = await this.sessions.findOne({ where: { id: sessionId } });
     if (!session) throw new AppError('SESSION_NOT_FOUND', 'No such session.');
-    if (!session.revokedAt) await this.revoke(session.id, 'revoked');
+    if (!session.revokedAt) await this.revoke(session.id, 'admin');
     return session;
   }
 
@@ -342,11 +343,4 @@ export class SessionsService implements OnModuleInit {
 
 function expired(): AppError {
   return unauthorized('SESSION_EXPIRED', EXPIRED_MESSAGE);
-}
-
-/** Accepts a hyphenated UUID or its 32-hex form (Tiled clients send either). */
-export function parseSessionId(raw: string): string | undefined {
-  const hex = raw.replace(/-/g, '').toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(hex) || raw.length > 36) return undefined;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
