@@ -138,7 +138,11 @@ export class BrowserSessionsService {
     return flight;
   }
 
-  private async doRefresh(session: Session, req: Request): Promise<void> {
+  private async doRefresh(stale: Session, req: Request): Promise<void> {
+    // Read again inside the flight: a request that read the row before an earlier flight stored
+    // new tokens must not refresh a second time (or with a refresh token the IdP rotated away).
+    const session = (await this.sessions.findWithIdpTokens(stale.id)) ?? stale;
+    if (session.idpExpiresAt && session.idpExpiresAt.getTime() > Date.now()) return;
     const provider = session.idpProvider!;
     const client = this.providers.find(provider);
     const tokens = this.tokensOf(session);
