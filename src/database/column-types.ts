@@ -14,3 +14,12 @@ export const MIGRATION_TYPES = Object.freeze({
   timestamp: postgres ? 'timestamptz' : 'datetime',
   now: postgres ? 'now()' : "(strftime('%Y-%m-%d %H:%M:%f', 'now'))",
 });
+
+/** An auto-increment primary key for append-only tables (a cursor that only grows): bigint on PostgreSQL. */
+export const INCREMENT_ID = Object.freeze({
+  name: 'id',
+  type: postgres ? 'bigint' : 'integer',
+  isPrimary: true,
+  isGenerated: true,
+  generationStrategy: 'increment' as const,
+});

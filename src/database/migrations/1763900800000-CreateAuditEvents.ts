@@ -1,19 +1,16 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { MIGRATION_TYPES as T } from '../column-types';
+import { INCREMENT_ID, MIGRATION_TYPES as T } from '../column-types';
 
 /** The append-only audit log of security events. */
 export class CreateAuditEvents1763900800000 implements MigrationInterface {
   name = 'CreateAuditEvents1763900800000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const postgres = queryRunner.connection.options.type === 'postgres';
     await queryRunner.createTable(
       new Table({
         name: 'audit_events',
         columns: [
-          postgres
-            ? { name: 'id', type: 'bigint', isPrimary: true, isGenerated: true, generationStrategy: 'increment' }
-            : { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          { ...INCREMENT_ID },
           { name: 'occurred_at', type: T.timestamp },
           { name: 'type', type: 'varchar(64)' },
           { name: 'actor_type', type: 'varchar(16)' },

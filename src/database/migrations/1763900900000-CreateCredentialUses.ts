@@ -1,19 +1,16 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { MIGRATION_TYPES as T } from '../column-types';
+import { INCREMENT_ID, MIGRATION_TYPES as T } from '../column-types';
 
 /** The per-credential usage log: the last USAGE_LOG_SIZE uses of each API key and deploy token. */
 export class CreateCredentialUses1763900900000 implements MigrationInterface {
   name = 'CreateCredentialUses1763900900000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const postgres = queryRunner.connection.options.type === 'postgres';
     await queryRunner.createTable(
       new Table({
         name: 'credential_uses',
         columns: [
-          postgres
-            ? { name: 'id', type: 'bigint', isPrimary: true, isGenerated: true, generationStrategy: 'increment' }
-            : { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          { ...INCREMENT_ID },
           { name: 'api_key_id', type: T.uuid, isNullable: true },
           { name: 'plugin_token_id', type: T.uuid, isNullable: true },
           { name: 'used_at', type: T.timestamp },
