@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
+import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { CredentialUsageModule } from './credential-usage/credential-usage.module';
 import { MetadataModule } from './metadata/metadata.module';
@@ -25,6 +26,7 @@ import { UsersModule } from './users/users.module';
     AppConfigModule,
     DatabaseModule,
     AuthCoreModule,
+    RedisModule,
     AuditModule,
     UsersModule,
     SessionsModule,

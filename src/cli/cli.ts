@@ -14,6 +14,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditModule } from '../audit/audit.module';
+import { RedisModule } from '../common/redis/redis.module';
 import type { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
@@ -30,7 +31,7 @@ import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
 
-@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, AuditModule, UsersModule, SessionsModule, ApiKeysModule] })
+@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, RedisModule, AuditModule, UsersModule, SessionsModule, ApiKeysModule] })
 class CliModule {}
 
 export interface CliIo {

@@ -24,10 +24,18 @@ export interface AppConfig {
   readonly logLevel: LogLevelName;
   readonly maxBodyBytes: number;
   readonly database: DatabaseConfig;
+  /** Shared state between instances; undefined: every instance keeps its own caches. */
+  readonly redis?: RedisConfig;
   readonly auth: AuthConfig;
   readonly plugins: PluginsConfig;
   readonly oidc: OidcConfig;
   readonly audit: AuditConfig;
+}
+
+export interface RedisConfig {
+  readonly url: string;
+  /** Prepended to every key and channel, so several deployments can share one Redis. */
+  readonly keyPrefix: string;
 }
 
 export interface AuditConfig {
@@ -91,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
     maxBodyBytes: vars.MAX_BODY_BYTES ?? 64 * 1024,
     database: parseDatabaseUrl(vars.DATABASE_URL, vars.DATABASE_SCHEMA, dataDir),
+    redis: vars.REDIS_URL ? Object.freeze({ url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX ?? 'latchkey:' }) : undefined,
     oidc: loadOidcConfig(env, vars.PASSWORD_PROVIDER_NAME ?? 'local'),
     plugins: Object.freeze({
       storageDir: resolve(vars.PLUGIN_STORAGE_DIR ?? join(dataDir, 'plugins')),

@@ -74,6 +74,16 @@ export class EnvironmentVariables {
 
   @Transform(blankToUndefined)
   @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(/^[\w:.-]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1-64 letters, digits, "_", ":", "." or "-"' })
+  REDIS_KEY_PREFIX?: string;
+
+  @Transform(blankToUndefined)
+  @IsOptional()
   @IsString()
   SECRET_KEYS?: string;
 

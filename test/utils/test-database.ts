@@ -5,7 +5,9 @@ import { Client } from 'pg';
 
 /**
  * A database of its own for one suite: a fresh SQLite file by default, or a fresh schema in
- * the PostgreSQL of DATABASE_URL (dropped afterwards) when that is a postgres:// URL.
+ * the PostgreSQL of DATABASE_URL (dropped afterwards) when that is a postgres:// URL. With
+ * REDIS_URL set, the suite also gets a Redis key prefix of its own (REDIS_KEY_PREFIX), so
+ * suites running side by side share no cache entry, channel or rate-limit counter.
  */
 export interface TestDatabase {
   readonly kind: 'sqlite' | 'postgres';
@@ -17,19 +19,20 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   const suffix = randomBytes(6).toString('hex');
+  const redis = process.env.REDIS_URL ? { REDIS_KEY_PREFIX: `lk_test_${suffix}:` } : {};
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const schema = `lk_test_${suffix}`;
     await withClient(url, (c) => c.query(`CREATE SCHEMA "${schema}"`));
     return {
       kind: 'postgres',
-      env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
+      env: { DATABASE_URL: url, DATABASE_SCHEMA: schema, ...redis },
       drop: () => withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).then(() => undefined),
     };
   }
   const path = join(process.env.DATA_DIR!, `test-${suffix}.sqlite`);
   return {
     kind: 'sqlite',
-    env: { DATABASE_URL: `sqlite:${path}` },
+    env: { DATABASE_URL: `sqlite:${path}`, ...redis },
     drop: async () => {
       for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
     },
