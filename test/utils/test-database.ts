@@ -19,7 +19,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   const suffix = randomBytes(6).toString('hex');
-  const redis = process.env.REDIS_URL ? { REDIS_KEY_PREFIX: `lk_test_${suffix}:` } : {};
+  const redis: Record<string, string> = process.env.REDIS_URL ? { REDIS_KEY_PREFIX: `lk_test_${suffix}:` } : {};
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const schema = `lk_test_${suffix}`;
     await withClient(url, (c) => c.query(`CREATE SCHEMA "${schema}"`));
