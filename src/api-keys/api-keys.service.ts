@@ -11,6 +11,7 @@ import { UsersService } from '../users/users.service';
 import { credentialStatus, credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { scopesForRoles } from '../common/auth/scopes';
 import { LookupCache } from '../common/cache/lookup-cache';
+import { RedisService } from '../common/redis/redis.service';
 import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
@@ -63,8 +64,15 @@ export class ApiKeysService implements OnModuleInit {
     private readonly usage: ApiKeyUsageRecorder,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
+    redis: RedisService,
   ) {
-    this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED_KEYS, MAX_CACHED_MISSES);
+    this.cache = new LookupCache({
+      name: 'api-key-lookup',
+      ttlMs: config.auth.credentialCacheTtl * 1000,
+      maxHits: MAX_CACHED_KEYS,
+      maxMisses: MAX_CACHED_MISSES,
+      redis,
+    });
   }
 
   /** Revoke-all marks the user's live keys revoked (the epoch bump has already killed them). */
@@ -246,7 +254,7 @@ export class ApiKeysService implements OnModuleInit {
   async revokeAllForUser(userId: string): Promise<number> {
     const revoked = await this.keys.find({ where: { userId, revokedAt: IsNull() }, select: { id: true, secretHash: true } });
     await this.keys.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    for (const key of revoked) this.cache.forget(key.secretHash);
+    await this.cache.forget(...revoked.map((key) => key.secretHash)); // on every instance
     return revoked.length;
   }
 
@@ -258,7 +266,7 @@ export class ApiKeysService implements OnModuleInit {
   private async revoke(keyId: string): Promise<void> {
     const key = await this.keys.findOne({ where: { id: keyId }, select: { id: true, secretHash: true, userId: true, firstEight: true } });
     const result = await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    if (key) this.cache.forget(key.secretHash); // at once on this instance
+    if (key) await this.cache.forget(key.secretHash); // at once here; with Redis, on every instance
     this.logger.log(`API key revoked: ${keyId}`);
     if (key && result.affected) {
       await this.audit.record('api_key.revoked', { subject: { type: 'api_key', id: key.id, label: key.firstEight }, userId: key.userId });

@@ -8,6 +8,7 @@ import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
+import { RedisService } from '../common/redis/redis.service';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import { AppError, unauthorized } from '../common/errors/app-error';
@@ -68,8 +69,15 @@ export class PluginTokensService {
     private readonly clock: Clock,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
+    redis: RedisService,
   ) {
-    this.cache = new LookupCache(config.auth.credentialCacheTtl * 1000, MAX_CACHED, MAX_CACHED / 5);
+    this.cache = new LookupCache({
+      name: 'deploy-token-lookup',
+      ttlMs: config.auth.credentialCacheTtl * 1000,
+      maxHits: MAX_CACHED,
+      maxMisses: MAX_CACHED / 5,
+      redis,
+    });
   }
 
   async create(plugin: Plugin, by: UserPrincipal, description: string, expiresIn?: number | null): Promise<{ token: PluginToken; secret: string }> {
@@ -287,10 +295,11 @@ export class PluginTokensService {
     });
   }
 
-  /** Drops this instance's cached lookups of a token (after any change to it). */
+  /** Drops the cached lookups of a token (after any change to it): here, and with Redis on every instance. */
   private async forget(id: string, ...extraHashes: string[]): Promise<void> {
     const row = await this.tokens.findOne({ where: { id }, select: { id: true, secretHash: true, previousSecretHash: true } });
-    for (const hash of [row?.secretHash, row?.previousSecretHash, ...extraHashes]) if (hash) this.cache.forget(hash);
+    const hashes = [row?.secretHash, row?.previousSecretHash, ...extraHashes].filter((h): h is string => !!h);
+    await this.cache.forget(...new Set(hashes));
   }
 
   private hash(secret: string): string {

@@ -3,16 +3,18 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, MoreThan, Repository } from 'typeorm';
+import { In, IsNull, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { scopesForRoles } from '../common/auth/scopes';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
+import { currentRequest } from '../common/http/request-scope';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
+import { RevokedSessions } from './revoked-sessions';
 import { Session, SessionRevokedReason } from './session.entity';
 
 export interface ClientInfo {
@@ -46,6 +48,10 @@ const EXPIRED_MESSAGE = 'Session has expired. Please re-authenticate.';
  *   and the whole session is revoked.
  * - Idle limit: a refresh token lives REFRESH_TOKEN_MAX_AGE; absolute limit: the session lives
  *   SESSION_MAX_AGE from login, whatever the refreshes.
+ * - Revoking a session also refuses its unexpired access tokens (`RevokedSessions`: here at
+ *   once, with Redis on every instance), except when a session ends itself: logout, or revoking
+ *   the very session the request is made with. Then, as in Tiled, the access token the client
+ *   holds lives until it expires.
  */
 @Injectable()
 export class SessionsService implements OnModuleInit {
@@ -58,6 +64,7 @@ export class SessionsService implements OnModuleInit {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly revokedSessions: RevokedSessions,
   ) {}
 
   /** Revoke-all marks the user's live sessions revoked (the epoch bump has already ended them). */
@@ -233,14 +240,23 @@ export class SessionsService implements OnModuleInit {
 
   /** Revokes every live session of a user, except `keepSessionId` when given. Returns how many. */
   async revokeAllForUser(userId: string, reason: SessionRevokedReason, keepSessionId?: string): Promise<number> {
+    const at = new Date();
     const qb = this.sessions
       .createQueryBuilder()
       .update(Session)
-      .set({ revokedAt: new Date(), revokedReason: reason })
+      .set({ revokedAt: at, revokedReason: reason })
       .where('user_id = :userId AND revoked_at IS NULL', { userId });
     if (keepSessionId) qb.andWhere('id <> :keep', { keep: keepSessionId });
     const result = await qb.execute();
     this.logger.log(`revoked ${result.affected ?? 0} sessions of user ${userId} (${reason})`);
+    if (result.affected) {
+      // The rows just revoked (and any revoked by a concurrent call with the same reason: harmless).
+      const ended = await this.sessions.find({
+        where: { userId, revokedReason: reason, revokedAt: MoreThanOrEqual(at) },
+        select: { id: true },
+      });
+      await this.revokedSessions.add(ended.map((s) => s.id));
+    }
     return result.affected ?? 0;
   }
 
@@ -332,6 +348,7 @@ export class SessionsService implements OnModuleInit {
     const result = await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
     this.logger.log(`session revoked: ${sessionId} (${reason})`);
     if (!result.affected) return;
+    if (!endsItself(sessionId, reason)) await this.revokedSessions.add([sessionId]);
     const session = await this.sessions.findOne({ where: { id: sessionId }, select: { id: true, userId: true } });
     await this.audit.record(reason === 'refresh_reuse' ? 'session.refresh_reuse' : 'session.revoked', {
       subject: { type: 'session', id: sessionId },
@@ -339,6 +356,17 @@ export class SessionsService implements OnModuleInit {
       details: { reason },
     });
   }
+}
+
+/**
+ * Logout, or revoking the session the request itself is made with: the caller holds that
+ * session's access token and Tiled clients go on using it (Tiled's tests expect it to live until
+ * it expires), so it is not refused. Any other revocation refuses the session's access tokens.
+ */
+function endsItself(sessionId: string, reason: SessionRevokedReason): boolean {
+  if (reason === 'logout') return true;
+  const credential = currentRequest()?.principal;
+  return credential?.kind === 'user' && credential.credential.type === 'access_token' && credential.credential.sessionId === sessionId;
 }
 
 function expired(): AppError {

@@ -1,12 +1,13 @@
 import type { Repository } from 'typeorm';
+import { FakeRedis } from '../../test/utils/fake-redis';
 import type { AppConfig } from '../config/app.config';
 import type { User } from './user.entity';
 import { UserStateCache } from './user-state.cache';
 
-function setup(ttlSeconds: number) {
+function setup(ttlSeconds: number, redis?: FakeRedis) {
   const findOne = jest.fn();
   const repo = { findOne } as unknown as Repository<User>;
-  const cache = new UserStateCache(repo, { auth: { userCacheTtl: ttlSeconds } } as AppConfig);
+  const cache = new UserStateCache(repo, { auth: { userCacheTtl: ttlSeconds } } as AppConfig, redis?.connect());
   return { cache, findOne };
 }
 
@@ -55,7 +56,53 @@ describe('UserStateCache', () => {
     const { cache, findOne } = setup(60);
     findOne.mockResolvedValue(null);
     expect(await cache.get('u2')).toMatchObject({ exists: false });
-    cache.set('u1', state(9) as never);
+    await cache.set('u1', state(9) as never);
     expect(cache.get('u1')).toEqual(state(9));
+  });
+});
+
+describe('UserStateCache with Redis', () => {
+  it('an instance without an entry takes the state another instance loaded, without a query', async () => {
+    const redis = new FakeRedis();
+    const [a, b] = [setup(60, redis), setup(60, redis)];
+    a.findOne.mockResolvedValue(row(3));
+    await a.cache.get('u1');
+    expect(await b.cache.get('u1')).toEqual(state(3));
+    expect(b.cache.get('u1')).toEqual(state(3)); // and keeps it in memory
+    expect(b.findOne).not.toHaveBeenCalled();
+  });
+
+  it('a change on one instance makes every other one re-read the database at once', async () => {
+    const redis = new FakeRedis();
+    const [a, b] = [setup(60, redis), setup(60, redis)];
+    a.findOne.mockResolvedValue(row(1));
+    b.findOne.mockResolvedValue(row(1));
+    await a.cache.get('u1');
+    await b.cache.get('u1');
+    b.findOne.mockResolvedValue(row(2, 'disabled'));
+    await a.cache.set('u1', state(2, 'disabled') as never);
+    expect(a.cache.get('u1')).toEqual(state(2, 'disabled'));
+    expect(await b.cache.get('u1')).toEqual(state(2, 'disabled'));
+    expect(b.findOne).toHaveBeenCalledTimes(1); // Redis held a tombstone, not the old state
+  });
+
+  it('after such a change, an entry of another instance still serves while the database is unreachable', async () => {
+    const redis = new FakeRedis();
+    const [a, b] = [setup(60, redis), setup(60, redis)];
+    b.findOne.mockResolvedValueOnce(row(1));
+    await b.cache.get('u1');
+    await a.cache.set('u1', state(2) as never);
+    b.findOne.mockRejectedValueOnce(dbDown);
+    expect(await b.cache.get('u1')).toEqual(state(1));
+  });
+
+  it('Redis down: loads go to the database and nothing fails', async () => {
+    const redis = new FakeRedis();
+    const a = setup(60, redis);
+    redis.down();
+    a.findOne.mockResolvedValue(row(4));
+    expect(await a.cache.get('u1')).toEqual(state(4));
+    await a.cache.set('u1', state(5) as never);
+    expect(a.cache.get('u1')).toEqual(state(5));
   });
 });

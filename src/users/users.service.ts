@@ -334,8 +334,9 @@ export class UsersService {
 
   /**
    * Bumps the user's epoch, so every access token, session and API key minted before now stops
-   * working (every verifier compares epochs). Applies at once on this instance, within
-   * USER_CACHE_TTL on others. Returns the new epoch. `revokeAll` also marks them revoked.
+   * working (every verifier compares epochs). Applies at once on this instance and, with Redis,
+   * on every other one (without: within USER_CACHE_TTL). Returns the new epoch. `revokeAll`
+   * also marks them revoked.
    */
   async bumpEpoch(userId: string): Promise<number> {
     await this.users
@@ -345,7 +346,7 @@ export class UsersService {
       .where('id = :id', { id: userId })
       .execute();
     const user = await this.getById(userId);
-    this.states.set(userId, userState(user));
+    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
     this.logger.warn(`revoke-all: user ${userId} epoch is now ${user.epoch}`);
     await this.audit.record('user.revoke_all', { subject: userSubject(user), userId, details: { epoch: user.epoch } });
     return user.epoch;
@@ -358,7 +359,7 @@ export class UsersService {
   async setStatus(userId: string, status: UserStatus, safety: AdminSafety = {}): Promise<User> {
     await this.guardLastAdmin(userId, safety, (repo) => repo.update({ id: userId }, { status }));
     const user = await this.getById(userId);
-    this.states.set(userId, userState(user));
+    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
     this.logger.warn(`user ${userId} is now ${status}`);
     await this.audit.record(status === 'disabled' ? 'user.disabled' : 'user.enabled', { subject: userSubject(user), userId });
     return user;
@@ -366,7 +367,7 @@ export class UsersService {
 
   /**
    * Replaces the user's roles; records `user.roles_changed` (before/after) when they differ.
-   * Applies at once on this instance (within USER_CACHE_TTL elsewhere) to API keys, browser
+   * Applies at once on this instance (elsewhere: at once with Redis, else within USER_CACHE_TTL) to API keys, browser
    * sessions and, for a role taken away, access tokens. Dropping the admin role of the last
    * active administrator is a 409 (unless `allowRemovingLastAdmin`).
    */
@@ -377,7 +378,7 @@ export class UsersService {
       return current.roles;
     });
     const user = await this.getById(userId);
-    this.states.set(userId, userState(user));
+    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
     if (!sameSet(before, after)) {
       this.logger.warn(`roles of user ${userId} changed: ${before.join(',') || '-'} → ${after.join(',') || '-'}`);
       await this.audit.record('user.roles_changed', { subject: userSubject(user), userId, details: { before, after } });
@@ -395,7 +396,7 @@ export class UsersService {
       await repo.delete({ id: userId });
       return current;
     });
-    this.states.setGone(userId);
+    await this.states.setGone(userId);
     this.logger.warn(`user deleted: ${userId} (${user.username})`);
     await this.audit.record('user.deleted', {
       subject: userSubject(user),

@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { hashSecret } from '../../common/auth/token-format';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
+import { CacheCounts, CacheStats } from '../../common/cache/cache-stats';
+import { SharedTier } from '../../common/cache/shared-tier';
 import { TtlCache } from '../../common/cache/ttl-cache';
+import { RedisService } from '../../common/redis/redis.service';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { UsersService } from '../../users/users.service';
@@ -19,7 +22,12 @@ interface Exchange {
   readonly rotatedTo?: string;
 }
 
+/** What other instances may reuse of an exchange: never the IdP's tokens. */
+type SharedExchange = Pick<Exchange, 'userId' | 'provider' | 'validUntil'>;
+
 const MAX_CACHED = 50_000;
+/** Upper bound on how long a shared exchange is kept in Redis (each expires at its own `validUntil` first). */
+const SHARED_MAX_MS = 24 * 3600_000;
 
 /**
  * IdP offline refresh tokens used directly as `Authorization: Bearer`. The first request with a
@@ -28,6 +36,12 @@ const MAX_CACHED = 50_000;
  * token until just before that access token expires, so later requests cost no IdP call.
  * Concurrent first requests share one exchange (single flight). A refused token is remembered
  * for OFFLINE_TOKEN_NEGATIVE_TTL seconds. The offline token is never stored or logged.
+ *
+ * With Redis, an exchange is shared (user and provider, under the keyed hash, until the same
+ * instant): another instance that meets the token uses it instead of calling the IdP again.
+ * A token the IdP rotated on exchange is known, in its new form, only to the instance that
+ * exchanged it (it is a secret and stays in memory), so prefer non-rotating offline tokens
+ * when running several instances. Refusals stay per instance.
  */
 @Injectable()
 export class OfflineTokensService {
@@ -37,15 +51,20 @@ export class OfflineTokensService {
   private readonly inflight = new Map<string, Promise<Exchange>>();
   private readonly refused: TtlCache<true>;
   private readonly pepper: Buffer;
+  /** Exchanges other instances made (no expiry of its own: each entry carries its `validUntil`). */
+  private readonly shared: SharedTier<SharedExchange>;
+  private readonly stats: CacheCounts = CacheStats.for('offline-token-exchange');
 
   constructor(
     private readonly users: UsersService,
     providers: OidcProviders,
     @InjectConfig() config: AppConfig,
+    redis: RedisService,
   ) {
     this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
     this.pepper = config.auth.tokenPepper;
+    this.shared = new SharedTier<SharedExchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
   }
 
   get enabled(): boolean {
@@ -56,8 +75,13 @@ export class OfflineTokensService {
     const key = hashSecret(this.pepper, token);
     let exchange = this.exchanges.get(key);
     if (!exchange || exchange.validUntil <= Date.now()) {
-      if (this.refused.get(key)) throw refusedError();
+      if (this.refused.get(key)) {
+        this.stats.hits++;
+        throw refusedError();
+      }
       exchange = await this.singleFlight(key, token, exchange);
+    } else {
+      this.stats.hits++;
     }
     const pending = this.users.state(exchange.userId);
     const owner = pending instanceof Promise ? await pending : pending;
@@ -77,10 +101,28 @@ export class OfflineTokensService {
   private singleFlight(key: string, token: string, previous: Exchange | undefined): Promise<Exchange> {
     let flight = this.inflight.get(key);
     if (!flight) {
-      flight = this.exchange(key, previous?.rotatedTo ?? token).finally(() => this.inflight.delete(key));
+      flight = this.resolve(key, token, previous).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
     return flight;
+  }
+
+  /** Another instance's exchange from Redis when there is one, else an exchange at the IdP. */
+  private async resolve(key: string, token: string, previous: Exchange | undefined): Promise<Exchange> {
+    const shared = await this.shared.read(key);
+    if (shared && shared.value.validUntil > Date.now()) {
+      this.stats.hits++;
+      const exchange: Exchange = { ...shared.value, rotatedTo: previous?.rotatedTo };
+      this.remember(key, exchange);
+      return exchange;
+    }
+    this.stats.misses++;
+    return this.exchange(key, previous?.rotatedTo ?? token);
+  }
+
+  private remember(key: string, exchange: Exchange): void {
+    if (this.exchanges.size >= MAX_CACHED && !this.exchanges.has(key)) this.exchanges.delete(this.exchanges.keys().next().value!);
+    this.exchanges.set(key, exchange);
   }
 
   private async exchange(key: string, token: string): Promise<Exchange> {
@@ -99,8 +141,8 @@ export class OfflineTokensService {
           validUntil: now + lifetime - Math.min(30_000, Math.max(0, lifetime / 10)),
           rotatedTo: result.refreshToken && result.refreshToken !== token ? result.refreshToken : undefined,
         };
-        if (this.exchanges.size >= MAX_CACHED) this.exchanges.delete(this.exchanges.keys().next().value!);
-        this.exchanges.set(key, exchange);
+        this.remember(key, exchange);
+        this.shared.fill(key, { userId: exchange.userId, provider: exchange.provider, validUntil: exchange.validUntil }, exchange.validUntil);
         return exchange;
       } catch (error) {
         if (error instanceof AppError && error.status === 401) continue; // not this IdP's, or refused

@@ -19,11 +19,14 @@ export class TtlCache<V> {
     return undefined;
   }
 
-  set(key: string, value: V): void {
+  /** Caches `value` for the TTL, or until `until` (ms since epoch) when that comes first. */
+  set(key: string, value: V, until?: number): void {
     if (this.ttlMs <= 0) return;
+    const expiry = Math.min(Date.now() + this.ttlMs, until ?? Infinity);
     this.entries.delete(key);
+    if (expiry <= Date.now()) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+    this.entries.set(key, { value, until: expiry });
   }
 
   delete(key: string): void {

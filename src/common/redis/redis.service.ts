@@ -1,28 +1,41 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 
 type Handler = (message: string) => void;
 
+/** How long start-up waits for Redis before going on without it (it is picked up later). */
+const STARTUP_WAIT_MS = 1500;
+
 /**
  * The optional shared Redis (REDIS_URL). Two connections: one for commands, one subscribed to
  * channels. Built so that Redis going away never breaks a request:
  * - commands fail fast instead of queueing while disconnected (`enableOfflineQueue: false`,
- *   one retry per request, 1 s connect timeout), and callers treat a failure as a miss and fall
- *   back to their local cache and the database;
- * - ioredis reconnects on its own (backoff up to 2 s) and resubscribes the channels;
- * - every transition is logged once ("Redis unavailable" / "Redis available again").
+ *   one retry per request, 1 s connect and command timeouts), and callers treat a failure as a
+ *   miss and fall back to their local cache and the database;
+ * - ioredis reconnects on its own (backoff up to 2 s); the channels are subscribed again on
+ *   every (re)connection, and `onReconnect` handlers run once both connections are back, so
+ *   state that may have missed messages meanwhile can be re-read;
+ * - every transition is logged once ("Redis unavailable" / "Redis available").
  * Without REDIS_URL, `enabled` is false and nothing connects. Keys and channels carry
  * REDIS_KEY_PREFIX.
  */
 @Injectable()
-export class RedisService implements OnApplicationShutdown {
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client?: Redis;
   private readonly subscriber?: Redis;
   private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly waiters = new Set<() => void>();
+  /** The subscriber connection is ready and every channel is subscribed (confirmed by a PING). */
+  private subscribed = false;
   private up = false;
+  private closing = false;
   readonly prefix: string;
+  /** Tags this process's messages, so it can ignore its own. */
+  readonly instanceId = randomBytes(6).toString('hex');
 
   constructor(@InjectConfig() config: AppConfig) {
     this.prefix = config.redis?.keyPrefix ?? 'latchkey:';
@@ -36,10 +49,16 @@ export class RedisService implements OnApplicationShutdown {
       lazyConnect: false,
     };
     this.client = new Redis(config.redis.url, options);
-    this.subscriber = new Redis(config.redis.url, { ...options, commandTimeout: undefined });
-    this.client.on('ready', () => this.transition(true));
-    this.client.on('close', () => this.transition(false));
-    this.client.on('error', () => undefined); // reported once by transition(); ioredis retries
+    // Channels are (re)subscribed by resubscribe() on every ready, including ones added while down.
+    this.subscriber = new Redis(config.redis.url, { ...options, commandTimeout: undefined, autoResubscribe: false });
+    this.client.on('ready', () => this.update());
+    this.client.on('close', () => this.update());
+    this.client.on('error', () => undefined); // reported once by update(); ioredis retries
+    this.subscriber.on('ready', () => void this.resubscribe());
+    this.subscriber.on('close', () => {
+      this.subscribed = false;
+      this.update();
+    });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.handlers.get(channel) ?? []) {
@@ -52,6 +71,13 @@ export class RedisService implements OnApplicationShutdown {
     });
   }
 
+  /** Start-up waits briefly for the connection, so caches and the CLI begin with Redis when it is there. */
+  async onModuleInit(): Promise<void> {
+    if (this.enabled && !(await this.whenConnected(STARTUP_WAIT_MS))) {
+      this.logger.warn(`Redis not reachable at start; going on without it until it answers`);
+    }
+  }
+
   get enabled(): boolean {
     return this.client !== undefined;
   }
@@ -59,6 +85,27 @@ export class RedisService implements OnApplicationShutdown {
   /** Connected and ready for commands right now. */
   get available(): boolean {
     return this.client?.status === 'ready';
+  }
+
+  /** Commands work and every channel is subscribed: messages published from now on arrive. */
+  get connected(): boolean {
+    return this.available && this.subscribed;
+  }
+
+  /** Resolves true once `connected`, false after `timeoutMs` (or at once without Redis). */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (!this.enabled) return Promise.resolve(false);
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(this.connected);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref?.();
+      this.waiters.add(done);
+    });
   }
 
   key(name: string): string {
@@ -84,19 +131,56 @@ export class RedisService implements OnApplicationShutdown {
     if (!set) {
       set = new Set();
       this.handlers.set(name, set);
-      this.subscriber.subscribe(name).catch((error: Error) => this.logger.warn(`subscribe ${name}: ${error.message}`));
+      if (this.subscriber.status === 'ready') {
+        this.subscriber.subscribe(name).catch((error: Error) => this.logger.warn(`subscribe ${name}: ${error.message}`));
+      } // else: resubscribe() subscribes it when the connection is ready
     }
     set.add(handler);
   }
 
+  /**
+   * Runs `handler` every time both connections are back after Redis was unreachable (and on
+   * the first connection): messages published meanwhile were lost, so re-read what matters.
+   */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.add(handler);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.client, this.subscriber].map((c) => c?.quit().catch(() => c.disconnect())));
   }
 
-  private transition(up: boolean): void {
+  private async resubscribe(): Promise<void> {
+    const subscriber = this.subscriber!;
+    try {
+      const channels = [...this.handlers.keys()];
+      if (channels.length > 0) await subscriber.subscribe(...channels);
+      await subscriber.ping(); // answered after the SUBSCRIBE: from here on, messages arrive
+      if (subscriber.status !== 'ready') return;
+      this.subscribed = true;
+      this.update();
+    } catch (error) {
+      this.logger.warn(`subscribing to Redis channels failed: ${(error as Error).message}`);
+    }
+  }
+
+  private update(): void {
+    const up = this.connected;
     if (up === this.up) return;
     this.up = up;
-    if (up) this.logger.log('Redis available');
-    else this.logger.warn('Redis unavailable: using local caches and the database until it returns');
+    if (up) {
+      this.logger.log('Redis available');
+      for (const handler of this.reconnectHandlers) {
+        try {
+          handler();
+        } catch (error) {
+          this.logger.warn(`Redis reconnect handler failed: ${(error as Error).message}`);
+        }
+      }
+      for (const waiter of [...this.waiters]) waiter();
+    } else if (!this.closing) {
+      this.logger.warn('Redis unavailable: using local caches and the database until it returns');
+    }
   }
 }

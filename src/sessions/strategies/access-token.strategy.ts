@@ -5,9 +5,13 @@
  * like Tiled and brocoders, so JWT requests cost no database query and keep working while the
  * database is down. What still revokes a live access token at once is the user's state, read
  * from a short-TTL in-memory cache (`UserStateCache`): disabling the user or bumping their epoch
- * (revoke everything). Revoking one session stops its refresh token at once; its current access
- * token lives out its `ACCESS_TOKEN_MAX_AGE` (15 min by default). That window is the price of the
- * stateless path and is why access tokens are short-lived.
+ * (revoke everything), and a revoked session: `RevokedSessions` holds the sessions revoked within
+ * the last ACCESS_TOKEN_MAX_AGE (filled here, from other instances through Redis, and from Redis
+ * at start) and is asked with one in-memory lookup, so revocation costs no I/O per request.
+ * A session that ends itself (logout, or revoking the very session the request is made with)
+ * is not listed: as in Tiled, the access token the client holds lives out its
+ * `ACCESS_TOKEN_MAX_AGE`. Without Redis, another instance learns of a session revocation only
+ * when its access tokens expire; with Redis, within a pub/sub message.
  *
  * Roles and scopes are the token's claims, except that a role the user no longer holds (by the
  * same cached state) is dropped at once, with its scopes: demoting an administrator does not wait
@@ -22,6 +26,7 @@ import { scopesForRoles } from '../../common/auth/scopes';
 import { UsersService } from '../../users/users.service';
 import type { UserState } from '../../users/user-state.cache';
 import { AccessTokenClaims, AccessTokenService } from '../access-token.service';
+import { RevokedSessions } from '../revoked-sessions';
 
 /** Compact JWS: three base64url segments. Tells JWTs from opaque `lk_…` secrets without I/O. */
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;
@@ -34,6 +39,7 @@ export class AccessTokenStrategy extends RegisteredStrategy {
   constructor(
     private readonly tokens: AccessTokenService,
     private readonly users: UsersService,
+    private readonly revokedSessions: RevokedSessions,
     registry: CredentialStrategies,
   ) {
     super(registry);
@@ -50,6 +56,7 @@ export class AccessTokenStrategy extends RegisteredStrategy {
 
   async authenticate(credential: PresentedCredential): Promise<UserPrincipal> {
     const claims = this.tokens.verify(credential.secret);
+    if (this.revokedSessions.has(claims.sid)) throw unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
     const state = this.users.state(claims.sub);
     return toPrincipal(claims, state instanceof Promise ? await state : state);
   }
