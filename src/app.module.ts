@@ -18,6 +18,8 @@ import { CsrfMiddleware } from './common/http/csrf.middleware';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
 
@@ -38,6 +40,8 @@ import { UsersModule } from './users/users.module';
     CredentialUsageModule,
     MetadataModule,
     HealthModule,
+    LoggingModule,
+    MetricsModule,
   ],
   providers: [
     {

@@ -8,19 +8,29 @@ import { API_PREFIX } from './common/http/base-url';
 import { requestId } from './common/http/request-id.middleware';
 import { requestScope } from './common/http/request-scope';
 import { AppError } from './common/errors/app-error';
+import { CredentialStrategies } from './common/auth/credential-strategy';
+import { PinoLoggerService, requestLogger, ROOT_LOGGER } from './common/logging';
+import { GracefulShutdown } from './health/graceful-shutdown';
+import { HttpMetrics } from './metrics/http-metrics';
+import { boundQueriesForServing } from './database/data-source';
 
 export { API_PREFIX };
 
 /**
- * Everything about the HTTP app that is not a module: prefix, body limits, proxy trust,
- * OpenAPI. Shared by main.ts and the e2e test app so tests run what production runs.
+ * Everything about the HTTP app that is not a module: the logger, prefix, request id, metrics,
+ * the request log line, the shutdown gate, body limits, proxy trust, OpenAPI. Shared by main.ts
+ * and the e2e test app so tests run what production runs.
  */
 export function configureApp(app: NestExpressApplication): OpenAPIObject {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // Nest's Logger → pino (JSON lines, LOG_LEVEL, LOG_FORMAT, redaction).
+  app.useLogger(app.get(PinoLoggerService));
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
+      { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
       // Pages for people (src/web): short URLs, outside the API.
       { path: 'logout', method: RequestMethod.GET },
       { path: 'account', method: RequestMethod.GET },
@@ -28,6 +38,10 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   });
   // Order matters: request id and cookies first, so body-parser errors are answered like any other.
   app.use(requestId);
+  // Then what sees every answer (metrics, the request log line) and the shutdown gate (503 while draining).
+  app.use(app.get(HttpMetrics).middleware);
+  app.use(requestLogger(app.get(ROOT_LOGGER), app.get(CredentialStrategies)));
+  app.use(app.get(GracefulShutdown).gate);
   app.use(requestScope);
   app.use(cookieParser());
   app.useBodyParser('json', { limit: config.maxBodyBytes });
@@ -36,7 +50,9 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   app.use(malformedJsonToAppError);
   app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts drains and closes on SIGTERM itself (GracefulShutdown).
+  // Migrations are done: from now on a query that takes longer than a few seconds is a fault.
+  boundQueriesForServing();
   return setUpOpenApi(app, config);
 }
 

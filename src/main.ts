@@ -5,7 +5,8 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { loadConfig, loadDotEnv } from './config/configuration';
 import { ConfigError } from './config/env.validation';
-import { logLevels } from './config/log-levels';
+import { createRootLogger, PinoLoggerService } from './common/logging';
+import { GracefulShutdown } from './health/graceful-shutdown';
 import { UsersService } from './users/users.service';
 
 async function bootstrap(): Promise<void> {
@@ -22,14 +23,18 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bodyParser: false,
-    logger: logLevels(config.logLevel),
+    // JSON lines from the first boot message on (configureApp then installs the app's own instance).
+    logger: new PinoLoggerService(createRootLogger(config)),
   });
   configureApp(app);
   await app.listen(config.port);
+  app.get(GracefulShutdown).exitOnSignals(app, config.shutdownGraceMs);
 
   const logger = new Logger('Latchkey');
   const db = config.database.type === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL';
-  logger.log(`listening on http://localhost:${config.port}/api/v1/ (${db})`);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.log(`listening on http://localhost:${port}/api/v1/ (${db})`);
   if (config.auth.secretsSource !== 'env') {
     logger.warn(
       `SECRET_KEYS/TOKEN_PEPPER not set: using development secrets ${config.auth.secretsSource === 'generated' ? 'generated in' : 'from'} ${config.dataDir}/secrets.json`,

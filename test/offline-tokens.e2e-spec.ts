@@ -3,6 +3,7 @@ import { LocalIdp, startLocalIdp } from './utils/local-idp';
 
 const API = '/api/v1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const METRICS_TOKEN = 'offline-tokens-suite-metrics-token-0123456789';
 
 /**
  * IdP offline refresh tokens used directly as `Authorization: Bearer`, against a real
@@ -18,6 +19,7 @@ describe('IdP offline tokens as Bearer credentials', () => {
       OIDC_PROVIDERS: 'idp',
       ...idp.providerEnv('idp'),
       OFFLINE_TOKEN_NEGATIVE_TTL: '30',
+      METRICS_TOKEN,
     });
   });
   afterAll(async () => {
@@ -85,5 +87,58 @@ describe('IdP offline tokens as Bearer credentials', () => {
     } finally {
       await idp.restart();
     }
+  });
+
+  it('IdP down, then back: cached bearers work until their exchange runs out, then 503 (not 401); passwords unaffected; readiness degraded; recovers without a restart', async () => {
+    const ready = () => t.http().get('/health/ready');
+    /** Readiness probes the IdP at most every 5 s: wait for it to see the change. */
+    const readinessSays = async (idpStatus: 'up' | 'down') => {
+      const deadline = Date.now() + 8000;
+      for (;;) {
+        const res = await ready();
+        expect(res.status).toBe(200); // an IdP never makes the instance unready
+        if (res.body.details['idp:idp']?.status === idpStatus) return res.body;
+        if (Date.now() > deadline) throw new Error(`readiness still says ${JSON.stringify(res.body)}`);
+        await sleep(250);
+      }
+    };
+    const exchanges = async (outcome: string) => {
+      const text = (await t.http().get('/metrics').set(bearer(METRICS_TOKEN)).expect(200)).text;
+      const line = text.split('\n').find((l) => l.startsWith('latchkey_idp_exchange_duration_seconds_count{') && l.includes('provider="idp"') && l.includes('grant="refresh_token"') && l.includes(`outcome="${outcome}"`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    await t.createUser('erin');
+    const password = await t.login('erin');
+    const cached = (await idp.obtainOfflineToken('alice')).refresh_token;
+    await call(cached).expect(200); // exchanged now; the IdP access token lives 3 s
+    const exchangedAt = Date.now();
+    const unavailableBefore = await exchanges('unavailable');
+
+    await idp.stop();
+    try {
+      await call(cached).expect(200);
+      const degraded = await readinessSays('down');
+      expect(degraded).toMatchObject({ status: 'degraded', info: { database: { status: 'up' } } });
+      // Everything that does not need the IdP goes on.
+      await t.login('erin');
+      await t.http().get(`${API}/auth/whoami`).set(bearer(password.access_token)).expect(200);
+      // Past the cached exchange, the token needs the IdP: 503 with Retry-After, so clients retry
+      // rather than drop a credential that is still good.
+      await sleep(Math.max(0, exchangedAt + 3200 - Date.now()));
+      const expired = await call(cached).expect(503);
+      expect(expired.headers['retry-after']).toBeDefined();
+      expect(expired.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(await exchanges('unavailable')).toBeGreaterThan(unavailableBefore);
+    } finally {
+      await idp.restart();
+    }
+    // Back: the same Latchkey process exchanges again (the restarted IdP forgot its old tokens,
+    // so the proof is a token it issued after coming back).
+    const okBefore = await exchanges('ok');
+    const fresh = (await idp.obtainOfflineToken('alice')).refresh_token;
+    const back = await call(fresh).expect(200);
+    expect(back.body).toMatchObject({ kind: 'user', username: 'alice', credential: { type: 'oidc', provider: 'idp' } });
+    expect(await exchanges('ok')).toBe(okBefore + 1);
+    expect(await readinessSays('up')).toMatchObject({ status: 'ok' });
   });
 });

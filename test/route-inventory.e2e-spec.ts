@@ -7,7 +7,7 @@
  * never update it with `-u` without reading the diff.
  *
  * Routes are discovered from the running app's controllers and their full paths built by Nest's
- * own RoutePathFactory (global prefix `api/v1`, minus the excluded `health` routes), so a new
+ * own RoutePathFactory (global prefix `api/v1`, minus the excluded `health` and `metrics` routes), so a new
  * route shows up here without touching this file. The access of each comes from the same
  * RoutePolicies the global guards enforce. The invariants below hold whatever the snapshot says.
  */
@@ -38,7 +38,10 @@ const PUBLIC_ROUTES = [
   // The page a browser lands on after logging out or when its IdP session ended.
   'GET /logout',
   'GET /health',
+  'GET /health/live',
   'GET /health/ready',
+  // Prometheus: not a user credential; the handler itself checks METRICS_TOKEN (404 when unset).
+  'GET /metrics',
 ];
 
 /** Routes that let anonymous callers through (@OptionalAuth()): as exposed as public ones. */

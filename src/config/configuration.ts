@@ -22,6 +22,12 @@ export interface AppConfig {
   readonly trustProxy: boolean;
   readonly dataDir: string;
   readonly logLevel: LogLevelName;
+  /** `json` (default in production and test) or `pretty` (default in development). */
+  readonly logFormat: 'json' | 'pretty';
+  /** What Prometheus sends as `Authorization: Bearer …` to /metrics; undefined: /metrics is off (404). */
+  readonly metricsToken?: string;
+  /** On SIGTERM, how long in-flight requests may take before their connections are cut (ms). */
+  readonly shutdownGraceMs: number;
   readonly maxBodyBytes: number;
   readonly database: DatabaseConfig;
   /** Shared state between instances; undefined: every instance keeps its own caches. */
@@ -97,6 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: vars.TRUST_PROXY ?? false,
     dataDir,
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
+    logFormat: vars.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json'),
+    metricsToken: vars.METRICS_TOKEN,
+    shutdownGraceMs: vars.SHUTDOWN_GRACE_MS ?? 10_000,
     maxBodyBytes: vars.MAX_BODY_BYTES ?? 64 * 1024,
     database: parseDatabaseUrl(vars.DATABASE_URL, vars.DATABASE_SCHEMA, dataDir),
     redis: vars.REDIS_URL ? Object.freeze({ url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX ?? 'latchkey:' }) : undefined,

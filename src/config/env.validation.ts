@@ -209,6 +209,28 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL?: LogLevelName;
 
+  /** json (one object per line) or pretty (for a terminal); see configuration.ts for the default. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
+
+  /** Bearer token Prometheus sends to /metrics; unset: /metrics answers 404. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'METRICS_TOKEN must be at least 32 characters' })
+  @Matches(/^[\x21-\x7e]+$/, { message: 'METRICS_TOKEN must be visible ASCII characters (no spaces)' })
+  METRICS_TOKEN?: string;
+
+  /** On SIGTERM: how long in-flight requests may still take before their connections are cut. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_GRACE_MS?: number;
+
   @Transform(toInt)
   @IsOptional()
   @IsInt()
@@ -223,7 +245,8 @@ export function validateEnv(env: NodeJS.ProcessEnv): EnvironmentVariables {
   const errors = validateSync(parsed, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = e.property.includes('SECRET') || e.property.includes('PEPPER') ? '(hidden)' : JSON.stringify(e.value);
+      const secret = e.property.includes('SECRET') || e.property.includes('PEPPER') || e.property === 'METRICS_TOKEN';
+      const shown = secret ? '(hidden)' : JSON.stringify(e.value);
       return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { AppError, unauthorized } from '../../common/errors/app-error';
+import { observeIdpExchange, type IdpExchangeOutcome } from '../../common/metrics/process-metrics';
 import type { OidcProviderConfig } from '../../config/app.config';
 
 export interface Discovery {
@@ -95,7 +96,23 @@ export class OidcClient {
     return this.discover();
   }
 
+  /** One token request, timed for `latchkey_idp_exchange_duration_seconds` (discovery included). */
   private async tokenRequest(grant: Record<string, string>): Promise<RefreshResult> {
+    const started = performance.now();
+    let outcome: IdpExchangeOutcome = 'unavailable';
+    try {
+      const result = await this.sendTokenRequest(grant);
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      if (error instanceof AppError && error.status === 401) outcome = 'refused';
+      throw error;
+    } finally {
+      observeIdpExchange(this.config.name, grant.grant_type, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async sendTokenRequest(grant: Record<string, string>): Promise<RefreshResult> {
     const { token_endpoint } = await this.discover();
     // client_secret_post: every IdP we target accepts it (Keycloak, ORCID, oidc-provider).
     const body = new URLSearchParams({ ...grant, client_id: this.config.clientId, client_secret: this.config.clientSecret });

@@ -33,6 +33,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<LatchkeyRequest>();
     const res = ctx.getResponse<Response>();
     const { body, headers } = this.toResponse(exception, req);
+    // For the request log line and the auth-failure metric (never the message: it may quote input).
+    if (res.locals) (res.locals as { errorCode?: string }).errorCode = body.code;
 
     if (res.headersSent) {
       res.end();
@@ -81,7 +83,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const parserError = bodyParserError(exception);
     if (parserError) return { body: { ...parserError, requestId }, headers: {} };
 
-    if (isDatabaseUnavailable(exception)) {
+    if (isDatabaseUnavailable(exception) || isQueryTimeout(exception)) {
       this.logger.warn(`${req?.method} ${req?.path} [${requestId}]: database unavailable: ${(exception as Error)?.message}`);
       const message = 'The service is temporarily unavailable. Retry shortly.';
       return {
@@ -96,6 +98,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const message = 'Internal server error';
     return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message, detail: message, requestId }, headers: {} };
   }
+}
+
+/**
+ * pg's client-side timeout (`QUERY_TIMEOUT_MS` in database/data-source.ts): the database did not
+ * answer in time, e.g. behind a network partition. Unavailable, like a refused connection.
+ */
+function isQueryTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    if ((e as { message?: unknown }).message === 'Query read timeout') return true;
+    e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A page load (GET asking for HTML first), not an API call: it may be answered with a redirect. */

@@ -1,0 +1,74 @@
+import type { Response } from 'express';
+import type { CredentialStrategies } from '../auth/credential-strategy';
+import { extractCredential } from '../auth/credentials';
+import type { Principal } from '../auth/principal';
+import type { LatchkeyRequest } from '../http/request-context';
+
+/**
+ * The credential kind a request is counted and logged under: the kind that authenticated it, or,
+ * when authentication failed, the kind it presented (`invalid`: no strategy knows the shape, or
+ * the header was malformed); `none` when it presented nothing or the route reads nothing.
+ */
+export type CredentialKind = 'access_token' | 'api_key' | 'deploy_token' | 'browser_session' | 'oidc' | 'none' | 'invalid';
+
+const BY_STRATEGY: Readonly<Record<string, CredentialKind>> = {
+  'access-token': 'access_token',
+  'api-key': 'api_key',
+  'plugin-token': 'deploy_token',
+  'browser-session': 'browser_session',
+  'oidc-offline-token': 'oidc',
+};
+
+/** Status logged and counted for a request whose client went away before the answer was complete (nginx's 499). */
+export const CLIENT_CLOSED = 499;
+
+/** What the logs and metrics keep about a finished request; computed once, shared through `res.locals`. */
+export interface RequestFacts {
+  /** The route pattern Express matched (`/api/v1/api-keys/:id`), never the URL; `null` when none matched. */
+  readonly route: string | null;
+  readonly status: number;
+  readonly credential: CredentialKind;
+  /** User id, or deploy-token id; undefined when anonymous. */
+  readonly principal?: string;
+  /** The error code of an error answer (set by AllExceptionsFilter). */
+  readonly errorCode?: string;
+}
+
+const FACTS = Symbol('requestFacts');
+
+export function requestFacts(req: LatchkeyRequest, res: Response, strategies?: CredentialStrategies): RequestFacts {
+  const locals = res.locals as { [FACTS]?: RequestFacts; errorCode?: string };
+  let facts = locals[FACTS];
+  if (!facts) {
+    const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
+    facts = {
+      route: typeof route === 'string' ? route : null,
+      status: res.writableFinished || res.headersSent ? res.statusCode : CLIENT_CLOSED,
+      credential: credentialKind(req, strategies),
+      principal: principalId(req.principal),
+      errorCode: locals.errorCode,
+    };
+    locals[FACTS] = facts;
+  }
+  return facts;
+}
+
+function credentialKind(req: LatchkeyRequest, strategies?: CredentialStrategies): CredentialKind {
+  const principal = req.principal;
+  if (principal === null) return 'none';
+  if (principal) return principal.kind === 'plugin_token' ? 'deploy_token' : principal.credential.type;
+  // The guard did not finish: the credential was refused, or the request never reached a route.
+  try {
+    const presented = extractCredential(req);
+    if (!presented) return 'none';
+    const strategy = strategies?.find(presented);
+    return (strategy && BY_STRATEGY[strategy.name]) ?? 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+function principalId(principal: Principal | null | undefined): string | undefined {
+  if (!principal) return undefined;
+  return principal.kind === 'user' ? principal.userId : principal.tokenId;
+}

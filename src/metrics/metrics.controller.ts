@@ -1,0 +1,51 @@
+import { Controller, Get, Headers, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Public } from '../common/auth/decorators';
+import { safeEqual } from '../common/auth/token-format';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { HttpMetrics } from './http-metrics';
+
+/**
+ * `GET /metrics` (outside `/api/v1`), Prometheus text format, for whoever holds METRICS_TOKEN.
+ *
+ * Why a static token and not a Latchkey credential (Tiled's `metrics` scope): the scrape must
+ * work exactly when the service is in trouble, e.g. with the database down (an API-key lookup
+ * would need it), must not depend on the authentication path it measures, and must not show up
+ * as credential use. `@Public()` only tells the global guard not to read the header; this
+ * handler checks it. Without METRICS_TOKEN the route answers 404. Nothing in the output is a
+ * secret: counts by route pattern, status, credential kind and error code, cache counters,
+ * IdP latency, process figures.
+ */
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  private readonly expected?: string;
+
+  constructor(
+    private readonly metrics: HttpMetrics,
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.expected = config.metricsToken === undefined ? undefined : `Bearer ${config.metricsToken}`;
+  }
+
+  @Public()
+  @Get()
+  @ApiOperation({ summary: 'Prometheus metrics (Authorization: Bearer <METRICS_TOKEN>)' })
+  @ApiBearerAuth()
+  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4' })
+  @ApiUnauthorizedResponse()
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
+    if (this.expected === undefined) throw new AppError('NOT_FOUND', 'Metrics are not enabled on this instance (METRICS_TOKEN is not set).');
+    if (authorization === undefined) {
+      throw new AppError('AUTH_REQUIRED', 'Send "Authorization: Bearer <METRICS_TOKEN>".', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } });
+    }
+    if (!safeEqual(authorization, this.expected)) {
+      throw new AppError('AUTH_INVALID_TOKEN', 'Invalid metrics token.', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics", error="invalid_token"' } });
+    }
+    res.setHeader('Content-Type', this.metrics.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    return this.metrics.text();
+  }
+}
