@@ -15,6 +15,7 @@ import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { CsrfMiddleware } from './common/http/csrf.middleware';
+import { RateLimitGuard, RateLimitModule } from './common/rate-limit';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module';
     DatabaseModule,
     AuthCoreModule,
     RedisModule,
+    RateLimitModule,
     AuditModule,
     UsersModule,
     SessionsModule,
@@ -52,6 +54,8 @@ import { UsersModule } from './users/users.module';
     // useExisting lets e2e suites override the guards (Nest docs, "Overriding globally registered enhancers").
     { provide: APP_GUARD, useExisting: AuthenticationGuard },
     { provide: APP_GUARD, useExisting: AuthorizationGuard },
+    // After the auth guards: per-user limits need the principal; refused credentials count nothing.
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
   ],
 })
 export class AppModule implements NestModule {

@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } f
 import { CurrentPrincipal, RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { RateLimit } from '../common/rate-limit';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { TiledApiKeyResponse, TiledApiKeyWithSecret, toTiledApiKey } from './dto/api-key-response.dto';
@@ -19,6 +20,7 @@ export class TiledApiKeyController {
   @Post()
   @HttpCode(200)
   @RequireScopes('create:apikeys')
+  @RateLimit('create')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
   async create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyWithSecret> {
     const { key, secret } = await this.apiKeys.create(principal, {

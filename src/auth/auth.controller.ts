@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, Public } from '../common/auth/decorators';
+import { RateLimit } from '../common/rate-limit';
 import { API_KEY_COOKIE } from '../common/auth/credentials';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
 import type { LatchkeyRequest } from '../common/http/request-context';
@@ -53,6 +54,7 @@ export class AuthController {
    * of a device-code login (§6.2), answered by DeviceLoginsService.
    */
   @Public()
+  @RateLimit('login')
   @Post('provider/:provider/token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store') // RFC 6749 §5.1: token responses are never cached
@@ -82,6 +84,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimit('refresh')
   @Post('session/refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -92,6 +95,7 @@ export class AuthController {
 
   /** Logout: revokes the session the refresh token belongs to. */
   @Public()
+  @RateLimit('public')
   @Post('session/revoke')
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -115,6 +119,7 @@ export class AuthController {
    * gets its URL as `end_session_url`.
    */
   @Public()
+  @RateLimit('public')
   @Post('logout')
   @HttpCode(200)
   @ApiExcludeEndpoint()

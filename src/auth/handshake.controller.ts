@@ -2,6 +2,7 @@ import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Public } from '../common/auth/decorators';
+import { RateLimit } from '../common/rate-limit';
 import { apiBase, origin } from '../common/http/base-url';
 import type { LatchkeyRequest } from '../common/http/request-context';
 import { reportsLegacyPasswordMode } from './client-version';
@@ -21,6 +22,7 @@ export class HandshakeController {
   ) {}
 
   @Public()
+  @RateLimit('public')
   @Get()
   @ApiOkResponse({ description: 'Server description, providers and auth links' })
   about(@Req() req: LatchkeyRequest) {

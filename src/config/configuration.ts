@@ -1,4 +1,5 @@
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -36,6 +37,33 @@ export interface AppConfig {
   readonly plugins: PluginsConfig;
   readonly oidc: OidcConfig;
   readonly audit: AuditConfig;
+  readonly rateLimit: RateLimitConfig;
+  readonly passwordHashing: PasswordHashingConfig;
+}
+
+/** Rate limits (RATE_LIMIT_*); counts are per RATE_LIMIT_WINDOW unless said otherwise. */
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  /** Seconds; the fixed window of every per-IP / per-user / per-username count. */
+  readonly window: number;
+  readonly loginPerIp: number;
+  readonly loginPerUsername: number;
+  readonly refreshPerIp: number;
+  readonly createPerUser: number;
+  readonly publicPerIp: number;
+  /** Failed logins for one username before every further attempt waits (1 s, doubling). */
+  readonly loginFailures: number;
+  /** Seconds after the latest failure that the failure count is kept. */
+  readonly loginFailureWindow: number;
+  /** Seconds; the longest wait after repeated failures. */
+  readonly loginMaxDelay: number;
+}
+
+export interface PasswordHashingConfig {
+  /** argon2 operations running at once in this process. */
+  readonly concurrency: number;
+  /** Operations waiting for a slot; beyond, 503 with Retry-After. */
+  readonly queueLimit: number;
 }
 
 export interface RedisConfig {
@@ -116,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tokenMaxLifetime: vars.PLUGIN_TOKEN_MAX_LIFETIME,
       tokenMaxOverlap: vars.PLUGIN_TOKEN_MAX_OVERLAP ?? 7 * 24 * 3600,
     }),
+    rateLimit: loadRateLimits(vars, nodeEnv),
+    passwordHashing: loadPasswordHashing(vars, nodeEnv, env),
     audit: Object.freeze({
       retentionDays: vars.AUDIT_RETENTION_DAYS ?? 365,
       usageLogSize: vars.USAGE_LOG_SIZE ?? 100,
@@ -137,6 +167,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
       secretsSource: secrets.source,
     }),
+  });
+}
+
+/**
+ * Rate-limit defaults are for a real deployment. Under NODE_ENV=test they default high instead,
+ * so test suites that log in thousands of times from 127.0.0.1 are not throttled by accident;
+ * a suite that tests the limits sets them explicitly.
+ */
+function loadRateLimits(vars: ReturnType<typeof validateEnv>, nodeEnv: string): RateLimitConfig {
+  const test = nodeEnv === 'test';
+  const high = 1_000_000;
+  return Object.freeze({
+    enabled: vars.RATE_LIMIT_ENABLED ?? true,
+    window: vars.RATE_LIMIT_WINDOW ?? 60,
+    loginPerIp: vars.RATE_LIMIT_LOGIN_PER_IP ?? (test ? high : 30),
+    loginPerUsername: vars.RATE_LIMIT_LOGIN_PER_USERNAME ?? (test ? high : 10),
+    refreshPerIp: vars.RATE_LIMIT_REFRESH_PER_IP ?? (test ? high : 120),
+    createPerUser: vars.RATE_LIMIT_CREATE_PER_USER ?? (test ? high : 20),
+    publicPerIp: vars.RATE_LIMIT_PUBLIC_PER_IP ?? (test ? high : 300),
+    loginFailures: vars.RATE_LIMIT_LOGIN_FAILURES ?? (test ? high : 5),
+    loginFailureWindow: vars.RATE_LIMIT_LOGIN_FAILURE_WINDOW ?? 900,
+    loginMaxDelay: vars.RATE_LIMIT_LOGIN_MAX_DELAY ?? 900,
+  });
+}
+
+/**
+ * By default hashing leaves one core to the event loop (measured on 2 cores, bench/README.md: two
+ * concurrent argon2 threads made a JWT route's median 6x slower during a login flood, one kept it
+ * within 1.4x) and one libuv thread to everything else that uses the pool (SQLite, file I/O,
+ * DNS lookups). The queue holds ~0.3 s of work per slot (an argon2id check is ~10 ms of a core).
+ */
+function loadPasswordHashing(vars: ReturnType<typeof validateEnv>, nodeEnv: string, env: NodeJS.ProcessEnv): PasswordHashingConfig {
+  const libuvPool = Number(env.UV_THREADPOOL_SIZE) || 4;
+  const concurrency = vars.HASH_CONCURRENCY ?? Math.max(1, Math.min(availableParallelism() - 1, libuvPool - 1));
+  return Object.freeze({
+    concurrency,
+    queueLimit: vars.HASH_QUEUE_LIMIT ?? (nodeEnv === 'test' ? 10_000 : Math.max(64, 32 * concurrency)),
   });
 }
 

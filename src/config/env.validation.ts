@@ -237,6 +237,83 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(10 * 1024 * 1024)
   MAX_BODY_BYTES?: number;
+
+  // Rate limits and password hashing (README "Configuration"; defaults in configuration.ts).
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean({ message: 'RATE_LIMIT_ENABLED must be true or false (1/0, yes/no, on/off)' })
+  RATE_LIMIT_ENABLED?: boolean;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_WINDOW?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_LOGIN_PER_IP?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_LOGIN_PER_USERNAME?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_REFRESH_PER_IP?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_CREATE_PER_USER?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PUBLIC_PER_IP?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_LOGIN_FAILURES?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_LOGIN_FAILURE_WINDOW?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_LOGIN_MAX_DELAY?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  HASH_CONCURRENCY?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  HASH_QUEUE_LIMIT?: number;
 }
 
 /** Validates the environment; throws one Error that names every offending variable. */

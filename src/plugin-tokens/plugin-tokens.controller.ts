@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { Clock } from '../common/clock';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
+import { RateLimit } from '../common/rate-limit';
 import { PluginsService } from '../plugins/plugins.service';
 import {
   CreatePluginTokenDto,
@@ -28,6 +29,7 @@ export class PluginTokensController {
   /** Creates a deploy token; the response is the only time its secret is shown. */
   @Post()
   @RequireScopes('write:plugins')
+  @RateLimit('create')
   @ApiCreatedResponse({ type: PluginTokenWithSecret })
   async create(
     @Param('package') name: string,
@@ -75,6 +77,7 @@ export class PluginTokensController {
   /** A new secret for the same token; the old one works for `overlap_seconds` more. */
   @Post(':id/rotate')
   @RequireScopes('write:plugins')
+  @RateLimit('create')
   @HttpCode(200)
   @ApiOkResponse({ type: PluginTokenWithSecret })
   async rotate(

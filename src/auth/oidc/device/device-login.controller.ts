@@ -2,6 +2,7 @@ import { Body, Controller, Header, HttpCode, Param, Post, Req, Res } from '@nest
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../../common/auth/decorators';
+import { RateLimit } from '../../../common/rate-limit';
 import { safeEqual } from '../../../common/auth/token-format';
 import { AppError } from '../../../common/errors/app-error';
 import { apiBase, origin } from '../../../common/http/base-url';
@@ -37,6 +38,7 @@ export class DeviceLoginController {
 
   /** Starts a device-code login (`tiled login`): the program opens `authorization_uri` and polls `verification_uri`. */
   @Public()
+  @RateLimit('public')
   @Post('authorize')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -60,6 +62,7 @@ export class DeviceLoginController {
    * here: the middleware checks only requests with a credential cookie, and this one has none.
    */
   @Public()
+  @RateLimit('public')
   @Post('device_code')
   @HttpCode(200)
   @ApiExcludeEndpoint()

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Public } from '../../../common/auth/decorators';
+import { RateLimit } from '../../../common/rate-limit';
 import type { UserPrincipal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { isBrowserNavigation } from '../../../common/errors/all-exceptions.filter';
@@ -54,6 +55,7 @@ export class OidcLoginController {
    * session silently; `device=1` approves a device-code login.
    */
   @Public()
+  @RateLimit('public')
   @Get('authorize')
   @ApiFoundResponse({ description: 'Redirect to the identity provider' })
   async authorize(
@@ -96,6 +98,7 @@ export class OidcLoginController {
 
   /** The IdP's redirect back (`?code&state`, or `?error&state`). */
   @Public()
+  @RateLimit('public')
   @Get('code')
   @ApiExcludeEndpoint()
   async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {

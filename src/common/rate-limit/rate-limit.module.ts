@@ -1,0 +1,18 @@
+import { Global, Module } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { LoginThrottle } from './login-throttle';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitStorage } from './rate-limit.storage';
+
+/**
+ * Rate limits (RATE_LIMIT_*): the global `RateLimitGuard` (registered as APP_GUARD in
+ * app.module.ts, after the auth guards), the per-username `LoginThrottle`, and their storage
+ * (Redis when REDIS_URL is set, memory otherwise or while Redis is down). Global, like the Redis
+ * module it builds on.
+ */
+@Global()
+@Module({
+  providers: [RateLimitStorage, { provide: ThrottlerStorage, useExisting: RateLimitStorage }, RateLimitGuard, LoginThrottle],
+  exports: [RateLimitStorage, RateLimitGuard, LoginThrottle],
+})
+export class RateLimitModule {}
