@@ -23,6 +23,7 @@ import { LoggingModule } from './common/logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
+import { WebPagesModule } from './web/pages/web-pages.module';
 
 @Module({
   imports: [
@@ -41,6 +42,7 @@ import { UsersModule } from './users/users.module';
     AdminModule,
     CredentialUsageModule,
     MetadataModule,
+    WebPagesModule,
     HealthModule,
     LoggingModule,
     MetricsModule,

@@ -13,6 +13,8 @@ import { PinoLoggerService, requestLogger, ROOT_LOGGER } from './common/logging'
 import { GracefulShutdown } from './health/graceful-shutdown';
 import { HttpMetrics } from './metrics/http-metrics';
 import { boundQueriesForServing } from './database/data-source';
+import { pageRouteExclusions } from './web/page-routes';
+import { PAGE_CONTROLLERS } from './web/pages/web-pages.module';
 
 export { API_PREFIX };
 
@@ -31,9 +33,8 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
-      // Pages for people (src/web): short URLs, outside the API.
-      { path: 'logout', method: RequestMethod.GET },
-      { path: 'account', method: RequestMethod.GET },
+      // Pages for people (src/web/pages): short URLs, outside the API, each by its exact path.
+      ...pageRouteExclusions(PAGE_CONTROLLERS),
     ],
   });
   // Order matters: request id and cookies first, so body-parser errors are answered like any other.

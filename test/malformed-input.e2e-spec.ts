@@ -73,7 +73,8 @@ const JUNK_PARAMS = ['x', 'not-a-uuid', '-'.repeat(36), 'a'.repeat(300), '%ZZ', 
 
 function concretePaths(route: Route, known: Record<string, string[]>): string[] {
   const params = [...route.path.matchAll(/[:*](\w+)/g)].map((m) => m[1]);
-  if (params.length === 0) return [route.path];
+  // An optional group (`/plugins{/}`) is requested without its braces.
+  if (params.length === 0) return [route.path.replace(/[{}]/g, '')];
   const fill = (value: (param: string) => string) =>
     route.path.replace(/[{}]/g, '').replace(/[:*](\w+)/g, (_, p: string) => value(p));
   const out = JUNK_PARAMS.map((junk) => fill(() => junk));

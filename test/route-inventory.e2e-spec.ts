@@ -37,6 +37,9 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/provider/:provider/device_code',
   // The page a browser lands on after logging out or when its IdP session ended.
   'GET /logout',
+  // The login page and its form (rate-limited like the password grant, CSRF-checked in the handler).
+  'GET /login',
+  'POST /login',
   'GET /health',
   'GET /health/live',
   'GET /health/ready',

@@ -21,5 +21,6 @@ import { TiledPrincipalsController } from './tiled-principals.controller';
   imports: [UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule],
   controllers: [AdminUsersController, AdminCredentialsController, AdminPluginsController, TiledPrincipalsController],
   providers: [AdminUsersService, AdminCredentialsService],
+  exports: [AdminUsersService],
 })
 export class AdminModule {}

@@ -34,5 +34,7 @@ import { WebModule } from '../web/web.module';
     BrowserSessionsService,
     BrowserSessionStrategy,
   ],
+  // For the pages (src/web/pages): the password login form opens a browser session.
+  exports: [PasswordProvider, LoginAudit, BrowserSessionsService],
 })
 export class AuthModule {}

@@ -15,6 +15,6 @@ import { UploadInterceptor } from './upload.interceptor';
   imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion]), UsersModule],
   controllers: [PluginsController, PluginVersionsController],
   providers: [PluginsService, PluginVersionsService, PluginStorage, UploadInterceptor],
-  exports: [PluginsService],
+  exports: [PluginsService, PluginVersionsService],
 })
 export class PluginsModule {}

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { UsersModule } from '../users/users.module';
-import { PagesController } from './pages.controller';
 import { PagesService } from './pages.service';
 
-/** Latchkey's own pages for people (server-rendered, no external assets). */
+/**
+ * The renderer of Latchkey's own pages (server-rendered, no external assets), for the page
+ * controllers (WebPagesModule) and the auth module's login and "shown once" pages.
+ */
 @Module({
-  imports: [UsersModule],
-  controllers: [PagesController],
   providers: [PagesService],
   exports: [PagesService],
 })

@@ -1,0 +1,84 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AdminUsersService } from '../../admin/admin-users.service';
+import { uuidOr404 } from '../../admin/uuid-param.pipe';
+import { AuditService } from '../../audit/audit.service';
+import { CurrentPrincipal, Roles } from '../../common/auth/decorators';
+import type { UserPrincipal } from '../../common/auth/principal';
+import { Role } from '../../common/auth/scopes';
+import type { LatchkeyRequest } from '../../common/http/request-context';
+import { auditTable } from '../audit-table';
+import { BrowserFormGuard } from '../browser-form.guard';
+import { CsrfFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
+import { html } from '../html';
+import { PageErrorsFilter } from '../page-errors.filter';
+import { PagesService } from '../pages.service';
+import { badge, confirmButton, csrfField, when } from '../view-helpers';
+
+const NOTICES: Record<string, string> = {
+  'user-disabled': 'User disabled: every credential they hold is refused until you enable them again.',
+  'user-enabled': 'User enabled.',
+  'user-revoked': 'Done: every session, API key and access token of that user is revoked.',
+};
+const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
+/** Users shown on the page (the API pages through more: GET /api/v1/admin/users). */
+const USERS_SHOWN = 200;
+
+/** `/admin`: users (disable/enable, revoke everything) and the latest audit events. Admins only. */
+@ApiExcludeController()
+@UseFilters(PageErrorsFilter)
+@Roles(Role.Admin)
+@Controller('admin')
+export class AdminPageController {
+  constructor(
+    private readonly pages: PagesService,
+    private readonly admin: AdminUsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  async show(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+    const [users, events] = await Promise.all([this.admin.list({ offset: 0, limit: USERS_SHOWN }), this.audit.list({ limit: 30 })]);
+    const rows = users.items.map(
+      (u) => html`<tr data-user="${u.username}"><td data-label="User"><strong>${u.username}</strong>${u.id === principal.userId ? html` <span class="badge current">you</span>` : ''}${u.display_name ? html`<div class="small muted">${u.display_name}</div>` : ''}</td>
+<td data-label="Roles">${u.roles.join(', ')}${u.kind === 'service' ? html` <span class="muted small">(service)</span>` : ''}</td>
+<td data-label="Status">${badge(u.status)}</td>
+<td data-label="Last activity">${when(u.last_activity, 'never')}</td>
+<td data-label=""><div class="actions">${u.status === 'active'
+        ? confirmButton(req, `/admin/users/${u.id}/disable`, 'Disable', `Disable ${u.username}? Every credential they hold is refused until enabled again.`, 'Yes, disable')
+        : html`<form method="post" action="/admin/users/${u.id}/enable" class="inline">${csrfField(req)}<button type="submit" class="secondary small">Enable</button></form>`}
+${confirmButton(req, `/admin/users/${u.id}/revoke-all`, 'Revoke all', `Revoke every session, API key and access token of ${u.username}?`, 'Yes, revoke all')}</div></td></tr>`,
+    );
+    this.pages.send(
+      res,
+      200,
+      'Administration',
+      html`<section class="card" id="users"><h2>Users</h2><p class="muted small">${users.total} in all${users.total > USERS_SHOWN ? ` (the first ${USERS_SHOWN} shown)` : ''}.</p>
+<table class="cards"><thead><tr><th>User</th><th>Roles</th><th>Status</th><th>Last activity</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>
+<section class="card" id="events"><h2>Recent audit events</h2>${auditTable(events.events)}</section>`,
+      { viewer: { principal, csrf: req.csrfToken ?? '' }, nav: 'admin', notice: query.done ? NOTICES[query.done] : undefined },
+    );
+  }
+
+  @Post('users/:user/disable')
+  @UseGuards(BrowserFormGuard)
+  async disable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+    await this.admin.setStatus(id, 'disabled');
+    res.redirect(303, '/admin?done=user-disabled');
+  }
+
+  @Post('users/:user/enable')
+  @UseGuards(BrowserFormGuard)
+  async enable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+    await this.admin.setStatus(id, 'active');
+    res.redirect(303, '/admin?done=user-enabled');
+  }
+
+  @Post('users/:user/revoke-all')
+  @UseGuards(BrowserFormGuard)
+  async revokeAll(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+    await this.admin.revokeAll(id);
+    res.redirect(303, '/admin?done=user-revoked');
+  }
+}

@@ -1,0 +1,238 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { credentialStatus } from '../../common/auth/credential-status';
+import { Clock } from '../../common/clock';
+import { CurrentPrincipal, RequireScopes } from '../../common/auth/decorators';
+import type { UserPrincipal } from '../../common/auth/principal';
+import type { LatchkeyRequest } from '../../common/http/request-context';
+import { RateLimit } from '../../common/rate-limit';
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import { PluginTokensService } from '../../plugin-tokens/plugin-tokens.service';
+import type { PluginToken } from '../../plugin-tokens/plugin-token.entity';
+import type { Plugin } from '../../plugins/plugin.entity';
+import { PluginVersionsService } from '../../plugins/plugin-versions.service';
+import { PluginsService } from '../../plugins/plugins.service';
+import { BrowserFormGuard } from '../browser-form.guard';
+import { CreateDeployTokenFormDto, CsrfFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
+import { html, SafeHtml } from '../html';
+import { PageErrorsFilter } from '../page-errors.filter';
+import { PagesService, type Viewer } from '../pages.service';
+import { badge, confirmButton, csrfField, when } from '../view-helpers';
+
+const NOTICES: Record<string, string> = {
+  'token-renamed': 'Description saved.',
+  'token-revoked': 'Deploy token revoked: neither its secret nor an earlier one works any more.',
+};
+
+const TOKEN_LIFETIMES: [string, string][] = [
+  ['', 'Never expires'],
+  [String(30 * 24 * 3600), '30 days'],
+  [String(90 * 24 * 3600), '90 days'],
+  [String(365 * 24 * 3600), '1 year'],
+  [String(2 * 365 * 24 * 3600), '2 years'],
+];
+
+const OVERLAPS: [number, string][] = [
+  [0, 'Old secret stops now'],
+  [60, 'Old secret works 1 more minute'],
+  [3600, 'Old secret works 1 more hour'],
+  [24 * 3600, 'Old secret works 1 more day'],
+  [7 * 24 * 3600, 'Old secret works 1 more week'],
+];
+
+/**
+ * `/plugins` (the plugins I maintain) and `/plugins/{package}/tokens`: every deploy token of the
+ * plugin, whoever made it (rename in place, rotate with an overlap, revoke), a form to create one
+ * (the secret is shown once, in the POST's response), and the plugin's versions with their
+ * uploader. Maintainers only (PluginsService.getMaintained), as the API routes.
+ */
+@ApiExcludeController()
+@UseFilters(PageErrorsFilter)
+@Controller()
+export class PluginsPageController {
+  constructor(
+    private readonly pages: PagesService,
+    private readonly plugins: PluginsService,
+    private readonly versions: PluginVersionsService,
+    private readonly tokens: PluginTokensService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** `plugins{/}`, not `plugins`: see page-routes.ts (the API's list is `plugins`). */
+  @Get('plugins{/}')
+  async list(@CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+    const [mine, counts] = await Promise.all([this.plugins.maintainedBy(principal.userId), this.tokens.countsByPlugin()]);
+    const rows = mine.map((p) => {
+      const c = counts.get(p.id);
+      return html`<tr data-plugin="${p.name}"><td data-label="Plugin"><a href="/plugins/${encodeURIComponent(p.name)}/tokens"><strong>${p.displayName}</strong></a><div class="mono small muted">${p.name}</div></td>
+<td data-label="Deploy tokens">${c ? html`${c.active} active${c.expired ? `, ${c.expired} expired` : ''}${c.revoked ? `, ${c.revoked} revoked` : ''}` : html`<span class="muted">none</span>`}</td>
+<td data-label="Created">${when(p.createdAt)}</td>
+<td data-label=""><a class="button secondary small" href="/plugins/${encodeURIComponent(p.name)}/tokens">Manage tokens</a></td></tr>`;
+    });
+    this.pages.send(
+      res,
+      200,
+      'Your plugins',
+      html`<section class="card"><h2>Plugins you maintain</h2>${mine.length
+        ? html`<table class="cards"><thead><tr><th>Plugin</th><th>Deploy tokens</th><th>Created</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+        : html`<p class="empty">You maintain no plugin. Create one with <code>POST /api/v1/plugins</code>, or ask a maintainer to add you.</p>`}</section>`,
+      { viewer: viewerOf(principal, req), nav: 'plugins' },
+    );
+  }
+
+  @Get('plugins/:plugin/tokens')
+  @RequireScopes('write:plugins')
+  async show(
+    @Param('plugin') name: string,
+    @Query() query: NoticeQueryDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Req() req: LatchkeyRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    const [tokens, versions] = await Promise.all([this.tokens.list(plugin), this.versions.list(plugin)]);
+    const now = this.clock.now();
+    const base = tokensPath(plugin);
+    const overlaps = OVERLAPS.filter(([s]) => s <= this.config.plugins.tokenMaxOverlap);
+
+    const tokenRows = tokens.map((t) => this.tokenRow(req, plugin, t, now, overlaps));
+    const tokensCard = html`<section class="card" id="tokens"><h2>Deploy tokens</h2>
+${tokens.length
+  ? html`<table class="cards"><thead><tr><th>Description</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr></thead><tbody>${tokenRows}</tbody></table>`
+  : html`<p class="empty">No deploy tokens yet.</p>`}
+<form method="post" action="${base}" id="create-token">${csrfField(req)}<h3 class="small">New deploy token</h3>
+<div class="row"><div class="field"><label for="description">Description (where it is used)</label><input type="text" id="description" name="description" maxlength="200" required placeholder="e.g. github action"></div>
+<div class="field"><label for="expires_in">Expires</label><select id="expires_in" name="expires_in">${TOKEN_LIFETIMES.map(([v, l]) => html`<option value="${v}">${l}</option>`)}</select></div>
+<div><button type="submit" id="create-token-submit">Create token</button></div></div></form></section>`;
+
+    const versionRows = versions.map(
+      (v) => html`<tr><td data-label="Version"><strong class="mono">${v.version}</strong><div class="small muted">${v.filename}</div></td>
+<td data-label="Uploaded by">${v.uploadedBy}</td><td data-label="Uploaded">${when(v.createdAt)}</td><td data-label="Size">${formatSize(v.size)}</td></tr>`,
+    );
+    const versionsCard = html`<section class="card" id="versions"><h2>Versions</h2>${versions.length
+      ? html`<table class="cards"><thead><tr><th>Version</th><th>Uploaded by</th><th>Uploaded</th><th>Size</th></tr></thead><tbody>${versionRows}</tbody></table>`
+      : html`<p class="empty">No version uploaded yet.</p>`}</section>`;
+
+    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${tokensCard}${versionsCard}`, {
+      viewer: viewerOf(principal, req),
+      nav: 'plugins',
+      notice: query.done ? NOTICES[query.done] : undefined,
+    });
+  }
+
+  /** Creates a token; its secret is in this response only. */
+  @Post('plugins/:plugin/tokens')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  @RateLimit('create')
+  async create(
+    @Param('plugin') name: string,
+    @Body() body: CreateDeployTokenFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Req() req: LatchkeyRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    const { token, secret } = await this.tokens.create(plugin, principal, body.description.trim() || body.description, body.expires_in);
+    this.showSecret(res, req, principal, plugin, 'Your new deploy token', secret, html`<p>The deploy token <strong>${token.description}</strong> for ${plugin.displayName} is ready (expires ${when(token.expiresAt, 'never')}).</p>`);
+  }
+
+  @Post('plugins/:plugin/tokens/:token/description')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async rename(
+    @Param('plugin') name: string,
+    @Param('token') id: string,
+    @Body() body: RenameDeployTokenFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.tokens.describe(plugin, id, body.description, principal);
+    res.redirect(303, `${tokensPath(plugin)}?done=token-renamed#tokens`);
+  }
+
+  /** A new secret for the same token (shown once here); the old one works for the chosen overlap. */
+  @Post('plugins/:plugin/tokens/:token/rotate')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  @RateLimit('create')
+  async rotate(
+    @Param('plugin') name: string,
+    @Param('token') id: string,
+    @Body() body: RotateDeployTokenFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Req() req: LatchkeyRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    const { token, secret } = await this.tokens.rotate(plugin, id, body.overlap_seconds, principal);
+    const until = token.previousValidUntil && body.overlap_seconds > 0 ? html`The old secret keeps working until ${when(token.previousValidUntil)}.` : 'The old secret no longer works.';
+    this.showSecret(res, req, principal, plugin, 'New secret for a deploy token', secret, html`<p>The deploy token <strong>${token.description}</strong> of ${plugin.displayName} has a new secret. ${until} Put the new one in your CI secret store.</p>`);
+  }
+
+  @Post('plugins/:plugin/tokens/:token/revoke')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async revoke(
+    @Param('plugin') name: string,
+    @Param('token') id: string,
+    @Body() _body: CsrfFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.tokens.revoke(plugin, id, principal);
+    res.redirect(303, `${tokensPath(plugin)}?done=token-revoked#tokens`);
+  }
+
+  private tokenRow(req: LatchkeyRequest, plugin: Plugin, t: PluginToken, now: Date, overlaps: [number, string][]): SafeHtml {
+    const status = credentialStatus(t, now);
+    const use = this.tokens.lastUse(t);
+    const path = `${tokensPath(plugin)}/${t.id}`;
+    const live = status === 'active';
+    return html`<tr data-token="${t.id}">
+<td data-label="Description">${live
+      ? html`<form method="post" action="${path}/description" class="rename">${csrfField(req)}<input type="text" name="description" value="${t.description}" maxlength="200" required aria-label="Description"><button type="submit" class="secondary small">Save</button></form>`
+      : html`<span>${t.description}</span>`}
+<div class="small muted">by ${t.createdBy?.username ?? 'a former user'}${t.rotatedAt ? html` · rotated ${when(t.rotatedAt)}` : ''}</div></td>
+<td data-label="Created">${when(t.createdAt)}</td>
+<td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
+<td data-label="Expires">${when(t.expiresAt, 'never')}</td>
+<td data-label="Status">${badge(status)}${t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
+<td data-label="">${live
+      ? html`<div class="actions"><details class="confirm"><summary class="button secondary small">Rotate</summary>
+<form method="post" action="${path}/rotate" class="ask">${csrfField(req)}<p>Give this token a new secret?</p>
+<select name="overlap_seconds" aria-label="Overlap">${overlaps.map(([s, l]) => html`<option value="${s}"${s === 0 ? ' selected' : ''}>${l}</option>`)}</select>
+<button type="submit" class="small">Rotate</button></form></details>
+${confirmButton(req, `${path}/revoke`, 'Revoke', `Revoke "${t.description}"? CI jobs using it fail from now on.`, 'Yes, revoke')}</div>`
+      : ''}</td></tr>`;
+  }
+
+  private showSecret(res: Response, req: LatchkeyRequest, principal: UserPrincipal, plugin: Plugin, title: string, secret: string, intro: SafeHtml): void {
+    const base = tokensPath(plugin);
+    this.pages.secretOnce(
+      res,
+      title,
+      secret,
+      intro,
+      html`<p class="muted">CI sends it as <code>Authorization: Bearer …</code> to <code>POST /api/v1/plugins/${plugin.name}/versions</code>; it can do nothing else.</p>
+<p><a class="button" href="${base}" id="done">Done, back to the tokens</a></p>`,
+      { viewer: viewerOf(principal, req), nav: 'plugins', replaceUrl: base },
+    );
+  }
+}
+
+const tokensPath = (plugin: Plugin) => `/plugins/${encodeURIComponent(plugin.name)}/tokens`;
+
+function viewerOf(principal: UserPrincipal, req: LatchkeyRequest): Viewer {
+  return { principal, csrf: req.csrfToken ?? '' };
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

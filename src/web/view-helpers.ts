@@ -1,0 +1,61 @@
+import { CSRF_COOKIE } from '../common/http/csrf.middleware';
+import { safeEqual } from '../common/auth/token-format';
+import { AppError } from '../common/errors/app-error';
+import type { LatchkeyRequest } from '../common/http/request-context';
+import { html, SafeHtml } from './html';
+
+/** The hidden double-submit field every form of the pages carries (CsrfMiddleware reads `csrf`). */
+export function csrfField(req: LatchkeyRequest): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${req.csrfToken ?? ''}">`;
+}
+
+/**
+ * The login form carries no credential cookie yet, so CsrfMiddleware does not look at it; it is
+ * checked here the same way (against login CSRF: a foreign site logging the browser in as
+ * someone else).
+ */
+export function assertCsrf(req: LatchkeyRequest, field: string | undefined): void {
+  const cookie = (req.cookies as Record<string, unknown> | undefined)?.[CSRF_COOKIE];
+  if (typeof cookie !== 'string' || !cookie) throw new AppError('CSRF_FAILED', 'Expected tiled_csrf cookie: reload the page and try again.');
+  if (typeof field !== 'string' || !safeEqual(field, cookie)) throw new AppError('CSRF_FAILED', 'The form is out of date: reload the page and try again.');
+}
+
+/** `2026-12-03 10:16 UTC` in a <time> element (server-rendered: no script, no time zone guess). */
+export function when(date: Date | string | null | undefined, empty = '—'): SafeHtml {
+  if (!date) return html`<span class="muted">${empty}</span>`;
+  const d = typeof date === 'string' ? new Date(date) : date;
+  const text = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return html`<time datetime="${d.toISOString()}">${text}</time>`;
+}
+
+export function badge(status: string): SafeHtml {
+  return html`<span class="badge ${status}">${status}</span>`;
+}
+
+/** "Firefox on Linux" from a User-Agent (a rough guess for people; the full string is the title). */
+export function device(userAgent: string | null): SafeHtml {
+  if (!userAgent) return html`<span class="muted">unknown</span>`;
+  const browser =
+    /Edg\//.test(userAgent) ? 'Edge'
+    : /Firefox\//.test(userAgent) ? 'Firefox'
+    : /Chrom(e|ium)\//.test(userAgent) ? (/HeadlessChrome/.test(userAgent) ? 'Headless Chrome' : 'Chrome')
+    : /Safari\//.test(userAgent) ? 'Safari'
+    : /^curl\//.test(userAgent) ? 'curl'
+    : /python|tiled/i.test(userAgent) ? 'Python client'
+    : undefined;
+  const os =
+    /Android/.test(userAgent) ? 'Android'
+    : /iPhone|iPad/.test(userAgent) ? 'iOS'
+    : /Windows/.test(userAgent) ? 'Windows'
+    : /Mac OS X/.test(userAgent) ? 'macOS'
+    : /Linux/.test(userAgent) ? 'Linux'
+    : undefined;
+  const label = browser ? (os ? `${browser} on ${os}` : browser) : userAgent.slice(0, 40);
+  return html`<span title="${userAgent}">${label}</span>`;
+}
+
+/** A button that opens a small "are you sure?" box with the real submit button (no script). */
+export function confirmButton(req: LatchkeyRequest, action: string, label: string, question: string, confirm: string, id?: string): SafeHtml {
+  return html`<details class="confirm"><summary class="button danger small"${id ? html` id="${id}"` : ''}>${label}</summary>
+<form method="post" action="${action}" class="ask">${csrfField(req)}<p>${question}</p><button type="submit" class="danger small">${confirm}</button></form></details>`;
+}

@@ -1,0 +1,183 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
+import { chromiumOrSkip, launchChromium, LaunchedChromium, newContext, screenshot } from '../utils/chromium';
+
+const API = '/api/v1';
+const chromium = chromiumOrSkip();
+
+/**
+ * Scenarios 1 and 2 of the pages in a real (headless) Chromium: a password login, an API key
+ * created, copied, used and revoked; a maintainer's deploy token created, renamed, rotated and
+ * revoked. Each step's page is saved under test/artifacts/ (laptop and phone widths).
+ */
+chromium.describe('pages in Chromium: password login, API keys, deploy tokens', () => {
+  let t: TestApp;
+  let base: string;
+  let chrome: LaunchedChromium;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
+    await t.createUser('alice');
+    await t.createUser('anna');
+    chrome = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await chrome?.close();
+    await t?.close();
+  });
+
+  async function open(options: { phone?: boolean } = {}): Promise<Page> {
+    const context = await newContext(chrome.browser, base, options);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  /** Logs in through /login, starting from a page that needs a login. */
+  async function logIn(page: Page, username: string, start = '/account', shot?: string): Promise<void> {
+    await page.goto(`${base}${start}`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#username', username);
+    await page.fill('#password', DEFAULT_PASSWORD);
+    if (shot) await screenshot(page, shot);
+    await Promise.all([page.waitForURL(`${base}${start}`), page.click('#login-form button[type=submit]')]);
+  }
+
+  const whoami = (secret: string) => fetch(`${base}${API}/auth/whoami`, { headers: { Authorization: `Apikey ${secret}` } });
+
+  it('scenario 1: log in, create an API key, copy the secret once, use it, revoke it in the page', async () => {
+    const page = await open();
+    await page.goto(`${base}/login`);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wrong password');
+    await page.click('#login-form button[type=submit]');
+    await expect(page.locator('#login-error').textContent()).resolves.toContain('Incorrect username or password');
+    await screenshot(page, '1-login-error');
+
+    await logIn(page, 'alice', '/account', '1-login');
+    await expect(page.locator('#username').textContent()).resolves.toBe('alice');
+
+    await page.fill('#note', 'laptop scripts');
+    await page.selectOption('#expires_in', String(30 * 24 * 3600));
+    await Promise.all([page.waitForLoadState('load'), page.click('#create-key-submit')]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Your new API key');
+    const shown = await page.locator('#secret').inputValue();
+    expect(shown).toMatch(/^lk_pat_\w+$/);
+    // The page's URL is the plain account page: never the secret, and a reload posts nothing again.
+    expect(page.url()).toBe(`${base}/account`);
+
+    await page.click('button[data-copy=secret]');
+    await expect(page.locator('button[data-copy=secret]').textContent()).resolves.toBe('Copied');
+    const copied = String(await page.evaluate('navigator.clipboard.readText()'));
+    expect(copied).toBe(shown);
+    await screenshot(page, '1-api-key-shown-once');
+
+    await page.reload();
+    expect(page.url()).toBe(`${base}/account`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Your account');
+    expect(await page.content()).not.toContain(copied);
+    expect(await page.locator('#secret').count()).toBe(0);
+
+    const used = await whoami(copied);
+    expect(used.status).toBe(200);
+    expect(((await used.json()) as { identities: { id: string }[] }).identities[0].id).toBe('alice');
+
+    const firstEight = copied.slice('lk_pat_'.length, 'lk_pat_'.length + 8);
+    const row = page.locator(`tr[data-first-eight="${firstEight}"]`);
+    await expect(row.locator('.badge').textContent()).resolves.toBe('active');
+    await page.click(`#revoke-key-${firstEight}`);
+    await screenshot(page, '1-api-key-revoke-confirm');
+    await Promise.all([page.waitForURL(/done=key-revoked/), row.locator('button.danger').click()]);
+    await expect(page.locator('.notice').textContent()).resolves.toContain('API key revoked');
+    await expect(row.locator('.badge').textContent()).resolves.toBe('revoked');
+    await screenshot(page, '1-account-after-revoke');
+
+    const refused = await whoami(copied);
+    expect(refused.status).toBe(401);
+
+    // The same account on a phone.
+    const phone = await open({ phone: true });
+    await logIn(phone, 'alice');
+    await screenshot(phone, '1-account-phone');
+  });
+
+  it('scenario 2: a maintainer creates, renames, rotates and revokes a deploy token', async () => {
+    const { access_token } = await t.login('anna');
+    const created = await fetch(`${base}${API}/plugins`, {
+      method: 'POST',
+      headers: { ...bearer(access_token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'fancy-plugin', display_name: 'FancyPlugin' }),
+    });
+    expect(created.status).toBe(201);
+
+    const page = await open();
+    await logIn(page, 'anna', '/plugins');
+    await screenshot(page, '2-plugins');
+    await Promise.all([page.waitForURL(`${base}/plugins/fancy-plugin/tokens`), page.click('a:has-text("Manage tokens")')]);
+
+    await page.fill('#description', 'github action');
+    await Promise.all([page.waitForLoadState('load'), page.click('#create-token-submit')]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Your new deploy token');
+    const first = await page.locator('#secret').inputValue();
+    expect(first).toMatch(/^lk_dpl_/);
+    expect(page.url()).toBe(`${base}/plugins/fancy-plugin/tokens`);
+    await screenshot(page, '2-deploy-token-shown-once');
+
+    // CI uploads a version with it: the page names the token as the uploader.
+    const form = new FormData();
+    form.set('version', '1.0.0');
+    form.set('file', new Blob(['tarball']), 'fancy-plugin-1.0.0.tar.gz');
+    const upload = await fetch(`${base}${API}/plugins/fancy-plugin/versions`, { method: 'POST', headers: bearer(first), body: form });
+    expect(upload.status).toBe(201);
+
+    await page.click('#done');
+    await page.waitForURL(`${base}/plugins/fancy-plugin/tokens`);
+    expect(await page.content()).not.toContain(first);
+    const row = page.locator('#tokens tbody tr').first();
+    await expect(row.locator('td[data-label="Last used"]').textContent()).resolves.toMatch(/UTC/);
+    await expect(page.locator('#versions').textContent()).resolves.toContain('Token github action');
+
+    // Rename in place.
+    await row.locator('input[name=description]').fill('release workflow');
+    await Promise.all([page.waitForURL(/done=token-renamed/), row.locator('button:has-text("Save")').click()]);
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Description saved');
+    await expect(row.locator('input[name=description]').inputValue()).resolves.toBe('release workflow');
+
+    // Rotate with an hour of overlap: both secrets work meanwhile.
+    await row.locator('summary:has-text("Rotate")').click();
+    await row.locator('select[name=overlap_seconds]').selectOption('3600');
+    await screenshot(page, '2-deploy-token-rotate');
+    await Promise.all([page.waitForLoadState('load'), row.locator('form[action$="/rotate"] button').click()]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('New secret for a deploy token');
+    await expect(page.locator('main').textContent()).resolves.toContain('The old secret keeps working until');
+    const second = await page.locator('#secret').inputValue();
+    expect(second).not.toBe(first);
+    await page.reload();
+    expect(await page.content()).not.toContain(second);
+    const uploadWith = async (secret: string, version: string) => {
+      const body = new FormData();
+      body.set('version', version);
+      body.set('file', new Blob([version]), `fancy-plugin-${version}.tar.gz`);
+      return (await fetch(`${base}${API}/plugins/fancy-plugin/versions`, { method: 'POST', headers: bearer(secret), body })).status;
+    };
+    expect(await uploadWith(first, '1.0.1')).toBe(201);
+    expect(await uploadWith(second, '1.0.2')).toBe(201);
+    await expect(row.locator('td[data-label="Status"]').textContent()).resolves.toContain('old secret until');
+    await screenshot(page, '2-deploy-tokens');
+
+    // Revoke, confirmed.
+    await row.locator('summary:has-text("Revoke")').click();
+    await Promise.all([page.waitForURL(/done=token-revoked/), row.locator('form[action$="/revoke"] button').click()]);
+    await expect(row.locator('.badge').textContent()).resolves.toBe('revoked');
+    expect(await uploadWith(second, '1.0.3')).toBe(401);
+    expect(await uploadWith(first, '1.0.3')).toBe(401);
+    await screenshot(page, '2-deploy-tokens-revoked');
+
+    const phone = await open({ phone: true });
+    await logIn(phone, 'anna', '/plugins/fancy-plugin/tokens');
+    await screenshot(phone, '2-deploy-tokens-phone');
+  });
+});

@@ -1,0 +1,338 @@
+import { bearer, createTestApp, TestApp } from './utils/create-test-app';
+import { LocalIdp, startLocalIdp } from './utils/local-idp';
+import { TestBrowser } from './utils/test-browser';
+
+const API = '/api/v1';
+const PASSWORD = 'correct horse battery staple';
+const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+const secretOf = (body: string) => /<textarea id="secret"[^>]*>([^<]+)<\/textarea>/.exec(body)?.[1];
+
+/**
+ * The pages over HTTP (no JavaScript): login, CSRF on every form, secrets only in POST responses,
+ * the cookie's flags, who may see what, bad form input as a clear 4xx. The same flows in a real
+ * Chromium are in test/browser/.
+ */
+describe('web pages over HTTP', () => {
+  let idp: LocalIdp;
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
+    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) });
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
+    await t.createUser('alice');
+    await t.createUser('bob');
+    await t.createUser('root', PASSWORD, ['user', 'admin']);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.stop();
+  });
+
+  /** A browser logged in through the /login form. */
+  async function loggedIn(username: string): Promise<TestBrowser> {
+    const browser = new TestBrowser();
+    const form = await browser.request(`${base}/login`);
+    const res = await browser.request(`${base}/login`, { form: { username, password: PASSWORD, csrf: csrfOf(form.body)!, next: '/account' } });
+    expect(res.status).toBe(303);
+    return browser;
+  }
+  /** Posts a form of a page the way the page does (its csrf field). */
+  async function submit(browser: TestBrowser, page: string, action: string, form: Record<string, string> = {}) {
+    const csrf = csrfOf((await browser.request(`${base}${page}`)).body)!;
+    return browser.request(`${base}${action}`, { form: { csrf, ...form } });
+  }
+
+  describe('login', () => {
+    it('shows a form with the CSRF field and a button per IdP; logs in with a password into an HttpOnly, SameSite=Lax session cookie', async () => {
+      const browser = new TestBrowser();
+      const form = await browser.request(`${base}/login?next=/plugins`);
+      expect(form.status).toBe(200);
+      expect(form.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(form.body).toContain('name="username"');
+      expect(form.body).toContain(`href="${API}/auth/provider/idp/authorize?next=%2Fplugins"`);
+      expect(form.body).toContain('>Test IdP</a>');
+      const csrf = csrfOf(form.body)!;
+      expect(csrf).toBe(browser.cookie('tiled_csrf', base));
+
+      const res = await browser.request(`${base}/login`, { form: { username: 'alice', password: PASSWORD, csrf, next: '/plugins' } });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/plugins');
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('lk_session='))!;
+      expect(cookie).toMatch(/HttpOnly/i);
+      expect(cookie).toMatch(/SameSite=Lax/i);
+      expect(cookie).toMatch(/Path=\//);
+      const account = await browser.request(`${base}/account`);
+      expect(account.status).toBe(200);
+      expect(account.body).toContain('Signed in as <strong id="username">alice</strong>');
+    });
+
+    it('a wrong password shows the form again with the error inline (401, no cookie); a script gets the JSON error', async () => {
+      const browser = new TestBrowser();
+      const csrf = csrfOf((await browser.request(`${base}/login`)).body)!;
+      const res = await browser.request(`${base}/login`, { form: { username: 'alice', password: 'nope', csrf } });
+      expect(res.status).toBe(401);
+      expect(res.body).toContain('id="login-error"');
+      expect(res.body).toContain('Incorrect username or password');
+      expect(res.body).toContain('value="alice"');
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('lk_session='))).toBe(false);
+
+      const api = await t.http().post('/login').set('Cookie', `tiled_csrf=${csrf}`).type('form').send({ username: 'alice', password: 'nope', csrf });
+      expect(api.status).toBe(401);
+      expect(api.body).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS' });
+    });
+
+    it('refuses a login post without the double-submit value (login CSRF) and a `next` that leaves the site', async () => {
+      const browser = new TestBrowser();
+      await browser.request(`${base}/login`);
+      const forged = await browser.request(`${base}/login`, { form: { username: 'alice', password: PASSWORD } });
+      expect(forged.status).toBe(403);
+      expect(forged.headers.getSetCookie().some((c) => c.startsWith('lk_session='))).toBe(false);
+
+      const csrf = browser.cookie('tiled_csrf', base)!;
+      const away = await browser.request(`${base}/login`, { form: { username: 'alice', password: PASSWORD, csrf, next: '//evil.example' } });
+      expect(away.status).toBe(422);
+      expect(away.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(away.body).toContain('next must be a local path');
+    });
+
+    it('a page load without a login goes to /login?next=…; an API client gets 401 JSON', async () => {
+      const page = await new TestBrowser().request(`${base}/account`);
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe('/login?next=%2Faccount');
+      const api = await t.http().get('/account').set('Accept', 'application/json');
+      expect(api.status).toBe(401);
+      expect(api.body).toMatchObject({ code: 'AUTH_REQUIRED' });
+    });
+
+    it('/logout offers logging in again, with the password and with each IdP', async () => {
+      const page = await new TestBrowser().request(`${base}/logout`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('You are logged out');
+      expect(page.body).toContain('href="/login?next=%2Faccount"');
+      expect(page.body).toContain('Log in again with Test IdP');
+    });
+  });
+
+  describe('account: API keys, sessions, log out everywhere', () => {
+    it('creates an API key: the secret is only in the POST response, never in a URL, and works until revoked in the page', async () => {
+      const browser = await loggedIn('alice');
+      const created = await submit(browser, '/account', '/account/api-keys', { note: 'laptop', expires_in: String(24 * 3600) });
+      expect(created.status).toBe(200);
+      expect(created.headers.get('location')).toBeNull();
+      expect(created.headers.get('cache-control')).toBe('no-store');
+      expect(created.headers.get('referrer-policy')).toBe('no-referrer');
+      const csp = created.headers.get('content-security-policy')!;
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1];
+      expect(created.body).toContain(`<script nonce="${nonce}">`);
+      expect(created.body).toContain('you will not see it again');
+      const secret = secretOf(created.body)!;
+      expect(secret).toMatch(/^lk_pat_/);
+      expect(created.body).toContain('data-replace-url="/account"');
+
+      const account = await browser.request(`${base}/account`);
+      expect(account.body).not.toContain(secret);
+      expect(account.body).toContain('laptop');
+      expect(account.body).not.toContain('<script');
+
+      const who = await t.http().get(`${API}/auth/whoami`).set('Authorization', `Apikey ${secret}`);
+      expect(who.status).toBe(200);
+      expect(who.body.identities[0]).toMatchObject({ id: 'alice' });
+
+      const keyId = new RegExp(`data-key="([^"]+)" data-first-eight="${secret.slice(7, 15)}"`).exec(account.body)![1];
+      const revoked = await submit(browser, '/account', `/account/api-keys/${keyId}/revoke`);
+      expect(revoked.status).toBe(303);
+      expect(revoked.headers.get('location')).toBe('/account?done=key-revoked#api-keys');
+      expect((await browser.request(`${base}/account?done=key-revoked`)).body).toContain('API key revoked');
+      expect((await t.http().get(`${API}/auth/whoami`).set('Authorization', `Apikey ${secret}`)).status).toBe(401);
+    });
+
+    it('every form is CSRF-checked: without the field, or with another value, it is refused and nothing happens', async () => {
+      const browser = await loggedIn('alice');
+      const before = (await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table('api_keys')}`))[0].n;
+      const none = await browser.request(`${base}/account/api-keys`, { form: { note: 'forged' } });
+      expect(none.status).toBe(403);
+      const wrong = await browser.request(`${base}/account/api-keys`, { form: { note: 'forged', csrf: 'x'.repeat(43) } });
+      expect(wrong.status).toBe(403);
+      expect(JSON.parse(wrong.body)).toMatchObject({ code: 'CSRF_FAILED' });
+      const revokeAll = await browser.request(`${base}/account/revoke-all`, { method: 'POST', form: { note: 'x' } });
+      expect(revokeAll.status).toBe(403);
+      expect((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table('api_keys')}`))[0].n).toBe(before);
+      expect((await browser.request(`${base}/account`)).status).toBe(200);
+    });
+
+    it('bad form input is a clear 4xx page (or JSON for a script), never a 500', async () => {
+      const browser = await loggedIn('alice');
+      const res = await submit(browser, '/account', '/account/api-keys', { note: 'x', expires_in: 'soon' });
+      expect(res.status).toBe(422);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.body).toContain('expires_in must be a number of seconds');
+      expect(res.body).toContain('href="/account"');
+      const scope = await submit(browser, '/account', '/account/api-keys', { scopes: 'admin:apikeys' });
+      expect(scope.status).toBe(403);
+      expect(scope.body).toContain('must be a subset');
+      const unknown = await submit(browser, '/account', '/account/api-keys', { extra: 'field' });
+      expect(unknown.status).toBe(422);
+      const missing = await submit(browser, '/account', `/account/api-keys/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/revoke`);
+      expect(missing.status).toBe(404);
+      const junk = await submit(browser, '/account', '/account/sessions/not-a-uuid/revoke');
+      expect(junk.status).toBe(404);
+    });
+
+    it('the forms take a browser login only: an access token (no cookie, so no CSRF check) is refused', async () => {
+      const { access_token } = await t.login('alice');
+      const res = await t.http().post('/account/api-keys').set(bearer(access_token)).type('form').send({ note: 'x' });
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ code: 'SESSION_REQUIRED' });
+      const revokeAll = await t.http().post('/account/revoke-all').set(bearer(access_token));
+      expect(revokeAll.status).toBe(403);
+      // Reading the page with any credential is fine.
+      expect((await t.http().get('/account').set(bearer(access_token))).status).toBe(200);
+    });
+
+    it('lists my sessions with device and IP, revokes another one, and logs out everywhere', async () => {
+      const other = await loggedIn('bob');
+      const browser = await loggedIn('bob');
+      const page = await browser.request(`${base}/account`);
+      expect(page.body).toContain('this browser');
+      const ids = [...page.body.matchAll(/data-session="([^"]+)"/g)].map((m) => m[1]);
+      expect(ids.length).toBeGreaterThanOrEqual(2);
+      const current = /data-session="([^"]+)">\s*<td data-label="Device">[^]*?this browser/.exec(page.body)![1];
+      const victim = ids.find((id) => id !== current)!;
+      const revoked = await submit(browser, '/account', `/account/sessions/${victim}/revoke`);
+      expect(revoked.headers.get('location')).toBe('/account?done=session-revoked#sessions');
+      expect((await other.request(`${base}/account`)).status).toBe(303); // to /login
+
+      const { access_token } = await t.login('bob');
+      const everywhere = await submit(browser, '/account', '/account/revoke-all');
+      expect(everywhere.status).toBe(200);
+      expect(everywhere.body).toContain('You are logged out everywhere');
+      expect(everywhere.headers.getSetCookie().some((c) => /^lk_session=;/.test(c))).toBe(true);
+      expect((await t.http().get(`${API}/auth/whoami`).set(bearer(access_token))).status).toBe(401);
+    });
+  });
+
+  describe('plugins and deploy tokens', () => {
+    let annaToken: string;
+
+    beforeAll(async () => {
+      await t.createUser('anna');
+      annaToken = (await t.login('anna')).access_token;
+      await t.http().post(`${API}/plugins`).set(bearer(annaToken)).send({ name: 'fancy-plugin', display_name: 'FancyPlugin' }).expect(201);
+    });
+
+    it('a maintainer creates, renames, rotates (with an overlap) and revokes a token; versions show who uploaded them', async () => {
+      const browser = await loggedIn('anna');
+      const list = await browser.request(`${base}/plugins`);
+      expect(list.status).toBe(200);
+      expect(list.body).toContain('href="/plugins/fancy-plugin/tokens"');
+      const page = '/plugins/fancy-plugin/tokens';
+
+      const created = await submit(browser, page, page, { description: 'github action', expires_in: '' });
+      expect(created.status).toBe(200);
+      const secret = secretOf(created.body)!;
+      expect(secret).toMatch(/^lk_dpl_/);
+      expect(created.body).toContain(`data-replace-url="${page}"`);
+      const upload = await t
+        .http()
+        .post(`${API}/plugins/fancy-plugin/versions`)
+        .set(bearer(secret))
+        .field('version', '1.0.0')
+        .attach('file', Buffer.from('tarball'), 'fancy-plugin-1.0.0.tar.gz');
+      expect(upload.status).toBe(201);
+
+      let html = (await browser.request(`${base}${page}`)).body;
+      expect(html).not.toContain(secret);
+      const id = /data-token="([^"]+)"/.exec(html)![1];
+      expect(html).toContain('value="github action"');
+      expect(html).toContain('by anna');
+      expect(html).toContain('Token github action'); // the version's uploader
+      expect(html).toMatch(/<strong class="mono">1\.0\.0<\/strong>/);
+
+      const renamed = await submit(browser, page, `${page}/${id}/description`, { description: 'release workflow' });
+      expect(renamed.headers.get('location')).toBe(`${page}?done=token-renamed#tokens`);
+      html = (await browser.request(`${base}${page}`)).body;
+      expect(html).toContain('value="release workflow"');
+
+      const rotated = await submit(browser, page, `${page}/${id}/rotate`, { overlap_seconds: '3600' });
+      expect(rotated.status).toBe(200);
+      const second = secretOf(rotated.body)!;
+      expect(second).toMatch(/^lk_dpl_/);
+      expect(second).not.toBe(secret);
+      expect(rotated.body).toContain('The old secret keeps working until');
+      const tooLong = await submit(browser, page, `${page}/${id}/rotate`, { overlap_seconds: String(365 * 24 * 3600) });
+      expect(tooLong.status).toBe(422);
+
+      const revoked = await submit(browser, page, `${page}/${id}/revoke`);
+      expect(revoked.headers.get('location')).toBe(`${page}?done=token-revoked#tokens`);
+      html = (await browser.request(`${base}${page}?done=token-revoked`)).body;
+      expect(html).toContain('<span class="badge revoked">revoked</span>');
+      const refused = await t.http().post(`${API}/plugins/fancy-plugin/versions`).set(bearer(second)).field('version', '1.0.1').attach('file', Buffer.from('x'), 'x.tar.gz');
+      expect(refused.status).toBe(401);
+    });
+
+    it('someone who does not maintain the plugin sees neither its tokens nor its forms', async () => {
+      const browser = await loggedIn('alice');
+      const page = await browser.request(`${base}/plugins/fancy-plugin/tokens`);
+      expect([403, 404]).toContain(page.status);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const post = await submit(browser, '/account', '/plugins/fancy-plugin/tokens', { description: 'mine now' });
+      expect([403, 404]).toContain(post.status);
+      expect((await browser.request(`${base}/plugins`)).body).toContain('You maintain no plugin');
+    });
+
+    it('the API routes of the same paths are untouched (still under /api/v1, JSON)', async () => {
+      const api = await t.http().get(`${API}/plugins`).set(bearer(annaToken));
+      expect(api.status).toBe(200);
+      expect(Array.isArray(api.body)).toBe(true);
+      const tokens = await t.http().get(`${API}/plugins/fancy-plugin/tokens`).set(bearer(annaToken));
+      expect(tokens.status).toBe(200);
+      expect(tokens.body[0]).toMatchObject({ plugin: 'fancy-plugin' });
+      expect((await t.http().get('/plugins/').set(bearer(annaToken))).headers['content-type']).toMatch(/^text\/html/);
+    });
+  });
+
+  describe('admin', () => {
+    it('is for administrators only: a user gets 403 (a page for a browser)', async () => {
+      const browser = await loggedIn('alice');
+      const page = await browser.request(`${base}/admin`);
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('This action requires the role admin');
+      expect((await browser.request(`${base}/account`)).body).not.toContain('href="/admin"');
+      const post = await submit(browser, '/account', `/admin/users/${(await t.dataSource.query(`SELECT id FROM ${t.table('users')} WHERE username = 'bob'`))[0].id}/disable`);
+      expect(post.status).toBe(403);
+    });
+
+    it('lists users and recent events; disables a user and revokes everything a user holds', async () => {
+      await t.createUser('carol');
+      const carol = await t.login('carol');
+      const browser = await loggedIn('root');
+      const page = await browser.request(`${base}/admin`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('data-user="carol"');
+      expect(page.body).toContain('login.succeeded');
+      const id = (await t.dataSource.query(`SELECT id FROM ${t.table('users')} WHERE username = 'carol'`))[0].id;
+
+      const revoked = await submit(browser, '/admin', `/admin/users/${id}/revoke-all`);
+      expect(revoked.headers.get('location')).toBe('/admin?done=user-revoked');
+      expect((await t.http().get(`${API}/auth/whoami`).set(bearer(carol.access_token))).status).toBe(401);
+
+      const disabled = await submit(browser, '/admin', `/admin/users/${id}/disable`);
+      expect(disabled.headers.get('location')).toBe('/admin?done=user-disabled');
+      expect((await browser.request(`${base}/admin?done=user-disabled`)).body).toMatch(/data-user="carol">[^]*?badge disabled/);
+      await expect(t.login('carol')).rejects.toThrow(/401/);
+      const enabled = await submit(browser, '/admin', `/admin/users/${id}/enable`);
+      expect(enabled.headers.get('location')).toBe('/admin?done=user-enabled');
+      await t.login('carol');
+    });
+  });
+
+  it('pages are not in the OpenAPI document', async () => {
+    const doc = await t.http().get('/openapi.json').expect(200);
+    const paths = Object.keys(doc.body.paths);
+    expect(paths.length).toBeGreaterThan(10);
+    expect(paths.filter((p) => !p.startsWith('/api/v1'))).toEqual(['/health', '/health/live', '/health/ready', '/metrics'].filter((p) => paths.includes(p)));
+  });
+});
