@@ -55,7 +55,7 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
  table.cards tr{border:1px solid var(--border);border-radius:8px;margin:0 0 .7rem;padding:.3rem .2rem;background:var(--card)}
  table.cards td{border:none;padding:.3rem .6rem .3rem 7.4rem;position:relative;min-height:1.9rem;overflow-wrap:anywhere}
  table.cards td::before{content:attr(data-label);position:absolute;left:.6rem;top:.45rem;width:6.4rem;color:var(--muted);font-size:.75rem;text-transform:uppercase;letter-spacing:.03em}
- table.cards td[data-label=""]{padding-left:.6rem}
+ table.cards td[data-label=""]{padding-left:.6rem}table.cards td:empty{display:none}
  header.top .in{gap:.3rem .9rem}.who{display:none}
  details.confirm{display:block}details.confirm .ask{position:static;width:auto;max-width:none;margin-top:.4rem;box-shadow:none}
 }

@@ -8,7 +8,7 @@ const chromium = chromiumOrSkip();
 /**
  * Scenarios 1 and 2 of the pages in a real (headless) Chromium: a password login, an API key
  * created, copied, used and revoked; a maintainer's deploy token created, renamed, rotated and
- * revoked. Each step's page is saved under test/artifacts/ (laptop and phone widths).
+ * revoked; the administration page. Each step's page is saved under test/artifacts/ (laptop and phone widths).
  */
 chromium.describe('pages in Chromium: password login, API keys, deploy tokens', () => {
   let t: TestApp;
@@ -22,6 +22,7 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     base = await t.app.getUrl();
     await t.createUser('alice');
     await t.createUser('anna');
+    await t.createUser('root', DEFAULT_PASSWORD, ['user', 'admin']);
     chrome = await launchChromium();
   });
   afterAll(async () => {
@@ -179,5 +180,22 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     const phone = await open({ phone: true });
     await logIn(phone, 'anna', '/plugins/fancy-plugin/tokens');
     await screenshot(phone, '2-deploy-tokens-phone');
+  });
+
+  it('the administration page: users with disable and revoke-all, recent events', async () => {
+    const page = await open();
+    await logIn(page, 'root', '/admin');
+    const alice = page.locator('tr[data-user="alice"]');
+    await expect(alice.locator('.badge').textContent()).resolves.toBe('active');
+    await alice.locator('summary:has-text("Disable")').click();
+    await screenshot(page, '5-admin-disable-confirm');
+    await Promise.all([page.waitForURL(/done=user-disabled/), alice.locator('form[action$="/disable"] button').click()]);
+    await expect(alice.locator('.badge').textContent()).resolves.toBe('disabled');
+    await Promise.all([page.waitForURL(/done=user-enabled/), alice.locator('button:has-text("Enable")').click()]);
+    await expect(alice.locator('.badge').textContent()).resolves.toBe('active');
+    await screenshot(page, '5-admin');
+    const phone = await open({ phone: true });
+    await logIn(phone, 'root', '/admin');
+    await screenshot(phone, '5-admin-phone');
   });
 });

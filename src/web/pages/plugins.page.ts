@@ -201,7 +201,7 @@ ${tokens.length
 <td data-label="Created">${when(t.createdAt)}</td>
 <td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
 <td data-label="Expires">${when(t.expiresAt, 'never')}</td>
-<td data-label="Status">${badge(status)}${t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
+<td data-label="Status">${badge(status)}${live && t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
 <td data-label="">${live
       ? html`<div class="actions"><details class="confirm"><summary class="button secondary small">Rotate</summary>
 <form method="post" action="${path}/rotate" class="ask">${csrfField(req)}<p>Give this token a new secret?</p>
