@@ -25,17 +25,20 @@ const RETRY_MS = 5000;
 /**
  * The per-credential usage log, written behind: `record()` only queues (nothing waits on the
  * request path); batches are inserted at least once a second, and each credential touched is
- * then trimmed to its newest `USAGE_LOG_SIZE` rows. A flush of K uses costs ⌈K / 500⌉ × 2
- * queries (one multi-row INSERT, one DELETE for every credential of the batch).
+ * then trimmed to its newest `USAGE_LOG_SIZE` rows once a quarter of that many new rows went in
+ * (TrimSchedule). A flush of K uses costs ⌈K / 500⌉ multi-row INSERTs and at most one DELETE.
  */
 @Injectable()
 export class CredentialUsageRecorder extends WriteBehindQueue<PendingUse> implements BeforeApplicationShutdown {
+  private readonly trims: TrimSchedule;
+
   constructor(@InjectRepository(CredentialUse) uses: Repository<CredentialUse>, @InjectConfig() config: AppConfig) {
     super(
       CredentialUsageRecorder.name,
       { intervalMs: FLUSH_INTERVAL_MS, batchSize: BATCH_SIZE, capacity: MAX_QUEUED, retryMs: RETRY_MS },
-      (batch, logger) => writeUses(uses, batch, config.audit.usageLogSize, logger),
+      (batch, logger) => writeUses(uses, batch, config.audit.usageLogSize, logger, this.trims),
     );
+    this.trims = new TrimSchedule(config.audit.usageLogSize);
   }
 
   record(use: PendingUse): void {
@@ -57,7 +60,7 @@ export class CredentialUsageRecorder extends WriteBehindQueue<PendingUse> implem
  * INSERT throws (nothing was written; the queue retries the batch). A failed trim is only
  * logged: the rows are in, and the credential's next flush trims it.
  */
-async function writeUses(repo: Repository<CredentialUse>, batch: PendingUse[], keep: number, logger: Logger): Promise<void> {
+async function writeUses(repo: Repository<CredentialUse>, batch: PendingUse[], keep: number, logger: Logger, trims: TrimSchedule): Promise<void> {
   // Only the newest `keep` uses of a credential can survive the trim: older ones are not written.
   const byCredential = new Map<string, PendingUse[]>();
   for (const use of batch) {
@@ -82,30 +85,75 @@ async function writeUses(repo: Repository<CredentialUse>, batch: PendingUse[], k
       }
     }
   }
+  const due = groups.filter((g) => trims.due(g[0].credential, g.length)).map((g) => g[0].credential);
+  if (due.length === 0) return;
   try {
-    await trim(repo, groups.map((g) => g[0].credential), keep);
+    await trim(repo, due, keep);
   } catch (error) {
     logger.warn(`could not trim the usage log: ${(error as Error).message}`);
   }
 }
 
+/**
+ * When a credential's log is trimmed: once a quarter of USAGE_LOG_SIZE rows (at least one) were
+ * written for it since its last trim on this instance. A trim ranks every row of the
+ * credentials it covers; doing it at every flush made a busy instance with many distinct keys
+ * spend most of its database time ranking (bench/README.md, lookups). So a log holds at most
+ * USAGE_LOG_SIZE × 1.25 rows per writing instance between trims; reads take the newest
+ * USAGE_LOG_SIZE. The counts are this instance's and bounded: past 50,000 credentials with a
+ * count they start afresh (a forgotten count only puts that credential's trim off a little).
+ */
+export class TrimSchedule {
+  private readonly written = new Map<string, number>();
+  private readonly every: number;
+
+  constructor(keep: number) {
+    this.every = Math.max(1, Math.ceil(keep / 4));
+  }
+
+  /** Counts `rows` written for the credential; true when it is due for a trim now. */
+  due(credential: UsageCredentialRef, rows: number): boolean {
+    const key = `${credential.type}:${credential.id}`;
+    const total = (this.written.get(key) ?? 0) + rows;
+    if (total >= this.every || this.written.size >= 50_000) {
+      this.written.delete(key);
+      if (this.written.size >= 50_000) this.written.clear();
+      return true;
+    }
+    this.written.set(key, total);
+    return false;
+  }
+}
+
+const USE_COLUMNS = ['api_key_id', 'plugin_token_id', 'used_at', 'method', 'route', 'ip', 'status'];
+
+/**
+ * One multi-row INSERT, in plain SQL with bound parameters: TypeORM's insert builder spent more
+ * CPU on the event loop preparing a 100-row batch than the database spent writing it (profile
+ * of the API-key route, bench/README.md). Dates as TypeORM writes them: `timestamptz` on
+ * PostgreSQL, UTC `YYYY-MM-DD HH:MM:SS.SSS` text in SQLite's `datetime` columns.
+ */
 function insert(repo: Repository<CredentialUse>, uses: PendingUse[]): Promise<unknown> {
-  return repo
-    .createQueryBuilder()
-    .insert()
-    .values(
-      uses.map((u) => ({
-        apiKeyId: u.credential.type === 'api_key' ? u.credential.id : null,
-        pluginTokenId: u.credential.type === 'deploy_token' ? u.credential.id : null,
-        usedAt: u.usedAt,
-        method: u.method,
-        route: u.route,
-        ip: u.ip,
-        status: u.status,
-      })),
-    )
-    .updateEntity(false)
-    .execute();
+  const { driver } = repo.manager.connection;
+  const postgres = driver.options.type === 'postgres';
+  const { schema, tableName } = repo.metadata;
+  const table = `${schema ? `${driver.escape(schema)}.` : ''}${driver.escape(tableName)}`;
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  for (const u of uses) {
+    const first = params.length;
+    params.push(
+      u.credential.type === 'api_key' ? u.credential.id : null,
+      u.credential.type === 'deploy_token' ? u.credential.id : null,
+      postgres ? u.usedAt : u.usedAt.toISOString().replace('T', ' ').replace('Z', ''),
+      u.method,
+      u.route,
+      u.ip,
+      u.status,
+    );
+    tuples.push(`(${USE_COLUMNS.map((_, i) => (postgres ? `$${first + i + 1}` : '?')).join(', ')})`);
+  }
+  return repo.query(`INSERT INTO ${table} (${USE_COLUMNS.map((c) => driver.escape(c)).join(', ')}) VALUES ${tuples.join(', ')}`, params);
 }
 
 /** One DELETE: every row of these credentials beyond its newest `keep` (SQLite ≥ 3.25 and PostgreSQL window functions). */

@@ -55,4 +55,35 @@ describe('AccessTokenService', () => {
     });
     expect(status(() => service.verify(expired))).toBe('AUTH_TOKEN_EXPIRED');
   });
+
+  it('accepts exactly the signed bytes: any change to a segment, another encoding of the signature, another algorithm, or claims out of shape is invalid', () => {
+    const kid = config().auth.signingKeys[0].kid;
+    const secret = createSecretKey(Buffer.from(KEY));
+    const now = Math.floor(Date.now() / 1000);
+    const good = { ...subject, type: 'access', iss: 'latchkey', exp: now + 60 };
+    const token = jwt.sign(good, secret, { algorithm: 'HS256', keyid: kid });
+    const [h, p, sig] = token.split('.');
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const reencoded = `${sig.slice(0, -1)}${B64URL[B64URL.indexOf(sig[42]) ^ 1]}`;
+    expect(Buffer.from(reencoded, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true); // same bytes, other text
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    const cases = {
+      'signature changed': `${h}.${p}.${sig.slice(0, -2)}${flip(sig.at(-2)!)}${sig.at(-1)}`,
+      // 32 bytes take 43 characters: the last one carries 2 spare bits that decoders ignore.
+      'signature re-encoded': `${h}.${p}.${sig.slice(0, -1)}${B64URL[B64URL.indexOf(sig[42]) ^ 1]}`,
+      'signature padded': `${h}.${p}.${sig}=`,
+      'signature missing': `${h}.${p}.`,
+      'payload changed': `${h}.${Buffer.from(JSON.stringify({ ...good, roles: ['admin'] })).toString('base64url')}.${sig}`,
+      'a fourth segment': `${token}.x`,
+      'HS512 with the same key': jwt.sign(good, secret, { algorithm: 'HS512', keyid: kid }),
+      'not before later': jwt.sign({ ...good, nbf: now + 60 }, secret, { algorithm: 'HS256', keyid: kid }),
+      'no expiry': jwt.sign({ ...subject, type: 'access', iss: 'latchkey' }, secret, { algorithm: 'HS256', keyid: kid, noTimestamp: true }),
+      'a critical header': jwt.sign(good, secret, { algorithm: 'HS256', keyid: kid, header: { alg: 'HS256', crit: ['x'] } as jwt.JwtHeader }),
+      'expired and forged': jwt.sign({ ...good, exp: now - 10 }, createSecretKey(Buffer.from('z'.repeat(40))), { algorithm: 'HS256', keyid: kid }),
+      'payload not JSON': `${h}.${Buffer.from('not json').toString('base64url')}.${sig}`,
+      'not a JWT': 'eyJhbGciOiJIUzI1NiJ9',
+    };
+    for (const [name, value] of Object.entries(cases)) expect([name, status(() => service.verify(value))]).toEqual([name, 'AUTH_INVALID_TOKEN']);
+    expect(status(() => service.verify(token))).toBe('ok');
+  });
 });

@@ -14,10 +14,14 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
-const IDP_SCRIPT = join(__dirname, '..', 'idp', 'idp.mjs');
+// From test/utils (ts-jest) or, compiled for the benchmarks, from dist/test/utils.
+const IDP_SCRIPT = [join(__dirname, '..', 'idp', 'idp.mjs'), join(__dirname, '..', '..', '..', 'test', 'idp', 'idp.mjs')].find((p) =>
+  existsSync(p),
+)!;
 
 export interface LocalIdpUser {
   username: string;

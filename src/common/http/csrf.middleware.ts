@@ -1,9 +1,9 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Response } from 'express';
 import { AppError } from '../errors/app-error';
 import { safeEqual } from '../auth/token-format';
 import { CREDENTIAL_COOKIES } from '../auth/credentials';
+import { randomFromPool } from '../crypto/random-pool';
 import type { LatchkeyRequest } from './request-context';
 
 export const CSRF_COOKIE = 'tiled_csrf';
@@ -25,7 +25,7 @@ export class CsrfMiddleware implements NestMiddleware {
     const cookie = typeof cookies[CSRF_COOKIE] === 'string' ? (cookies[CSRF_COOKIE] as string) : undefined;
     req.csrfToken = cookie;
     if (!cookie) {
-      req.csrfToken = randomBytes(32).toString('base64url');
+      req.csrfToken = randomFromPool(32).toString('base64url');
       res.cookie(CSRF_COOKIE, req.csrfToken, { httpOnly: true, sameSite: 'lax', path: '/' });
     }
     if (!SAFE_METHODS.has(req.method) && CREDENTIAL_COOKIES.some((name) => typeof cookies[name] === 'string')) {

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Response } from 'express';
+import { randomFromPool } from '../crypto/random-pool';
 import type { LatchkeyRequest } from './request-context';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -12,7 +12,7 @@ const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export function requestId(req: LatchkeyRequest, res: Response, next: NextFunction): void {
   const incoming = req.headers['x-request-id'];
-  req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomBytes(8).toString('hex');
+  req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomFromPool(8).toString('hex');
   res.setHeader('X-Request-ID', req.id);
   res.setHeader('X-Tiled-Request-ID', req.id);
   next();
