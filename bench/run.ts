@@ -46,7 +46,7 @@ const only = (() => {
   return i >= 0 ? new Set(argv[i + 1].split(',')) : null;
 })();
 const opts = {
-  rounds: option('rounds', quick ? 1 : 3),
+  rounds: option('rounds', quick ? 1 : 5),
   durationS: option('duration', quick ? 1 : 5),
   warmupS: quick ? 0.5 : 1,
   connections: option('connections', 16),
@@ -54,6 +54,17 @@ const opts = {
   largeStore: option('scale', quick ? 10_000 : 1_000_000),
   samples: quick ? 100 : 1_000,
 };
+
+/**
+ * With two or more CPUs and `taskset` (util-linux), the server under test gets CPU 0 and the
+ * load generator CPU 1 (the idle server and the orchestrator float): on a small machine this
+ * keeps the two from trading places on the cores, which made back-to-back runs of the same case
+ * differ by 20 %. `--no-pin` turns it off.
+ */
+const PIN =
+  !argv.includes('--no-pin') && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0
+    ? { server: '0', load: '1' }
+    : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -89,7 +100,12 @@ async function expectOk(url: string, init: Parameters<typeof request>[1], what: 
 /** A child process that is killed when the benchmark ends, however it ends. */
 const children = new Set<ChildProcess>();
 function start(script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const command = [process.execPath, ...nodeFlags, script];
+  const child = spawn(PIN ? 'taskset' : command[0], PIN ? ['-c', PIN.server, ...command] : command.slice(1), {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   child.on('exit', (code, signal) => {
@@ -153,7 +169,8 @@ function freePort(): Promise<number> {
 /** One autocannon run in a separate process (bench/load.ts), bounded in time. */
 function load(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, 'bench', 'load.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const command = [process.execPath, join(DIST, 'bench', 'load.js'), JSON.stringify(spec)];
+    const child = spawn(PIN ? 'taskset' : command[0], PIN ? ['-c', PIN.load, ...command] : command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS + spec.warmupS + 30) * 1000);
@@ -197,6 +214,7 @@ async function main(): Promise<void> {
 
   log(`Latchkey benchmark${quick ? ' (quick)' : ''}: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`);
   log(`database: ${pg ? `PostgreSQL (schema ${schema})` : 'SQLite'}; Redis: ${process.env.REDIS_URL ? 'yes' : 'no'}`);
+  log(`CPU pinning: ${PIN ? `server on CPU ${PIN.server}, load generator on CPU ${PIN.load}` : 'none'}`);
   log(`load: autocannon, ${opts.connections} connections, ${opts.warmupS} s warm-up + ${opts.durationS} s, ${opts.rounds} round(s) per case\n`);
 
   const idp = await new LocalIdp({ redirectUris: ['http://127.0.0.1/callback'], accessTokenTtl: 3600 }).start();
@@ -341,10 +359,17 @@ async function main(): Promise<void> {
         ['api_key', '/api/v1/bench/user', 'authorization', 'Apikey ', secrets.apiKeys],
         ['deploy_token', `/api/v1/bench/plugins/${secrets.pluginName}`, 'authorization', 'Bearer ', secrets.deployTokens],
       ] as const) {
+        const before = cpuSeconds(server.pid!);
         const r = await load({ url: base + path, connections: opts.connections, durationS: opts.durationS, warmupS: opts.warmupS, rotate: { header, prefix, values: [...values] } });
+        const after = cpuSeconds(server.pid!);
+        const total = r.requests * (1 + opts.warmupS / opts.durationS);
+        r.cpuMainUs = ((after.main - before.main) / total) * 1e6;
+        r.cpuAllUs = ((after.all - before.all) / total) * 1e6;
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`lookup ${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
         out[name] = r;
-        log(`  ${stored.toLocaleString('en')} stored, ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms`);
+        log(
+          `  ${stored.toLocaleString('en')} stored, ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  CPU/request: main thread ${r.cpuMainUs.toFixed(0)} µs, process ${r.cpuAllUs.toFixed(0)} µs`,
+        );
       }
       await stop(server);
       return out;

@@ -206,3 +206,34 @@ describe('per-credential usage log', () => {
     expect(await rowsOf({ apiKeyId: kept.id })).toHaveLength(1);
   });
 });
+
+describe('per-credential usage log: large flushes', () => {
+  let t: TestApp;
+  afterAll(() => t?.close());
+
+  it('writes a flush of more rows than one INSERT takes in several INSERTs of one transaction, and trims to USAGE_LOG_SIZE', async () => {
+    const keep = 1200;
+    t = await createTestApp({ USAGE_LOG_SIZE: String(keep), CREDENTIAL_CACHE_TTL: '0', LAST_USED_INTERVAL: '0' });
+    const recorder = t.app.get(CredentialUsageRecorder);
+    await t.createUser('carol');
+    const carol = await t.login('carol');
+    await t.http().post(`${API}/auth/apikey`).set(bearer(carol.access_token)).send({ scopes: null, expires_in: null }).expect(200);
+    const [key] = (await t.http().get(`${API}/api-keys`).set(bearer(carol.access_token)).expect(200)).body as { id: string }[];
+    const credential = { type: 'api_key' as const, id: key.id };
+    const start = Date.parse('2026-12-01T00:00:00Z');
+    const use = (i: number) => ({ credential, usedAt: new Date(start + i * 1000), method: 'GET', route: `${API}/n/${i}`, ip: '127.0.0.1', status: 200 });
+    for (let i = 0; i < 1300; i++) recorder.record(use(i)); // the newest 1200 are written: 500 + 500 + 200 rows
+    await recorder.flush();
+    const rows = await t.dataSource.getRepository(CredentialUse).find({ where: { apiKeyId: key.id }, order: { usedAt: 'ASC' } });
+    expect(rows).toHaveLength(keep);
+    expect(rows[0].route).toBe(`${API}/n/100`);
+    expect(rows.at(-1)!.route).toBe(`${API}/n/1299`);
+    expect(rows.at(-1)!.usedAt.toISOString()).toBe(new Date(start + 1299 * 1000).toISOString());
+    // Another 400 later: the log keeps the newest 1200 once the trim is due (a quarter of the log).
+    for (let i = 1300; i < 1700; i++) recorder.record(use(i));
+    await recorder.flush();
+    const after = await t.dataSource.getRepository(CredentialUse).find({ where: { apiKeyId: key.id }, order: { usedAt: 'ASC' } });
+    expect(after).toHaveLength(keep);
+    expect(after[0].route).toBe(`${API}/n/500`);
+  });
+});

@@ -12,6 +12,7 @@ import { credentialStatus, credentialStatusCondition, type CredentialStatus } fr
 import { scopesForRoles } from '../common/auth/scopes';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
+import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
 import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
@@ -57,6 +58,7 @@ export class ApiKeysService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeysService.name);
   /** secret hash → key facts, or "no such key". */
   private readonly cache: LookupCache<CachedKey>;
+  private sql?: RawSql;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
@@ -158,14 +160,22 @@ export class ApiKeysService implements OnModuleInit {
   }
 
   /** Resolves a presented key to its owner's principal, or throws 401. */
-  async authenticate(secret: string, ip: string | null): Promise<UserPrincipal> {
+  /** Synchronous when the key and its owner are cached (the usual case); a promise otherwise. */
+  authenticate(secret: string, ip: string | null): UserPrincipal | Promise<UserPrincipal> {
     if (!isWellFormedToken(secret, 'personalApiKey')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
-    const key = await this.lookup(hashSecret(this.config.auth.tokenPepper, secret));
+    const key = this.lookup(hashSecret(this.config.auth.tokenPepper, secret));
+    return key instanceof Promise ? key.then((loaded) => this.principalOf(loaded, ip)) : this.principalOf(key, ip);
+  }
+
+  private principalOf(key: CachedKey | null, ip: string | null): UserPrincipal | Promise<UserPrincipal> {
     if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
       throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
     }
-    const pending = this.users.state(key.userId);
-    const owner = pending instanceof Promise ? await pending : pending;
+    const owner = this.users.state(key.userId);
+    return owner instanceof Promise ? owner.then((state) => this.ownedBy(key, state, ip)) : this.ownedBy(key, owner, ip);
+  }
+
+  private ownedBy(key: CachedKey, owner: Awaited<ReturnType<UsersService['state']>>, ip: string | null): UserPrincipal {
     if (!owner.exists || owner.epoch !== key.userEpoch) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
     this.usage.record(key.id, ip);
@@ -273,24 +283,34 @@ export class ApiKeysService implements OnModuleInit {
     }
   }
 
-  private lookup(hash: string): Promise<CachedKey | null> {
+  private lookup(hash: string): CachedKey | null | Promise<CachedKey | null> {
     return this.cache.get(hash, async () => {
-      const row = await this.keys.findOne({
-        where: { secretHash: hash },
-        select: { id: true, userId: true, scopes: true, expiresAt: true, userEpoch: true, revokedAt: true },
-      });
+      const sql = (this.sql ??= new RawSql(this.keys));
+      const [row] = await sql.query<KeyRow>(
+        `SELECT id, user_id, scopes, expires_at, user_epoch, revoked_at FROM ${sql.table} WHERE secret_hash = ${sql.param(1)}`,
+        [hash],
+      );
       return row
         ? {
             id: row.id,
-            userId: row.userId,
-            scopes: Object.freeze([...row.scopes]),
-            expiresAt: row.expiresAt?.getTime() ?? null,
-            userEpoch: row.userEpoch,
-            revoked: row.revokedAt !== null,
+            userId: row.user_id,
+            scopes: Object.freeze(readJson<string[]>(row.scopes)),
+            expiresAt: readTimestamp(row.expires_at),
+            userEpoch: Number(row.user_epoch),
+            revoked: row.revoked_at !== null,
           }
         : null;
     });
   }
+}
+
+interface KeyRow {
+  id: string;
+  user_id: string;
+  scopes: unknown;
+  expires_at: unknown;
+  user_epoch: number | string;
+  revoked_at: unknown;
 }
 
 /** The eight characters after the prefix: shown to the owner to tell keys apart. */

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, type Logger } from '@nestjs/comm
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, QueryFailedError, Repository } from 'typeorm';
 import { WriteBehindQueue } from '../common/usage/write-behind-queue';
+import { RawSql } from '../database/raw-sql';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { CredentialUse, UsageCredentialRef } from './credential-use.entity';
 
@@ -15,18 +16,25 @@ export interface PendingUse {
   readonly status: number;
 }
 
-/** Write at least once a second, at once when this many are waiting. */
+/**
+ * Write at least once a second, at once when this many are waiting. A busy credential's uses of
+ * the last second make one write of at most USAGE_LOG_SIZE rows (the newest), not several: at
+ * 500 per batch, one key at 1,700 req/s cost three INSERT+DELETE rounds a second on the
+ * database thread, 10–15 % of the API-key route's throughput on one core (bench/README.md).
+ */
 const FLUSH_INTERVAL_MS = 1000;
-const BATCH_SIZE = 500;
-/** Most uses held in memory (≈ 2 MB) while the database is slow or down; older ones are dropped. */
-const MAX_QUEUED = 10_000;
+const BATCH_SIZE = 5000;
+/** Rows per INSERT statement (7 parameters each: well under SQLite's 32,766 and PostgreSQL's 65,535). */
+const ROWS_PER_INSERT = 500;
+/** Most uses held in memory (≈ 4 MB) while the database is slow or down; older ones are dropped. */
+const MAX_QUEUED = 20_000;
 const RETRY_MS = 5000;
 
 /**
  * The per-credential usage log, written behind: `record()` only queues (nothing waits on the
  * request path); batches are inserted at least once a second, and each credential touched is
  * then trimmed to its newest `USAGE_LOG_SIZE` rows once a quarter of that many new rows went in
- * (TrimSchedule). A flush of K uses costs ⌈K / 500⌉ multi-row INSERTs and at most one DELETE.
+ * (TrimSchedule). A flush of K uses costs ⌈K / 500⌉ multi-row INSERTs (in one transaction) and at most one DELETE.
  */
 @Injectable()
 export class CredentialUsageRecorder extends WriteBehindQueue<PendingUse> implements BeforeApplicationShutdown {
@@ -127,17 +135,20 @@ export class TrimSchedule {
 
 const USE_COLUMNS = ['api_key_id', 'plugin_token_id', 'used_at', 'method', 'route', 'ip', 'status'];
 
-/**
- * One multi-row INSERT, in plain SQL with bound parameters: TypeORM's insert builder spent more
- * CPU on the event loop preparing a 100-row batch than the database spent writing it (profile
- * of the API-key route, bench/README.md). Dates as TypeORM writes them: `timestamptz` on
- * PostgreSQL, UTC `YYYY-MM-DD HH:MM:SS.SSS` text in SQLite's `datetime` columns.
- */
-function insert(repo: Repository<CredentialUse>, uses: PendingUse[]): Promise<unknown> {
-  const { driver } = repo.manager.connection;
-  const postgres = driver.options.type === 'postgres';
-  const { schema, tableName } = repo.metadata;
-  const table = `${schema ? `${driver.escape(schema)}.` : ''}${driver.escape(tableName)}`;
+/** Multi-row INSERTs in plain SQL (RawSql): TypeORM's insert builder cost more CPU than the write. */
+async function insert(repo: Repository<CredentialUse>, uses: PendingUse[]): Promise<void> {
+  if (uses.length <= ROWS_PER_INSERT) {
+    await insertRows(repo, uses);
+    return;
+  }
+  await repo.manager.transaction(async (manager) => {
+    const inTransaction = manager.getRepository(CredentialUse);
+    for (let i = 0; i < uses.length; i += ROWS_PER_INSERT) await insertRows(inTransaction, uses.slice(i, i + ROWS_PER_INSERT));
+  });
+}
+
+function insertRows(repo: Repository<CredentialUse>, uses: PendingUse[]): Promise<unknown> {
+  const sql = new RawSql(repo);
   const params: unknown[] = [];
   const tuples: string[] = [];
   for (const u of uses) {
@@ -145,15 +156,15 @@ function insert(repo: Repository<CredentialUse>, uses: PendingUse[]): Promise<un
     params.push(
       u.credential.type === 'api_key' ? u.credential.id : null,
       u.credential.type === 'deploy_token' ? u.credential.id : null,
-      postgres ? u.usedAt : u.usedAt.toISOString().replace('T', ' ').replace('Z', ''),
+      sql.timestamp(u.usedAt),
       u.method,
       u.route,
       u.ip,
       u.status,
     );
-    tuples.push(`(${USE_COLUMNS.map((_, i) => (postgres ? `$${first + i + 1}` : '?')).join(', ')})`);
+    tuples.push(`(${USE_COLUMNS.map((_, i) => sql.param(first + i + 1)).join(', ')})`);
   }
-  return repo.query(`INSERT INTO ${table} (${USE_COLUMNS.map((c) => driver.escape(c)).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  return sql.query(`INSERT INTO ${sql.table} (${USE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
 }
 
 /** One DELETE: every row of these credentials beyond its newest `keep` (SQLite ≥ 3.25 and PostgreSQL window functions). */

@@ -16,10 +16,22 @@ import type { LastUse } from '../common/usage/last-use-recorder';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Plugin } from '../plugins/plugin.entity';
 import { PluginsService, UPLOAD_SCOPE } from '../plugins/plugins.service';
+import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
 import { PluginToken } from './plugin-token.entity';
 import { PluginTokenUsageRecorder } from './plugin-token-usage.recorder';
 
 /** What verification needs of a token, cached by secret hash. */
+interface TokenRow {
+  id: string;
+  plugin_id: string;
+  description: string;
+  scopes: unknown;
+  expires_at: unknown;
+  revoked_at: unknown;
+  previous_valid_until: unknown;
+  secret_hash: string;
+}
+
 interface CachedToken {
   readonly id: string;
   readonly pluginId: string;
@@ -61,6 +73,7 @@ export class PluginTokensService {
   private readonly logger = new Logger(PluginTokensService.name);
   /** secret hash (current or previous secret) → token facts, or "no such token". */
   private readonly cache: LookupCache<CachedToken>;
+  private sql?: RawSql;
 
   constructor(
     @InjectRepository(PluginToken) private readonly tokens: Repository<PluginToken>,
@@ -255,9 +268,14 @@ export class PluginTokensService {
   }
 
   /** Resolves a presented deploy token to its principal, or throws 401. */
-  async authenticate(secret: string, ip: string | null): Promise<PluginTokenPrincipal> {
+  /** Synchronous when the token is cached (the usual case); a promise otherwise. */
+  authenticate(secret: string, ip: string | null): PluginTokenPrincipal | Promise<PluginTokenPrincipal> {
     if (!isWellFormedToken(secret, 'deployToken')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
-    const token = await this.lookup(this.hash(secret));
+    const token = this.lookup(this.hash(secret));
+    return token instanceof Promise ? token.then((loaded) => this.principalOf(loaded, ip)) : this.principalOf(token, ip);
+  }
+
+  private principalOf(token: CachedToken | null, ip: string | null): PluginTokenPrincipal {
     const now = this.clock.now().getTime();
     if (!token || token.revoked || (token.expiresAt !== null && token.expiresAt <= now)) {
       throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
@@ -274,23 +292,24 @@ export class PluginTokensService {
     return this.usage.latest(token.id) ?? (token.lastUsedAt ? { at: token.lastUsedAt, ip: token.lastUsedIp } : null);
   }
 
-  private lookup(hash: string): Promise<CachedToken | null> {
+  private lookup(hash: string): CachedToken | null | Promise<CachedToken | null> {
     return this.cache.get(hash, async () => {
-      const row = await this.tokens
-        .createQueryBuilder('t')
-        .addSelect(['t.secretHash', 't.previousSecretHash'])
-        .where('t.secret_hash = :hash OR t.previous_secret_hash = :hash', { hash })
-        .getOne();
+      const sql = (this.sql ??= new RawSql(this.tokens));
+      const [row] = await sql.query<TokenRow>(
+        `SELECT id, plugin_id, description, scopes, expires_at, revoked_at, previous_valid_until, secret_hash FROM ${sql.table}` +
+          ` WHERE secret_hash = ${sql.param(1)} OR previous_secret_hash = ${sql.param(1)}`,
+        [hash],
+      );
       if (!row) return null;
-      const isPrevious = row.secretHash !== hash;
+      const isPrevious = row.secret_hash !== hash;
       return {
         id: row.id,
-        pluginId: row.pluginId,
+        pluginId: row.plugin_id,
         description: row.description,
-        scopes: Object.freeze([...row.scopes]),
-        expiresAt: row.expiresAt?.getTime() ?? null,
-        revoked: row.revokedAt !== null,
-        previousValidUntil: isPrevious ? (row.previousValidUntil?.getTime() ?? 0) : null,
+        scopes: Object.freeze(readJson<string[]>(row.scopes)),
+        expiresAt: readTimestamp(row.expires_at),
+        revoked: row.revoked_at !== null,
+        previousValidUntil: isPrevious ? (readTimestamp(row.previous_valid_until) ?? 0) : null,
       };
     });
   }

@@ -86,4 +86,24 @@ describe('AccessTokenService', () => {
     for (const [name, value] of Object.entries(cases)) expect([name, status(() => service.verify(value))]).toEqual([name, 'AUTH_INVALID_TOKEN']);
     expect(status(() => service.verify(token))).toBe('ok');
   });
+
+  it('remembers a verified token until its expiry, never past it, and never for a different token', () => {
+    jest.useFakeTimers({ now: new Date('2026-12-03T10:00:00Z') });
+    try {
+      const short = new AccessTokenService(config(KEY, { ACCESS_TOKEN_MAX_AGE: '60' }));
+      const token = short.sign(subject);
+      expect(status(() => short.verify(token))).toBe('ok');
+      const first = short.verify(token);
+      expect(short.verify(token)).toBe(first); // the same claims object: not verified again
+      expect(Object.isFrozen(first) && Object.isFrozen(first.roles)).toBe(true);
+      const [h, p, sig] = token.split('.');
+      expect(status(() => short.verify(`${h}.${p}.${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`))).toBe('AUTH_INVALID_TOKEN');
+      jest.setSystemTime(new Date('2026-12-03T10:00:59Z'));
+      expect(status(() => short.verify(token))).toBe('ok');
+      jest.setSystemTime(new Date('2026-12-03T10:01:00Z'));
+      expect(status(() => short.verify(token))).toBe('AUTH_TOKEN_EXPIRED');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

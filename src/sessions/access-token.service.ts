@@ -7,6 +7,9 @@ import { safeEqual } from '../common/auth/token-format';
 
 export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
 
+/** Verified access tokens remembered per instance (a few MB at most: tokens are ~700 bytes). */
+const VERIFIED_CACHE_SIZE = 2000;
+
 /** Claims of a Latchkey access token. Times are Unix seconds. */
 export interface AccessTokenClaims {
   type: 'access';
@@ -47,6 +50,13 @@ export class AccessTokenService {
   private readonly signing: SigningKey;
   private readonly maxAge: number;
   private readonly issuer: string;
+  /**
+   * Tokens verified lately → their claims, so a client that sends the same token on every
+   * request pays the signature check and the JSON parsing once (an entry serves until the
+   * token's `exp`; the revocation checks run on every request regardless). Held in memory only,
+   * bounded (VERIFIED_CACHE_SIZE, oldest dropped first).
+   */
+  private readonly verified = new Map<string, AccessTokenClaims>();
 
   constructor(@InjectConfig() config: AppConfig) {
     this.signing = config.auth.signingKeys[0];
@@ -78,7 +88,7 @@ export class AccessTokenService {
 
   /** True when the token names one of our signing keys (cheap: reads the header only). */
   isOwnKid(token: string): boolean {
-    return this.keysById.has(readKid(token) ?? '');
+    return this.verified.has(token) || this.keysById.has(readKid(token) ?? '');
   }
 
   /**
@@ -90,6 +100,16 @@ export class AccessTokenService {
    * with `jsonwebtoken`, and its tokens are what this accepts (access-token.service.spec.ts).
    */
   verify(token: string): AccessTokenClaims {
+    const known = this.verified.get(token);
+    if (known && Math.floor(Date.now() / 1000) < known.exp) return known;
+    this.verified.delete(token);
+    const claims = this.check(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private check(token: string): AccessTokenClaims {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
     if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw invalid();
@@ -105,7 +125,9 @@ export class AccessTokenService {
     if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now)) throw invalid();
     if (now >= claims.exp) throw unauthorized('AUTH_TOKEN_EXPIRED', 'Access token has expired. Refresh token.');
     if (!isAccessClaims(claims)) throw invalid();
-    return claims;
+    // Shared by every request that sends this token: read-only from here on.
+    for (const list of [claims.roles, claims.scp, claims.groups]) if (list) Object.freeze(list);
+    return Object.freeze(claims);
   }
 }
 

@@ -33,7 +33,7 @@ export class ApiKeyStrategy extends RegisteredStrategy {
     );
   }
 
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<UserPrincipal> {
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): UserPrincipal | Promise<UserPrincipal> {
     return this.apiKeys.authenticate(credential.secret, req.ip ?? null);
   }
 }

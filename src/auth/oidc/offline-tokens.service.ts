@@ -71,20 +71,27 @@ export class OfflineTokensService {
     return this.clients.length > 0;
   }
 
-  async authenticate(token: string): Promise<UserPrincipal> {
+  /** Synchronous when the exchange and the user are cached (the usual case); a promise otherwise. */
+  authenticate(token: string): UserPrincipal | Promise<UserPrincipal> {
     const key = hashSecret(this.pepper, token);
-    let exchange = this.exchanges.get(key);
-    if (!exchange || exchange.validUntil <= Date.now()) {
-      if (this.refused.get(key)) {
-        this.stats.hits++;
-        throw refusedError();
-      }
-      exchange = await this.singleFlight(key, token, exchange);
-    } else {
+    const exchange = this.exchanges.get(key);
+    if (exchange && exchange.validUntil > Date.now()) {
       this.stats.hits++;
+      return this.principalOf(exchange);
     }
-    const pending = this.users.state(exchange.userId);
-    const owner = pending instanceof Promise ? await pending : pending;
+    if (this.refused.get(key)) {
+      this.stats.hits++;
+      throw refusedError();
+    }
+    return this.singleFlight(key, token, exchange).then((fresh) => this.principalOf(fresh));
+  }
+
+  private principalOf(exchange: Exchange): UserPrincipal | Promise<UserPrincipal> {
+    const owner = this.users.state(exchange.userId);
+    return owner instanceof Promise ? owner.then((state) => this.ownedBy(exchange, state)) : this.ownedBy(exchange, owner);
+  }
+
+  private ownedBy(exchange: Exchange, owner: Awaited<ReturnType<UsersService['state']>>): UserPrincipal {
     if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
     return {

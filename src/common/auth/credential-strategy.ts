@@ -15,8 +15,12 @@ export interface CredentialStrategy {
   readonly principalKind: PrincipalKind;
   /** A cheap syntactic test (scheme, prefix, shape): no I/O. The first strategy that accepts wins. */
   accepts(credential: PresentedCredential): boolean;
-  /** Verifies the credential; throws an AppError (401, 503, …) when it does not hold. */
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<Principal>;
+  /**
+   * Verifies the credential; throws an AppError (401, 503, …) when it does not hold. May answer
+   * synchronously when everything it needs is in memory (a cached access token and user): the
+   * guard then settles the request without a promise.
+   */
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): Principal | Promise<Principal>;
 }
 
 @Injectable()
@@ -55,5 +59,5 @@ export abstract class RegisteredStrategy implements CredentialStrategy, OnModule
   }
 
   abstract accepts(credential: PresentedCredential): boolean;
-  abstract authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<Principal>;
+  abstract authenticate(credential: PresentedCredential, req: LatchkeyRequest): Principal | Promise<Principal>;
 }

@@ -51,15 +51,14 @@ export function extractCredential(req: LatchkeyRequest): PresentedCredential | u
   return undefined;
 }
 
+const VISIBLE_ASCII = /^[\x21-\x7e]*$/;
+
 /** Rejects oversize secrets and anything outside visible ASCII before it reaches a verifier. */
 function checked(secret: string): string {
   if (secret.length > MAX_CREDENTIAL_LENGTH) {
     throw malformed(`The credential is longer than ${MAX_CREDENTIAL_LENGTH} characters.`);
   }
-  for (let i = 0; i < secret.length; i++) {
-    const c = secret.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) throw malformed('The credential contains characters that are not allowed.');
-  }
+  if (!VISIBLE_ASCII.test(secret)) throw malformed('The credential contains characters that are not allowed.');
   return secret;
 }
 

@@ -41,8 +41,11 @@ export class LookupCache<V> {
     this.shared = new SharedTier(options.redis, options.name, options.ttlMs, (hash) => this.drop(hash));
   }
 
-  /** The cached answer for `hash`, or `load()`'s, which is then cached. */
-  async get(hash: string, load: () => Promise<V | null>): Promise<V | null> {
+  /**
+   * The cached answer for `hash`, or `load()`'s, which is then cached. Synchronous when this
+   * instance has the answer (the hot path: no promise, no microtask); a promise otherwise.
+   */
+  get(hash: string, load: () => Promise<V | null>): V | null | Promise<V | null> {
     const hit = this.hits.get(hash);
     if (hit !== undefined) {
       this.stats.hits++;
@@ -52,6 +55,10 @@ export class LookupCache<V> {
       this.stats.hits++;
       return null;
     }
+    return this.fetch(hash, load);
+  }
+
+  private async fetch(hash: string, load: () => Promise<V | null>): Promise<V | null> {
     const flight = {};
     this.loading.set(hash, flight);
     try {

@@ -39,6 +39,27 @@ describe('WriteBehindQueue', () => {
     expect(maxInFlight).toBe(1);
   });
 
+  it('a timed write takes what was queued when it began; what arrives during it waits for the next interval', async () => {
+    const written: number[][] = [];
+    let release!: () => void;
+    const q = make(
+      async (b) => {
+        written.push(b);
+        if (b[0] === 1) await new Promise<void>((r) => (release = r));
+      },
+      { intervalMs: 40, batchSize: 100, capacity: 100 },
+    );
+    q.push(1);
+    await sleep(60); // the first write is under way, and held
+    q.push(2);
+    q.push(3);
+    release();
+    await sleep(10);
+    expect(written).toEqual([[1]]); // 2 and 3 were not written straight after it
+    await sleep(80);
+    expect(written).toEqual([[1], [2, 3]]);
+  });
+
   it('keeps at most capacity items, dropping the oldest, and says how many', async () => {
     const written: number[][] = [];
     const q = make(async (b) => written.push(b), { batchSize: 100 });

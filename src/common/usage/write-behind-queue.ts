@@ -45,7 +45,7 @@ export class WriteBehindQueue<T> {
     }
     this.queue.push(item);
     if (Date.now() < this.retryAfter) return; // the retry timer is set
-    if (this.queue.length >= this.options.batchSize) void this.flush();
+    if (this.queue.length >= this.options.batchSize) void this.tick();
     else this.schedule(this.options.intervalMs);
   }
 
@@ -64,10 +64,20 @@ export class WriteBehindQueue<T> {
    */
   async flush(): Promise<void> {
     for (;;) {
-      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      this.draining ??= this.drain(Infinity).finally(() => (this.draining = undefined));
       const written = await this.draining;
       if (!written || this.queue.length === 0) return;
     }
+  }
+
+  /**
+   * The timer's (and a full batch's) write: what is queued now, not what arrives meanwhile,
+   * which waits for the next tick. Otherwise a busy queue is written back to back, as fast as
+   * the database answers (in a benchmark, 20 small writes a second instead of one).
+   */
+  private tick(): Promise<boolean> {
+    this.draining ??= this.drain(this.queue.length).finally(() => (this.draining = undefined));
+    return this.draining;
   }
 
   /** Stops the timer and writes what is queued (call before the database closes). */
@@ -79,11 +89,16 @@ export class WriteBehindQueue<T> {
     if (this.queue.length > 0) this.logger.warn(`${this.queue.length} queued entries could not be written before shutdown`);
   }
 
-  /** Writes batches until the queue is empty (true) or a write fails (false). */
-  private async drain(): Promise<boolean> {
+  /**
+   * Writes batches until `limit` items are written or the queue is empty (true), or a write
+   * fails (false); what is left waits for the next tick.
+   */
+  private async drain(limit: number): Promise<boolean> {
     this.clearTimer();
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.batchSize);
+    let left = limit;
+    while (this.queue.length > 0 && left > 0) {
+      const batch = this.queue.splice(0, Math.min(this.options.batchSize, left));
+      left -= batch.length;
       try {
         await this.persist(batch, this.logger);
         this.retryAfter = 0;
@@ -104,6 +119,7 @@ export class WriteBehindQueue<T> {
       }
     }
     this.reportDropped();
+    if (this.queue.length > 0 && !this.closed) this.schedule(this.options.intervalMs);
     return true;
   }
 
@@ -116,7 +132,7 @@ export class WriteBehindQueue<T> {
   private schedule(ms: number): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      void this.tick();
     }, ms).unref();
   }
 

@@ -27,7 +27,7 @@ export class PluginTokenStrategy extends RegisteredStrategy {
     return credential.secret.startsWith(TOKEN_PREFIXES.deployToken);
   }
 
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): Promise<PluginTokenPrincipal> {
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): PluginTokenPrincipal | Promise<PluginTokenPrincipal> {
     return this.tokens.authenticate(credential.secret, req.ip ?? null);
   }
 }

@@ -54,11 +54,12 @@ export class AccessTokenStrategy extends RegisteredStrategy {
     return credential.scheme === 'bearer' && JWT_SHAPE.test(credential.secret) && this.tokens.isOwnKid(credential.secret);
   }
 
-  async authenticate(credential: PresentedCredential): Promise<UserPrincipal> {
+  /** Synchronous when the user's state is cached (the usual case): no promise on the hot path. */
+  authenticate(credential: PresentedCredential): UserPrincipal | Promise<UserPrincipal> {
     const claims = this.tokens.verify(credential.secret);
     if (this.revokedSessions.has(claims.sid)) throw unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
     const state = this.users.state(claims.sub);
-    return toPrincipal(claims, state instanceof Promise ? await state : state);
+    return state instanceof Promise ? state.then((loaded) => toPrincipal(claims, loaded)) : toPrincipal(claims, state);
   }
 }
 

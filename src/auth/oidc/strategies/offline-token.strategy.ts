@@ -29,7 +29,7 @@ export class OfflineTokenStrategy extends RegisteredStrategy {
     return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_');
   }
 
-  authenticate(credential: PresentedCredential): Promise<UserPrincipal> {
+  authenticate(credential: PresentedCredential): UserPrincipal | Promise<UserPrincipal> {
     return this.offline.authenticate(credential.secret);
   }
 }

@@ -23,7 +23,8 @@ export class AuthenticationGuard implements CanActivate {
     this.policies = new RoutePolicies(reflector);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous unless the strategy has to wait (a lookup, an IdP exchange): most requests create no promise here. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const policy = this.policies.of(context);
     const req = context.switchToHttp().getRequest<LatchkeyRequest>();
@@ -53,7 +54,14 @@ export class AuthenticationGuard implements CanActivate {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    req.principal = await strategy.authenticate(credential, req);
+    const principal = strategy.authenticate(credential, req);
+    if (principal instanceof Promise) {
+      return principal.then((resolved) => {
+        req.principal = resolved;
+        return true;
+      });
+    }
+    req.principal = principal;
     return true;
   }
 }

@@ -88,7 +88,7 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
   const authz = new AuthorizationGuard(new Reflector());
   const run = async (controller: Function, handler: string, authorization?: string) => {
     const ctx = context(controller, handler, { headers: authorization ? { authorization } : {} });
-    const first = await status(authn.canActivate(ctx));
+    const first = await status(Promise.resolve().then(() => authn.canActivate(ctx)));
     if (first !== 'ok') return first;
     return status(Promise.resolve().then(() => authz.canActivate(ctx)));
   };
