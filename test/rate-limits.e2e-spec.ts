@@ -5,10 +5,7 @@ import { RateLimitStorage } from '../src/common/rate-limit';
 import { RedisService } from '../src/common/redis/redis.service';
 import { PasswordHasher } from '../src/users/password-hasher';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from './utils/create-test-app';
-
-// The real module object PasswordHasher calls into: a spy on it sees every argon2 operation.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const argon2 = require('@node-rs/argon2') as typeof import('@node-rs/argon2');
+import { countArgon2 } from './utils/argon2-counter';
 
 const API = '/api/v1';
 const TOKEN = `${API}/auth/provider/local/token`;
@@ -197,20 +194,6 @@ describe('rate limits: bounded password hashing under a login flood', () => {
     await t?.close();
   });
 
-  /** Counts the argon2 operations in flight; returns the peak. */
-  function countArgon2() {
-    let inFlight = 0;
-    const counter = { peak: 0, calls: 0 };
-    for (const name of ['verify', 'hash'] as const) {
-      const real = argon2[name] as (...args: unknown[]) => Promise<unknown>;
-      jest.spyOn(argon2, name).mockImplementation(((...args: unknown[]) => {
-        counter.calls++;
-        counter.peak = Math.max(counter.peak, ++inFlight);
-        return real(...args).finally(() => inFlight--);
-      }) as never);
-    }
-    return counter;
-  }
 
   it('50 concurrent logins: never more than HASH_CONCURRENCY argon2 operations at once, and all succeed', async () => {
     t = await createTestApp({ HASH_CONCURRENCY: '2', HASH_QUEUE_LIMIT: '64' });

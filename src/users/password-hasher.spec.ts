@@ -1,29 +1,12 @@
 import { AppError } from '../common/errors/app-error';
 import type { AppConfig } from '../config/app.config';
 import { PasswordHasher } from './password-hasher';
+import { countArgon2 } from '../../test/utils/argon2-counter';
 
-// The real module object password-hasher.ts calls into (its named imports are looked up on it at
-// call time), so a spy sees every argon2 operation the hasher starts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const argon2 = require('@node-rs/argon2') as typeof import('@node-rs/argon2');
 
 const hasher = (concurrency: number, queueLimit: number) =>
   new PasswordHasher({ passwordHashing: { concurrency, queueLimit } } as unknown as AppConfig);
 
-/** Counts argon2 verify/hash calls in flight; returns the peak seen. */
-function countArgon2() {
-  let inFlight = 0;
-  const counter = { peak: 0, calls: 0 };
-  for (const name of ['verify', 'hash'] as const) {
-    const real = argon2[name] as (...args: unknown[]) => Promise<unknown>;
-    jest.spyOn(argon2, name).mockImplementation(((...args: unknown[]) => {
-      counter.calls++;
-      counter.peak = Math.max(counter.peak, ++inFlight);
-      return real(...args).finally(() => inFlight--);
-    }) as never);
-  }
-  return counter;
-}
 
 describe('PasswordHasher', () => {
   afterEach(() => jest.restoreAllMocks());

@@ -17,7 +17,7 @@ header.top .in{max-width:64rem;margin:0 auto;padding:.6rem 1rem;display:flex;fle
 nav.main{display:flex;flex-wrap:wrap;gap:.2rem .9rem;align-items:center}nav.main a{text-decoration:none}nav.main a[aria-current]{font-weight:600;text-decoration:underline}
 .who{color:var(--muted);font-size:.9rem}
 main{max-width:64rem;margin:1.5rem auto 3rem;padding:0 1rem}main.narrow{max-width:30rem}
-.card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:1.25rem 1.5rem;margin:0 0 1.25rem}
+.card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:1.25rem 1.5rem;margin:0 0 1.25rem;overflow-x:auto}
 h1{font-size:1.45rem;margin:0 0 1rem}h2{font-size:1.15rem;margin:0 0 .75rem}p{margin:.6rem 0}
 .muted{color:var(--muted)}.small{font-size:.875rem}.warn{color:var(--warn);font-weight:600}
 .notice{background:var(--ok-bg);color:var(--ok);border-radius:8px;padding:.6rem .9rem;margin:0 0 1.25rem;font-weight:500}
@@ -47,7 +47,7 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;border:1px solid currentColor}
 .badge.active{color:var(--ok)}.badge.revoked,.badge.disabled{color:var(--danger)}.badge.expired{color:var(--warn)}.badge.current{color:var(--accent)}
 .empty{color:var(--muted);font-style:italic}
-.rename{display:flex;gap:.3rem;align-items:center}.rename input{flex:1 1 8rem;min-width:6rem;padding:.25rem .45rem}
+.rename{display:flex;gap:.3rem;align-items:center}.rename input{flex:1 1 8rem;min-width:6rem;width:10rem;padding:.25rem .45rem}
 .secret{display:flex;gap:.5rem;align-items:stretch;flex-wrap:wrap}.secret textarea{flex:1 1 20rem}
 @media (max-width:44rem){
  main{margin-top:1rem}.card{padding:1rem}
