@@ -13,6 +13,8 @@ import { scopesForRoles } from '../common/auth/scopes';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
+import { andThen, type MaybePromise } from '../common/maybe-async';
+import type { UserState } from '../users/user-state.cache';
 import { ApiKey } from './api-key.entity';
 import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
@@ -159,23 +161,21 @@ export class ApiKeysService implements OnModuleInit {
     }
   }
 
-  /** Resolves a presented key to its owner's principal, or throws 401. */
-  /** Synchronous when the key and its owner are cached (the usual case); a promise otherwise. */
-  authenticate(secret: string, ip: string | null): UserPrincipal | Promise<UserPrincipal> {
+  /**
+   * Resolves a presented key to its owner's principal, or throws 401. Synchronous when the key
+   * and its owner are cached (the usual case); a promise otherwise.
+   */
+  authenticate(secret: string, ip: string | null): MaybePromise<UserPrincipal> {
     if (!isWellFormedToken(secret, 'personalApiKey')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
-    const key = this.lookup(hashSecret(this.config.auth.tokenPepper, secret));
-    return key instanceof Promise ? key.then((loaded) => this.principalOf(loaded, ip)) : this.principalOf(key, ip);
+    return andThen(this.lookup(hashSecret(this.config.auth.tokenPepper, secret)), (key) => {
+      if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
+        throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
+      }
+      return andThen(this.users.state(key.userId), (owner) => this.ownedBy(key, owner, ip));
+    });
   }
 
-  private principalOf(key: CachedKey | null, ip: string | null): UserPrincipal | Promise<UserPrincipal> {
-    if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
-      throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
-    }
-    const owner = this.users.state(key.userId);
-    return owner instanceof Promise ? owner.then((state) => this.ownedBy(key, state, ip)) : this.ownedBy(key, owner, ip);
-  }
-
-  private ownedBy(key: CachedKey, owner: Awaited<ReturnType<UsersService['state']>>, ip: string | null): UserPrincipal {
+  private ownedBy(key: CachedKey, owner: UserState, ip: string | null): UserPrincipal {
     if (!owner.exists || owner.epoch !== key.userEpoch) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
     this.usage.record(key.id, ip);
@@ -283,7 +283,7 @@ export class ApiKeysService implements OnModuleInit {
     }
   }
 
-  private lookup(hash: string): CachedKey | null | Promise<CachedKey | null> {
+  private lookup(hash: string): MaybePromise<CachedKey | null> {
     return this.cache.get(hash, async () => {
       const sql = (this.sql ??= new RawSql(this.keys));
       const [row] = await sql.query<KeyRow>(

@@ -17,10 +17,11 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 import { Plugin } from '../plugins/plugin.entity';
 import { PluginsService, UPLOAD_SCOPE } from '../plugins/plugins.service';
 import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
+import { andThen, type MaybePromise } from '../common/maybe-async';
 import { PluginToken } from './plugin-token.entity';
 import { PluginTokenUsageRecorder } from './plugin-token-usage.recorder';
 
-/** What verification needs of a token, cached by secret hash. */
+/** A `plugin_tokens` row as the lookup reads it (plain SQL, column names as stored). */
 interface TokenRow {
   id: string;
   plugin_id: string;
@@ -32,6 +33,7 @@ interface TokenRow {
   secret_hash: string;
 }
 
+/** What verification needs of a token, cached by secret hash. */
 interface CachedToken {
   readonly id: string;
   readonly pluginId: string;
@@ -267,12 +269,13 @@ export class PluginTokensService {
     });
   }
 
-  /** Resolves a presented deploy token to its principal, or throws 401. */
-  /** Synchronous when the token is cached (the usual case); a promise otherwise. */
-  authenticate(secret: string, ip: string | null): PluginTokenPrincipal | Promise<PluginTokenPrincipal> {
+  /**
+   * Resolves a presented deploy token to its principal, or throws 401. Synchronous when the
+   * token is cached (the usual case); a promise otherwise.
+   */
+  authenticate(secret: string, ip: string | null): MaybePromise<PluginTokenPrincipal> {
     if (!isWellFormedToken(secret, 'deployToken')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
-    const token = this.lookup(this.hash(secret));
-    return token instanceof Promise ? token.then((loaded) => this.principalOf(loaded, ip)) : this.principalOf(token, ip);
+    return andThen(this.lookup(this.hash(secret)), (token) => this.principalOf(token, ip));
   }
 
   private principalOf(token: CachedToken | null, ip: string | null): PluginTokenPrincipal {
@@ -292,7 +295,7 @@ export class PluginTokensService {
     return this.usage.latest(token.id) ?? (token.lastUsedAt ? { at: token.lastUsedAt, ip: token.lastUsedIp } : null);
   }
 
-  private lookup(hash: string): CachedToken | null | Promise<CachedToken | null> {
+  private lookup(hash: string): MaybePromise<CachedToken | null> {
     return this.cache.get(hash, async () => {
       const sql = (this.sql ??= new RawSql(this.tokens));
       const [row] = await sql.query<TokenRow>(

@@ -5,6 +5,7 @@ import type { UserPrincipal } from '../../common/auth/principal';
 import type { LatchkeyRequest } from '../../common/http/request-context';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
 import { ApiKeysService } from '../api-keys.service';
+import type { MaybePromise } from '../../common/maybe-async';
 
 /**
  * Personal API keys, presented as `Authorization: Apikey <key>`, `?api_key=<key>` or the
@@ -33,7 +34,7 @@ export class ApiKeyStrategy extends RegisteredStrategy {
     );
   }
 
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): UserPrincipal | Promise<UserPrincipal> {
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<UserPrincipal> {
     return this.apiKeys.authenticate(credential.secret, req.ip ?? null);
   }
 }

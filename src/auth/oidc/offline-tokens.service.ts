@@ -9,6 +9,8 @@ import { RedisService } from '../../common/redis/redis.service';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { UsersService } from '../../users/users.service';
+import type { UserState } from '../../users/user-state.cache';
+import { andThen, type MaybePromise } from '../../common/maybe-async';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
 
@@ -72,7 +74,7 @@ export class OfflineTokensService {
   }
 
   /** Synchronous when the exchange and the user are cached (the usual case); a promise otherwise. */
-  authenticate(token: string): UserPrincipal | Promise<UserPrincipal> {
+  authenticate(token: string): MaybePromise<UserPrincipal> {
     const key = hashSecret(this.pepper, token);
     const exchange = this.exchanges.get(key);
     if (exchange && exchange.validUntil > Date.now()) {
@@ -86,12 +88,11 @@ export class OfflineTokensService {
     return this.singleFlight(key, token, exchange).then((fresh) => this.principalOf(fresh));
   }
 
-  private principalOf(exchange: Exchange): UserPrincipal | Promise<UserPrincipal> {
-    const owner = this.users.state(exchange.userId);
-    return owner instanceof Promise ? owner.then((state) => this.ownedBy(exchange, state)) : this.ownedBy(exchange, owner);
+  private principalOf(exchange: Exchange): MaybePromise<UserPrincipal> {
+    return andThen(this.users.state(exchange.userId), (owner) => this.ownedBy(exchange, owner));
   }
 
-  private ownedBy(exchange: Exchange, owner: Awaited<ReturnType<UsersService['state']>>): UserPrincipal {
+  private ownedBy(exchange: Exchange, owner: UserState): UserPrincipal {
     if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
     return {

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { LatchkeyRequest } from '../http/request-context';
+import type { MaybePromise } from '../maybe-async';
 import type { PresentedCredential } from './credentials';
 import type { Principal, PrincipalKind } from './principal';
 
@@ -20,7 +21,7 @@ export interface CredentialStrategy {
    * synchronously when everything it needs is in memory (a cached access token and user): the
    * guard then settles the request without a promise.
    */
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): Principal | Promise<Principal>;
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<Principal>;
 }
 
 @Injectable()
@@ -59,5 +60,5 @@ export abstract class RegisteredStrategy implements CredentialStrategy, OnModule
   }
 
   abstract accepts(credential: PresentedCredential): boolean;
-  abstract authenticate(credential: PresentedCredential, req: LatchkeyRequest): Principal | Promise<Principal>;
+  abstract authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<Principal>;
 }

@@ -1,4 +1,5 @@
 import type { RedisService } from '../redis/redis.service';
+import type { MaybePromise } from '../maybe-async';
 import { CacheCounts, CacheStats } from './cache-stats';
 import { SharedTier } from './shared-tier';
 import { TtlCache } from './ttl-cache';
@@ -45,7 +46,7 @@ export class LookupCache<V> {
    * The cached answer for `hash`, or `load()`'s, which is then cached. Synchronous when this
    * instance has the answer (the hot path: no promise, no microtask); a promise otherwise.
    */
-  get(hash: string, load: () => Promise<V | null>): V | null | Promise<V | null> {
+  get(hash: string, load: () => Promise<V | null>): MaybePromise<V | null> {
     const hit = this.hits.get(hash);
     if (hit !== undefined) {
       this.stats.hits++;

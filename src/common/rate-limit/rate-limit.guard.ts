@@ -22,12 +22,17 @@ const MESSAGES: Record<RateLimitClass, string> = {
   public: 'Too many requests from this address.',
 };
 
+/** Per client address, an IPv6 client by its /64: every class but `create`. */
+function addressTracker(req: Record<string, unknown>): string {
+  return `ip:${clientAddressKey((req as unknown as LatchkeyRequest).ip)}`;
+}
+
 /** Per user for credential creation (a deploy token counts alone); per address otherwise. */
 function principalTracker(req: Record<string, unknown>): string {
   const principal = (req as unknown as LatchkeyRequest).principal;
   if (principal?.kind === 'user') return `user:${principal.userId}`;
   if (principal?.kind === 'plugin_token') return `plugin-token:${principal.tokenId}`;
-  return `ip:${clientAddressKey((req as unknown as LatchkeyRequest).ip)}`;
+  return addressTracker(req);
 }
 
 /** One named throttler per route class; fixed windows of RATE_LIMIT_WINDOW seconds. */
@@ -52,6 +57,7 @@ export function throttlersFor(config: RateLimitConfig): ThrottlerOptions[] {
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly enabled: boolean;
+  private readonly classes = new WeakMap<object, readonly RateLimitClass[] | undefined>();
 
   // The storage comes in under the ThrottlerStorage token (as for ThrottlerGuard itself, whose
   // parameter decorators this class inherits); RateLimitModule binds it to RateLimitStorage.
@@ -83,12 +89,17 @@ export class RateLimitGuard extends ThrottlerGuard {
     throw tooManyRequests(detail.timeToBlockExpire, MESSAGES[name] ?? MESSAGES.public);
   }
 
-  /** Per client address (an IPv6 client by its /64) for every class without a tracker of its own. */
+  /** Every class without a tracker of its own counts per client address. */
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    return `ip:${clientAddressKey((req as unknown as LatchkeyRequest).ip)}`;
+    return addressTracker(req);
   }
 
-  private classesOf(context: ExecutionContext): RateLimitClass[] | undefined {
-    return this.reflector.getAllAndOverride<RateLimitClass[] | undefined>(RATE_LIMIT_METADATA, [context.getHandler(), context.getClass()]);
+  /** The route's classes, read once per handler (this runs on every request, and once per class). */
+  private classesOf(context: ExecutionContext): readonly RateLimitClass[] | undefined {
+    const handler = context.getHandler();
+    if (!this.classes.has(handler)) {
+      this.classes.set(handler, this.reflector.getAllAndOverride<RateLimitClass[] | undefined>(RATE_LIMIT_METADATA, [handler, context.getClass()]));
+    }
+    return this.classes.get(handler);
   }
 }

@@ -5,6 +5,7 @@ import type { PluginTokenPrincipal } from '../../common/auth/principal';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
 import type { LatchkeyRequest } from '../../common/http/request-context';
 import { PluginTokensService } from '../plugin-tokens.service';
+import type { MaybePromise } from '../../common/maybe-async';
 
 /**
  * Deploy tokens (`lk_dpl_…`), sent as `Authorization: Bearer` or `Apikey`. They resolve to a
@@ -27,7 +28,7 @@ export class PluginTokenStrategy extends RegisteredStrategy {
     return credential.secret.startsWith(TOKEN_PREFIXES.deployToken);
   }
 
-  authenticate(credential: PresentedCredential, req: LatchkeyRequest): PluginTokenPrincipal | Promise<PluginTokenPrincipal> {
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<PluginTokenPrincipal> {
     return this.tokens.authenticate(credential.secret, req.ip ?? null);
   }
 }

@@ -23,6 +23,7 @@ import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/cred
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
+import { andThen, type MaybePromise } from '../../common/maybe-async';
 import { UsersService } from '../../users/users.service';
 import type { UserState } from '../../users/user-state.cache';
 import { AccessTokenClaims, AccessTokenService } from '../access-token.service';
@@ -55,11 +56,10 @@ export class AccessTokenStrategy extends RegisteredStrategy {
   }
 
   /** Synchronous when the user's state is cached (the usual case): no promise on the hot path. */
-  authenticate(credential: PresentedCredential): UserPrincipal | Promise<UserPrincipal> {
+  authenticate(credential: PresentedCredential): MaybePromise<UserPrincipal> {
     const claims = this.tokens.verify(credential.secret);
     if (this.revokedSessions.has(claims.sid)) throw unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
-    const state = this.users.state(claims.sub);
-    return state instanceof Promise ? state.then((loaded) => toPrincipal(claims, loaded)) : toPrincipal(claims, state);
+    return andThen(this.users.state(claims.sub), (state) => toPrincipal(claims, state));
   }
 }
 

@@ -3,6 +3,7 @@ import { CredentialStrategies, RegisteredStrategy } from '../../../common/auth/c
 import type { PresentedCredential } from '../../../common/auth/credentials';
 import type { UserPrincipal } from '../../../common/auth/principal';
 import { OfflineTokensService } from '../offline-tokens.service';
+import type { MaybePromise } from '../../../common/maybe-async';
 
 /**
  * IdP offline refresh tokens as `Authorization: Bearer`: every Bearer value that is neither a
@@ -29,7 +30,7 @@ export class OfflineTokenStrategy extends RegisteredStrategy {
     return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_');
   }
 
-  authenticate(credential: PresentedCredential): UserPrincipal | Promise<UserPrincipal> {
+  authenticate(credential: PresentedCredential): MaybePromise<UserPrincipal> {
     return this.offline.authenticate(credential.secret);
   }
 }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppError, unauthorized } from '../../errors/app-error';
 import type { LatchkeyRequest } from '../../http/request-context';
+import { andThen, type MaybePromise } from '../../maybe-async';
 import { CredentialStrategies } from '../credential-strategy';
 import { extractCredential } from '../credentials';
 import { RoutePolicies } from '../route-policy';
@@ -24,7 +25,7 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /** Synchronous unless the strategy has to wait (a lookup, an IdP exchange): most requests create no promise here. */
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  canActivate(context: ExecutionContext): MaybePromise<boolean> {
     if (context.getType() !== 'http') return true;
     const policy = this.policies.of(context);
     const req = context.switchToHttp().getRequest<LatchkeyRequest>();
@@ -54,14 +55,9 @@ export class AuthenticationGuard implements CanActivate {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    const principal = strategy.authenticate(credential, req);
-    if (principal instanceof Promise) {
-      return principal.then((resolved) => {
-        req.principal = resolved;
-        return true;
-      });
-    }
-    req.principal = principal;
-    return true;
+    return andThen(strategy.authenticate(credential, req), (principal) => {
+      req.principal = principal;
+      return true;
+    });
   }
 }
