@@ -16,7 +16,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -136,8 +136,10 @@ if (created.status !== 0) {
   process.exit(1);
 }
 
-// BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go to the server's node only.
-const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+// The node options of `npm start` (package.json), then BENCH_NODE_FLAGS, e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof", go to the server's node only.
+const startWords = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.split(/\s+/);
+const nodeFlags = [...startWords.slice(1, startWords.indexOf('dist/src/main.js')), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
 const server = spawn(process.execPath, [...nodeFlags, 'dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(server);
 const base = `http://127.0.0.1:${port}`;

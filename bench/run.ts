@@ -97,6 +97,12 @@ async function expectOk(url: string, init: Parameters<typeof request>[1], what: 
   return res;
 }
 
+/** The node options `npm start` gives Latchkey (package.json), so that the benchmark runs what production runs. */
+function startNodeOptions(): string[] {
+  const words = String((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start).split(/\s+/);
+  return words.slice(1, words.indexOf('dist/src/main.js'));
+}
+
 /** A child process that is killed when the benchmark ends, however it ends. */
 const children = new Set<ChildProcess>();
 function start(script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
@@ -194,6 +200,15 @@ interface Case {
   rotate?: LoadSpec['rotate'];
 }
 
+/** One store's lookups of one credential kind: medians over the rounds. */
+interface LookupResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMainUs: number;
+  p50ByRound: number[];
+}
+
 interface CaseResult extends LoadResult {
   cpuMainUs: number;
   cpuAllUs: number;
@@ -209,6 +224,9 @@ async function main(): Promise<void> {
   const schema = pg ? `bench_${Date.now().toString(36)}` : undefined;
   const port = await freePort();
   const peerPort = await freePort();
+  const largePort = await freePort();
+  const largeBase = `http://127.0.0.1:${largePort}`;
+  const largeSchema = pg ? `${schema}_large` : undefined;
   const base = `http://127.0.0.1:${port}`;
   const peerBase = `http://127.0.0.1:${peerPort}`;
 
@@ -259,7 +277,8 @@ async function main(): Promise<void> {
 
     // Latchkey and the peer.
     const serverEnv = { ...env, BENCH_PLUGINS: JSON.stringify(secrets.plugins) };
-    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    // Latchkey runs with the node options of `npm start` (the V8 heap budget), then BENCH_NODE_FLAGS.
+    const nodeFlags = [...startNodeOptions(), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
     let server = start(join(DIST, 'bench', 'server.js'), serverEnv, nodeFlags);
     const peer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(peerPort) });
     await Promise.all([waitReady(`${base}/health/live`, server, 'Latchkey'), waitReady(`${peerBase}/bench/public`, peer, 'the peer')]);
@@ -350,39 +369,62 @@ async function main(): Promise<void> {
     const singleFlight = { requests: 100, ok: answers.filter((a) => a.status === 200).length, idpCalls };
     log(`\nsingle flight: 100 concurrent requests with a new offline token → ${singleFlight.ok} × 200, ${idpCalls} IdP call(s)`);
 
-    // Lookups with the credential cache off, many distinct credentials, small store then large.
-    const lookups = async (stored: number) => {
-      server = start(join(DIST, 'bench', 'server.js'), { ...serverEnv, CREDENTIAL_CACHE_TTL: '0' }, nodeFlags);
-      await waitReady(`${base}/health/live`, server, 'Latchkey');
-      const out: Record<string, LoadResult> = {};
-      for (const [name, path, header, prefix, values] of [
-        ['api_key', '/api/v1/bench/user', 'authorization', 'Apikey ', secrets.apiKeys],
-        ['deploy_token', `/api/v1/bench/plugins/${secrets.pluginName}`, 'authorization', 'Bearer ', secrets.deployTokens],
-      ] as const) {
-        const before = cpuSeconds(server.pid!);
-        const r = await load({ url: base + path, connections: opts.connections, durationS: opts.durationS, warmupS: opts.warmupS, rotate: { header, prefix, values: [...values] } });
-        const after = cpuSeconds(server.pid!);
-        const total = r.requests * (1 + opts.warmupS / opts.durationS);
-        r.cpuMainUs = ((after.main - before.main) / total) * 1e6;
-        r.cpuAllUs = ((after.all - before.all) / total) * 1e6;
-        if (r.non2xx > 0 || r.errors > 0) throw new Error(`lookup ${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-        out[name] = r;
-        log(
-          `  ${stored.toLocaleString('en')} stored, ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  CPU/request: main thread ${r.cpuMainUs.toFixed(0)} µs, process ${r.cpuAllUs.toFixed(0)} µs`,
-        );
-      }
-      await stop(server);
-      return out;
-    };
+    // Lookups with the credential cache off (every request reads the store), many distinct
+    // credentials in turn: the same credentials in a small store and in a copy of it filled up
+    // to the large size, served by two instances side by side, rounds interleaved, so that both
+    // stores meet the same machine; the p50 ratio is taken round by round.
     await stop(server);
-    log(`\nlookups, credential cache off, ${opts.samples} distinct credentials in turn:`);
-    const small = await lookups(opts.smallStore);
+    const largeDir = join(workDir, 'large');
+    mkdirSync(largeDir);
+    const largeEnv = { ...serverEnv, PORT: String(largePort), DATA_DIR: largeDir, ...(pg ? { DATABASE_SCHEMA: largeSchema } : {}) };
     t = Date.now();
-    await seeder.fill(opts.largeStore);
-    log(`  seeded up to ${opts.largeStore.toLocaleString('en')} API keys and deploy tokens in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const large = await lookups(opts.largeStore);
+    const largeSeeder = await seeder.copyTo(loadConfig(largeEnv));
     await seeder.close();
-
+    await largeSeeder.fill(opts.largeStore);
+    await largeSeeder.close();
+    log(`\nlookups, credential cache off, ${opts.samples} distinct credentials in turn (a copy of the store filled up to ${opts.largeStore.toLocaleString('en')} API keys and deploy tokens in ${((Date.now() - t) / 1000).toFixed(1)} s):`);
+    const stores = [
+      { stored: opts.smallStore, url: base, server: start(join(DIST, 'bench', 'server.js'), { ...serverEnv, CREDENTIAL_CACHE_TTL: '0' }, nodeFlags) },
+      { stored: opts.largeStore, url: largeBase, server: start(join(DIST, 'bench', 'server.js'), { ...largeEnv, CREDENTIAL_CACHE_TTL: '0' }, nodeFlags) },
+    ];
+    await Promise.all(stores.map((st) => waitReady(`${st.url}/health/live`, st.server, 'Latchkey')));
+    const lookupKinds = [
+      ['api_key', '/api/v1/bench/user', 'Apikey ', secrets.apiKeys],
+      ['deploy_token', `/api/v1/bench/plugins/${secrets.pluginName}`, 'Bearer ', secrets.deployTokens],
+    ] as const;
+    const lookupRuns = stores.map(() => new Map<string, LoadResult[]>());
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const [name, path, prefix, values] of lookupKinds) {
+        for (const [i, st] of stores.entries()) {
+          const before = cpuSeconds(st.server.pid!);
+          const r = await load({
+            url: st.url + path,
+            connections: opts.connections,
+            durationS: opts.durationS,
+            warmupS: opts.warmupS,
+            rotate: { header: 'authorization', prefix, values: [...values] },
+          });
+          const after = cpuSeconds(st.server.pid!);
+          const total = r.requests * (1 + opts.warmupS / opts.durationS);
+          r.cpuMainUs = ((after.main - before.main) / total) * 1e6;
+          r.cpuAllUs = ((after.all - before.all) / total) * 1e6;
+          if (r.non2xx > 0 || r.errors > 0) throw new Error(`lookup ${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+          lookupRuns[i].set(name, [...(lookupRuns[i].get(name) ?? []), r]);
+          log(
+            `  round ${round + 1} ${st.stored.toLocaleString('en').padStart(9)} stored, ${name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  CPU/request: main thread ${r.cpuMainUs.toFixed(0)} µs, process ${r.cpuAllUs.toFixed(0)} µs`,
+          );
+        }
+      }
+    }
+    await Promise.all(stores.map((st) => stop(st.server)));
+    const summary = (runs: Map<string, LoadResult[]>): Record<string, LookupResult> =>
+      Object.fromEntries(
+        [...runs].map(([name, rs]) => [
+          name,
+          { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuMainUs: median(rs.map((r) => r.cpuMainUs!)), p50ByRound: rs.map((r) => r.p50) },
+        ]),
+      );
+    const [small, large] = lookupRuns.map(summary);
     report({ results, rss, singleFlight, small, large, secrets, seconds: (Date.now() - startedAt) / 1000 });
   } finally {
     await Promise.all([...children].map(stop));
@@ -392,6 +434,7 @@ async function main(): Promise<void> {
       const admin = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });
       await admin.initialize();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.query(`DROP SCHEMA IF EXISTS ${largeSchema} CASCADE`);
       await admin.destroy();
     }
   }
@@ -412,8 +455,8 @@ function report(run: {
   results: CaseResult[];
   rss: { latchkey: number; peer: number };
   singleFlight: { requests: number; ok: number; idpCalls: number };
-  small: Record<string, LoadResult>;
-  large: Record<string, LoadResult>;
+  small: Record<string, LookupResult>;
+  large: Record<string, LookupResult>;
   secrets: SeededSecrets;
   seconds: number;
 }): void {
@@ -444,7 +487,7 @@ function report(run: {
     ratioTarget('offline token ÷ public (req/s)', by.offline_token, by.public, 0.9),
     { measure: 'IdP calls, 100 concurrent, new offline token', value: run.singleFlight.idpCalls, target: '= 1', met: run.singleFlight.idpCalls === 1 },
     ...(['api_key', 'deploy_token'] as const).map((k) => {
-      const value = run.large[k].p50 / run.small[k].p50;
+      const value = median(run.large[k].p50ByRound.map((p50, i) => p50 / run.small[k].p50ByRound[i]));
       return { measure: `${k.replace('_', ' ')} lookup p50, ${short(opts.largeStore)} ÷ ${short(opts.smallStore)} stored`, value, target: '≤ 1.20', met: value <= 1.2 };
     }),
     { measure: 'RSS Latchkey ÷ peer', value: run.rss.latchkey / run.rss.peer, target: '≤ 1.30', met: run.rss.latchkey / run.rss.peer <= 1.3 },

@@ -41,6 +41,31 @@ export class BenchSeeder {
   }
 
   /**
+   * A copy of this store at `to` (another SQLite file, or another PostgreSQL schema), opened:
+   * the lookups then meet the same credentials in a small store and in a large one side by side.
+   */
+  async copyTo(to: AppConfig): Promise<BenchSeeder> {
+    const from = this.ds.options;
+    if (to.database.type === 'sqlite') {
+      await this.ds.query(`VACUUM INTO '${to.database.path.replace(/'/g, "''")}'`);
+    } else if (from.type === 'postgres' && from.schema && to.database.schema) {
+      const [source, target] = [from.schema, to.database.schema];
+      await this.ds.query(`CREATE SCHEMA ${target}`);
+      const tables: { table_name: string }[] = await this.ds.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
+        [source],
+      );
+      for (const { table_name: table } of tables) {
+        await this.ds.query(`CREATE TABLE ${target}."${table}" (LIKE ${source}."${table}" INCLUDING ALL)`);
+        await this.ds.query(`INSERT INTO ${target}."${table}" SELECT * FROM ${source}."${table}"`);
+      }
+    } else {
+      throw new Error('copyTo: both stores must be SQLite files or PostgreSQL schemas');
+    }
+    return BenchSeeder.open(to);
+  }
+
+  /**
    * The plugin the benchmark's deploy tokens belong to (maintained by `ownerId`), and `samples`
    * real API keys of `ownerId` and deploy tokens of that plugin.
    */

@@ -6,6 +6,7 @@ import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import type { UserPrincipal } from '../common/auth/principal';
+import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
 import { credentialStatus, credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
@@ -60,6 +61,8 @@ export class ApiKeysService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeysService.name);
   /** secret hash → key facts, or "no such key". */
   private readonly cache: LookupCache<CachedKey>;
+  /** Presented keys → their keyed hash (well-formed ones only). */
+  private readonly presented: KeyedHashes;
   private sql?: RawSql;
 
   constructor(
@@ -77,6 +80,7 @@ export class ApiKeysService implements OnModuleInit {
       maxMisses: MAX_CACHED_MISSES,
       redis,
     });
+    this.presented = new KeyedHashes(config.auth.tokenPepper, (secret) => isWellFormedToken(secret, 'personalApiKey'));
   }
 
   /** Revoke-all marks the user's live keys revoked (the epoch bump has already killed them). */
@@ -166,8 +170,9 @@ export class ApiKeysService implements OnModuleInit {
    * and its owner are cached (the usual case); a promise otherwise.
    */
   authenticate(secret: string, ip: string | null): MaybePromise<UserPrincipal> {
-    if (!isWellFormedToken(secret, 'personalApiKey')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
-    return andThen(this.lookup(hashSecret(this.config.auth.tokenPepper, secret)), (key) => {
+    const hash = this.presented.of(secret);
+    if (hash === null) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
+    return andThen(this.lookup(hash), (key) => {
       if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
         throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
       }

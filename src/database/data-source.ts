@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/configuration';
 import { MIGRATIONS } from './migrations';
@@ -30,16 +30,21 @@ export function boundQueriesForServing(): void {
  * pg's Client with the query timeout decided per query (pg reads `query_timeout` from the query
  * config first): long while migrating, QUERY_TIMEOUT_MS once serving. A timed-out query rejects
  * with "Query read timeout", which AllExceptionsFilter answers 503 like any unreachable database.
+ * Made when PostgreSQL is configured: with SQLite, pg is never loaded.
  */
-export class BoundedQueryClient extends Client {
-  override query(...args: any[]): any {
-    const [first] = args;
-    if (typeof first === 'string') args[0] = { text: first, query_timeout: queryTimeoutMs };
-    else if (first && typeof first === 'object' && typeof first.submit !== 'function' && first.query_timeout === undefined) {
-      args[0] = { ...first, query_timeout: queryTimeoutMs };
+function boundedQueryClient(): typeof Client {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client: PgClient } = require('pg') as typeof import('pg');
+  return class BoundedQueryClient extends PgClient {
+    override query(...args: any[]): any {
+      const [first] = args;
+      if (typeof first === 'string') args[0] = { text: first, query_timeout: queryTimeoutMs };
+      else if (first && typeof first === 'object' && typeof first.submit !== 'function' && first.query_timeout === undefined) {
+        args[0] = { ...first, query_timeout: queryTimeoutMs };
+      }
+      return (PgClient.prototype.query as (...a: any[]) => any).apply(this, args);
     }
-    return (Client.prototype.query as (...a: any[]) => any).apply(this, args);
-  }
+  };
 }
 
 /**
@@ -63,7 +68,7 @@ export function dataSourceOptions(db: DatabaseConfig, entities: DataSourceOption
       schema: db.schema,
       // Fail fast instead of hanging when the database is gone; the pool reconnects by itself.
       connectTimeoutMS: CONNECT_TIMEOUT_MS,
-      extra: { max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, Client: BoundedQueryClient },
+      extra: { max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, Client: boundedQueryClient() },
     };
   }
   return {

@@ -10,6 +10,7 @@ import { credentialStatusCondition, type CredentialStatus } from '../common/auth
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
+import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import type { LastUse } from '../common/usage/last-use-recorder';
@@ -75,6 +76,8 @@ export class PluginTokensService {
   private readonly logger = new Logger(PluginTokensService.name);
   /** secret hash (current or previous secret) → token facts, or "no such token". */
   private readonly cache: LookupCache<CachedToken>;
+  /** Presented tokens → their keyed hash (well-formed ones only). */
+  private readonly presented: KeyedHashes;
   private sql?: RawSql;
 
   constructor(
@@ -93,6 +96,7 @@ export class PluginTokensService {
       maxMisses: MAX_CACHED / 5,
       redis,
     });
+    this.presented = new KeyedHashes(config.auth.tokenPepper, (secret) => isWellFormedToken(secret, 'deployToken'));
   }
 
   async create(plugin: Plugin, by: UserPrincipal, description: string, expiresIn?: number | null): Promise<{ token: PluginToken; secret: string }> {
@@ -274,8 +278,9 @@ export class PluginTokensService {
    * token is cached (the usual case); a promise otherwise.
    */
   authenticate(secret: string, ip: string | null): MaybePromise<PluginTokenPrincipal> {
-    if (!isWellFormedToken(secret, 'deployToken')) throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
-    return andThen(this.lookup(this.hash(secret)), (token) => this.principalOf(token, ip));
+    const hash = this.presented.of(secret);
+    if (hash === null) throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
+    return andThen(this.lookup(hash), (token) => this.principalOf(token, ip));
   }
 
   private principalOf(token: CachedToken | null, ip: string | null): PluginTokenPrincipal {

@@ -54,7 +54,9 @@ export class AccessTokenService {
    * Tokens verified lately → their claims, so a client that sends the same token on every
    * request pays the signature check and the JSON parsing once (an entry serves until the
    * token's `exp`; the revocation checks run on every request regardless). Held in memory only,
-   * bounded (VERIFIED_CACHE_SIZE, oldest dropped first).
+   * bounded (VERIFIED_CACHE_SIZE, oldest dropped first). Keyed by the token's text, unlike the
+   * caches of long-lived secrets (`KeyedHashes`): an access token lives minutes, and hashing it
+   * would cost a crypto call (~8 µs in the server) on every request.
    */
   private readonly verified = new Map<string, AccessTokenClaims>();
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { hashSecret } from '../../common/auth/token-format';
+import { KeyedHashes } from '../../common/auth/presented-secrets';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
 import { CacheCounts, CacheStats } from '../../common/cache/cache-stats';
@@ -52,7 +52,8 @@ export class OfflineTokensService {
   private readonly exchanges = new Map<string, Exchange>();
   private readonly inflight = new Map<string, Promise<Exchange>>();
   private readonly refused: TtlCache<true>;
-  private readonly pepper: Buffer;
+  /** Presented offline tokens → their keyed hash, the key of everything below. */
+  private readonly presented: KeyedHashes;
   /** Exchanges other instances made (no expiry of its own: each entry carries its `validUntil`). */
   private readonly shared: SharedTier<SharedExchange>;
   private readonly stats: CacheCounts = CacheStats.for('offline-token-exchange');
@@ -65,7 +66,7 @@ export class OfflineTokensService {
   ) {
     this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
-    this.pepper = config.auth.tokenPepper;
+    this.presented = new KeyedHashes(config.auth.tokenPepper);
     this.shared = new SharedTier<SharedExchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
   }
 
@@ -75,7 +76,7 @@ export class OfflineTokensService {
 
   /** Synchronous when the exchange and the user are cached (the usual case); a promise otherwise. */
   authenticate(token: string): MaybePromise<UserPrincipal> {
-    const key = hashSecret(this.pepper, token);
+    const key = this.presented.of(token)!;
     const exchange = this.exchanges.get(key);
     if (exchange && exchange.validUntil > Date.now()) {
       this.stats.hits++;

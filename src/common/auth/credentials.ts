@@ -37,7 +37,8 @@ export function extractCredential(req: LatchkeyRequest): PresentedCredential | u
     if (headerSecret.length === 0) throw malformed(SCHEME_MESSAGE);
   }
 
-  const query = req.query?.api_key;
+  // Express parses the query string anew on every read of req.query: only when there is one.
+  const query = req.url.includes('?') ? req.query?.api_key : undefined;
   if (query !== undefined) {
     if (typeof query !== 'string') throw malformed('Give api_key at most once, as a plain string.');
     return { scheme: 'apikey', secret: checked(query), source: 'query' };

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 
 type Handler = (message: string) => void;
@@ -48,9 +48,12 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       retryStrategy: (times: number) => Math.min(times * 200, 2000),
       lazyConnect: false,
     };
-    this.client = new Redis(config.redis.url, options);
+    // Loaded only when configured: without REDIS_URL, ioredis is never loaded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: RedisClient } = require('ioredis') as typeof import('ioredis');
+    this.client = new RedisClient(config.redis.url, options);
     // Channels are (re)subscribed by resubscribe() on every ready, including ones added while down.
-    this.subscriber = new Redis(config.redis.url, { ...options, commandTimeout: undefined, autoResubscribe: false });
+    this.subscriber = new RedisClient(config.redis.url, { ...options, commandTimeout: undefined, autoResubscribe: false });
     this.client.on('ready', () => this.update());
     this.client.on('close', () => this.update());
     this.client.on('error', () => undefined); // reported once by update(); ioredis retries

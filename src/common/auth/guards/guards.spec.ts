@@ -61,7 +61,7 @@ function strategy(name: string, scheme: 'bearer' | 'apikey', principal: Principa
 }
 
 function context(controller: Function, handler: string, req: Partial<LatchkeyRequest>): ExecutionContext {
-  const full = { headers: {}, query: {}, cookies: {}, ...req } as LatchkeyRequest;
+  const full = { url: '/', headers: {}, query: {}, cookies: {}, ...req } as LatchkeyRequest;
   return {
     getType: () => 'http',
     getClass: () => controller,
