@@ -47,7 +47,7 @@ const only = (() => {
 })();
 const opts = {
   rounds: option('rounds', quick ? 1 : 5),
-  durationS: option('duration', quick ? 1 : 5),
+  durationS: option('duration', quick ? 1 : 4),
   warmupS: quick ? 0.5 : 1,
   connections: option('connections', 16),
   smallStore: quick ? 1_000 : 10_000,
@@ -72,6 +72,7 @@ const PIN =
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface Answer {
   status: number;
@@ -215,6 +216,8 @@ interface CaseResult extends LoadResult {
   name: string;
   label: string;
   rounds: number[];
+  /** Req/s ÷ the public route's, per round (for a Latchkey case: the public runs just before and after it). */
+  vsPublic: number[];
 }
 
 async function main(): Promise<void> {
@@ -307,10 +310,20 @@ async function main(): Promise<void> {
     // Every case answers 200 before anything is measured (a 401 is fast, and would flatter).
     for (const c of cases) await expectOk((c.target === 'peer' ? peerBase : base) + c.path, { headers: c.headers }, c.label);
 
+    // A round measures the public route before and after every other Latchkey case (public, JWT,
+    // public, API key, public, …, then the peer): each case is compared with the mean of the two
+    // public runs around it, seconds apart, so that the machine's drift cancels out of the ratio.
+    const publicCase = cases.find((c) => c.name === 'public')!;
+    const schedule = only
+      ? cases.filter((c) => only.has(c.name))
+      : [publicCase, ...cases.filter((c) => c.target === 'latchkey' && c !== publicCase).flatMap((c) => [c, publicCase]), ...cases.filter((c) => c.target === 'peer')];
     const runs = new Map<string, LoadResult[]>();
+    const rounds = new Map<string, number[]>(); // req/s per round (the public route: the mean of its runs)
+    const vsPublic = new Map<string, number[]>(); // ÷ the public runs around it, per round
+    const append = <T>(map: Map<string, T[]>, name: string, value: T) => map.set(name, [...(map.get(name) ?? []), value]);
     for (let round = 0; round < opts.rounds; round++) {
-      for (const c of cases) {
-        if (only && !only.has(c.name)) continue;
+      const done: LoadResult[] = [];
+      for (const c of schedule) {
         const pid = (c.target === 'peer' ? peer : server).pid!;
         const before = cpuSeconds(pid);
         const r = await load({
@@ -327,11 +340,23 @@ async function main(): Promise<void> {
         const total = r.requests * (1 + opts.warmupS / opts.durationS);
         r.cpuMainUs = ((after.main - before.main) / total) * 1e6;
         r.cpuAllUs = ((after.all - before.all) / total) * 1e6;
-        runs.set(c.name, [...(runs.get(c.name) ?? []), r]);
+        append(runs, c.name, r);
+        done.push(r);
         log(
           `  round ${round + 1} ${c.label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  CPU/request: main thread ${r.cpuMainUs.toFixed(0)} µs, process ${r.cpuAllUs.toFixed(0)} µs`,
         );
       }
+      if (only) continue;
+      const publicRps = schedule.flatMap((c, i) => (c === publicCase ? [done[i].rps] : []));
+      const publicMean = mean(publicRps);
+      append(rounds, publicCase.name, publicMean);
+      append(vsPublic, publicCase.name, 1);
+      schedule.forEach((c, i) => {
+        if (c === publicCase) return;
+        append(rounds, c.name, done[i].rps);
+        const around = c.target === 'latchkey' ? mean([done[i - 1].rps, done[i + 1].rps]) : publicMean;
+        append(vsPublic, c.name, done[i].rps / around);
+      });
     }
     if (only) {
       // Profiling aid (--cases a,b): the chosen cases only, no report.
@@ -343,7 +368,8 @@ async function main(): Promise<void> {
       return {
         name: c.name,
         label: c.label,
-        rounds: rs.map((r) => Math.round(r.rps)),
+        rounds: rounds.get(c.name)!.map(Math.round),
+        vsPublic: vsPublic.get(c.name)!,
         requests: rs.reduce((a, r) => a + r.requests, 0),
         rps: median(rs.map((r) => r.rps)),
         p50: median(rs.map((r) => r.p50)),
@@ -461,9 +487,10 @@ function report(run: {
   seconds: number;
 }): void {
   const by = Object.fromEntries(run.results.map((r) => [r.name, r]));
-  // Ratios of throughput are taken round by round (both cases ran minutes apart at most) and
-  // the median of those is reported: a machine that slows down for a while slows both sides.
-  const rps = (a: CaseResult, b: CaseResult) => median(a.rounds.map((x, i) => x / b.rounds[i]));
+  // Ratios of throughput are taken round by round and the median of those is reported: against
+  // the public route, with the mean of the public runs just before and after the case; against
+  // the peer, with its run of the same round.
+  const rps = (a: CaseResult, b: CaseResult) => (b.name === 'public' ? median(a.vsPublic) : median(a.rounds.map((x, i) => x / b.rounds[i])));
   // The same ratio from the server's main-thread CPU time per request: what the throughput
   // ratio would be if the event loop alone limited both, unaffected by the load generator.
   const cpu = (a: CaseResult, b: CaseResult) => b.cpuMainUs / a.cpuMainUs;

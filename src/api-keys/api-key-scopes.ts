@@ -7,7 +7,7 @@ export const INHERIT = 'inherit';
  * The scopes a key grants now: its stored scopes, limited to what the owner's current roles
  * allow (a role taken away is taken from the owner's keys too); `inherit` grants all of those.
  */
-export function effectiveKeyScopes(keyScopes: readonly string[], ownerRoles: readonly string[]): string[] {
+export function effectiveKeyScopes(keyScopes: readonly string[], ownerRoles: readonly string[]): readonly string[] {
   const owner = scopesForRoles(ownerRoles);
   if (keyScopes.includes(INHERIT)) return owner;
   return keyScopes.filter((s) => owner.includes(s)).sort();

@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Principal } from '../common/auth/principal';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import { clientIp, type LatchkeyRequest } from '../common/http/request-context';
 import type { UsageCredentialRef } from './credential-use.entity';
 import { CredentialUsageRecorder, PendingUse } from './credential-usage.recorder';
 
@@ -46,7 +46,7 @@ export function useOf(credential: UsageCredentialRef, req: LatchkeyRequest, res:
     usedAt: new Date(),
     method: req.method.slice(0, 16),
     route: typeof route === 'string' ? route.slice(0, 255) : null,
-    ip: req.ip?.slice(0, 64) ?? null,
+    ip: clientIp(req)?.slice(0, 64) ?? null,
     status: res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST,
   };
 }

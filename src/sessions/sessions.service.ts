@@ -320,7 +320,7 @@ export class SessionsService implements OnModuleInit {
       preferred_username: user.username,
       roles: user.roles,
       groups: user.groups ?? [],
-      scp: scopesForRoles(user.roles),
+      scp: [...scopesForRoles(user.roles)],
       epoch: user.epoch,
       // The login that opened the session, kept by every refresh (RECENT_LOGIN_MAX_AGE checks it).
       auth_time: Math.floor(session.createdAt.getTime() / 1000),

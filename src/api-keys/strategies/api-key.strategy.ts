@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/credential-strategy';
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import { clientIp, type LatchkeyRequest } from '../../common/http/request-context';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
 import { ApiKeysService } from '../api-keys.service';
 import type { MaybePromise } from '../../common/maybe-async';
@@ -35,6 +35,6 @@ export class ApiKeyStrategy extends RegisteredStrategy {
   }
 
   authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<UserPrincipal> {
-    return this.apiKeys.authenticate(credential.secret, req.ip ?? null);
+    return this.apiKeys.authenticate(credential.secret, clientIp(req));
   }
 }

@@ -79,7 +79,7 @@ export function toPrincipalResponse(
         : [{ id: user.username, provider: passwordProvider, latest_login: user.lastLoginAt?.toISOString() ?? null }]),
       ...external.map((i) => ({ id: i.subject, provider: i.provider, latest_login: i.lastLoginAt?.toISOString() ?? null })),
     ],
-    roles: user.roles.map((name) => ({ name, scopes: scopesForRoles([name]) })),
+    roles: user.roles.map((name) => ({ name, scopes: [...scopesForRoles([name])] })),
     api_keys: apiKeys,
     sessions: sessions.map((s) => ({
       uuid: s.id,

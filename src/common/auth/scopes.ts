@@ -42,9 +42,10 @@ const memo = new Map<string, readonly string[]>();
 
 /**
  * Union of the scopes of the given roles, sorted, unknown roles ignored. Memoised: it runs on
- * every API-key request, and there are only a few distinct role sets.
+ * every API-key request, and there are only a few distinct role sets. The array is shared and
+ * frozen: copy it to change it.
  */
-export function scopesForRoles(roles: readonly string[]): string[] {
+export function scopesForRoles(roles: readonly string[]): readonly string[] {
   const key = roles.join('\0');
   let scopes = memo.get(key);
   if (!scopes) {
@@ -53,5 +54,5 @@ export function scopesForRoles(roles: readonly string[]): string[] {
     scopes = Object.freeze([...out].sort());
     if (memo.size < 1000) memo.set(key, scopes);
   }
-  return [...scopes];
+  return scopes;
 }

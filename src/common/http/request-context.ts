@@ -9,4 +9,17 @@ export interface LatchkeyRequest extends Request {
   csrfToken?: string;
   /** Set by AuthenticationGuard; `null` on public/anonymous requests. */
   principal?: Principal | null;
+  /** `req.ip`, read once (see clientIp). */
+  clientIp?: string | null;
+}
+
+/**
+ * The client address (`req.ip`: the socket's, or the forwarded one under TRUST_PROXY), worked
+ * out once per request. Express parses the forwarding headers again on every read of `req.ip`,
+ * and a request with an API key or a deploy token reads it three times (the credential's last
+ * use, the usage log, the request log line).
+ */
+export function clientIp(req: LatchkeyRequest): string | null {
+  if (req.clientIp === undefined) req.clientIp = req.ip ?? null;
+  return req.clientIp;
 }

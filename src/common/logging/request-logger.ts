@@ -1,7 +1,7 @@
 import type { NextFunction, Response } from 'express';
 import type { Level, Logger } from 'pino';
 import type { CredentialStrategies } from '../auth/credential-strategy';
-import type { LatchkeyRequest } from '../http/request-context';
+import { clientIp, type LatchkeyRequest } from '../http/request-context';
 import { requestFacts, type RequestFacts } from '../metrics/request-facts';
 
 /** Probes and scrapes come every few seconds: logged at debug when they succeed. */
@@ -43,7 +43,7 @@ export function requestLogger(root: Logger, strategies: CredentialStrategies): (
           credential: facts.credential,
           ...(facts.principal ? { principal: facts.principal } : {}),
           ...(facts.errorCode ? { errorCode: facts.errorCode } : {}),
-          ip: req.ip,
+          ip: clientIp(req) ?? undefined,
           ...(ua ? { userAgent: ua.slice(0, 200) } : {}),
         },
         `${req.method} ${facts.route ?? req.path.slice(0, 256)} ${facts.status} ${durationMs}ms`,

@@ -3,7 +3,7 @@ import { CredentialStrategies, RegisteredStrategy } from '../../common/auth/cred
 import type { PresentedCredential } from '../../common/auth/credentials';
 import type { PluginTokenPrincipal } from '../../common/auth/principal';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import { clientIp, type LatchkeyRequest } from '../../common/http/request-context';
 import { PluginTokensService } from '../plugin-tokens.service';
 import type { MaybePromise } from '../../common/maybe-async';
 
@@ -29,6 +29,6 @@ export class PluginTokenStrategy extends RegisteredStrategy {
   }
 
   authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<PluginTokenPrincipal> {
-    return this.tokens.authenticate(credential.secret, req.ip ?? null);
+    return this.tokens.authenticate(credential.secret, clientIp(req));
   }
 }
