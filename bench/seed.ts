@@ -33,6 +33,9 @@ export class BenchSeeder {
     const ds = new DataSource({ ...dataSourceOptions(config.database), logger: undefined, maxQueryExecutionTime: undefined });
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
+    // A throwaway store: SQLite may keep its indexes in memory (256 MB of page cache) and skip
+    // the fsyncs, so that a million random keyed hashes go in in a minute, not three.
+    if (config.database.type === 'sqlite') for (const pragma of ['cache_size = -262144', 'synchronous = OFF']) await ds.query(`PRAGMA ${pragma}`);
     return new BenchSeeder(ds, config.auth.tokenPepper);
   }
 
