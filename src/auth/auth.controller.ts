@@ -13,7 +13,7 @@ import { CurrentPrincipal, OptionalAuth, Public } from '../common/auth/decorator
 import { RateLimit } from '../common/rate-limit';
 import { API_KEY_COOKIE } from '../common/auth/credentials';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import { clientIp, type LatchkeyRequest } from '../common/http/request-context';
 import { unauthorized } from '../common/errors/app-error';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { toTiledApiKey } from '../api-keys/dto/api-key-response.dto';
@@ -73,7 +73,7 @@ export class AuthController {
     }
     const body = await asGrant(TokenRequestDto, grant);
     this.password.assertKnown(provider);
-    const user = await this.password.login(body.username, body.password, { ip: req.ip, requestId: req.id });
+    const user = await this.password.login(body.username, body.password, { ip: clientIp(req), requestId: req.id });
     const { session, tokens } = await this.sessions.open(user, 'password', clientInfo(req));
     await this.loginAudit.succeeded(user, session.id, this.password.name, 'password');
     return {
@@ -179,5 +179,5 @@ export class AuthController {
 }
 
 export function clientInfo(req: LatchkeyRequest) {
-  return { ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
+  return { ip: clientIp(req), userAgent: req.headers['user-agent'] ?? null };
 }

@@ -4,6 +4,7 @@ import jwt from 'jsonwebtoken';
 import { AppConfig, InjectConfig, SigningKey } from '../config/app.config';
 import { unauthorized } from '../common/errors/app-error';
 import { safeEqual } from '../common/auth/token-format';
+import { TtlCache } from '../common/cache/ttl-cache';
 
 export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
 
@@ -58,7 +59,7 @@ export class AccessTokenService {
    * caches of long-lived secrets (`KeyedHashes`): an access token lives minutes, and hashing it
    * would cost a crypto call (~8 µs in the server) on every request.
    */
-  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly verified = new TtlCache<AccessTokenClaims>(Infinity, VERIFIED_CACHE_SIZE);
 
   constructor(@InjectConfig() config: AppConfig) {
     this.signing = config.auth.signingKeys[0];
@@ -90,7 +91,7 @@ export class AccessTokenService {
 
   /** True when the token names one of our signing keys (cheap: reads the header only). */
   isOwnKid(token: string): boolean {
-    return this.verified.has(token) || this.keysById.has(readKid(token) ?? '');
+    return this.verified.get(token) !== undefined || this.keysById.has(readKid(token) ?? '');
   }
 
   /**
@@ -103,11 +104,9 @@ export class AccessTokenService {
    */
   verify(token: string): AccessTokenClaims {
     const known = this.verified.get(token);
-    if (known && Math.floor(Date.now() / 1000) < known.exp) return known;
-    this.verified.delete(token);
+    if (known) return known;
     const claims = this.check(token);
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, claims);
+    this.verified.set(token, claims, claims.exp * 1000);
     return claims;
   }
 

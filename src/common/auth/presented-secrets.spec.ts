@@ -45,7 +45,7 @@ describe('KeyedHashes', () => {
     const hashes = new KeyedHashes(pepper);
     const secret = generateToken('personalApiKey');
     hashes.of(secret);
-    const known = (hashes as unknown as { known: Map<string, string> }).known;
+    const known = (hashes as unknown as { known: { entries: Map<string, { value: string }> } }).known.entries;
     expect([...known.keys()]).toEqual([secretDigest(secret)]);
     expect(JSON.stringify([...known])).not.toContain(secret);
   });

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { TtlCache } from '../cache/ttl-cache';
 import { hashSecret } from './token-format';
 
 /**
@@ -19,13 +20,16 @@ export function secretDigest(secret: string): string {
  * again (it passed). Bounded: past `size` entries the oldest goes.
  */
 export class KeyedHashes {
-  private readonly known = new Map<string, string>();
+  /** Without expiry: a keyed hash never goes stale; only the bound drops entries. */
+  private readonly known: TtlCache<string>;
 
   constructor(
     private readonly pepper: Buffer,
     private readonly wellFormed: (secret: string) => boolean = () => true,
-    private readonly size = 10_000,
-  ) {}
+    size = 10_000,
+  ) {
+    this.known = new TtlCache(Infinity, size);
+  }
 
   /** The keyed hash of `secret`, or null when `wellFormed` rejects it. */
   of(secret: string): string | null {
@@ -34,7 +38,6 @@ export class KeyedHashes {
     if (known !== undefined) return known;
     if (!this.wellFormed(secret)) return null;
     const keyed = hashSecret(this.pepper, secret);
-    if (this.known.size >= this.size) this.known.delete(this.known.keys().next().value!);
     this.known.set(digest, keyed);
     return keyed;
   }

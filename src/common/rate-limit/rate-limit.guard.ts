@@ -9,7 +9,7 @@ import {
 } from '@nestjs/throttler';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import type { RateLimitConfig } from '../../config/configuration';
-import type { LatchkeyRequest } from '../http/request-context';
+import { clientIp, type LatchkeyRequest } from '../http/request-context';
 import { clientAddressKey } from './client-address';
 import { RATE_LIMIT_METADATA, type RateLimitClass } from './rate-limit.decorator';
 import { RateLimitStorage } from './rate-limit.storage';
@@ -24,7 +24,7 @@ const MESSAGES: Record<RateLimitClass, string> = {
 
 /** Per client address, an IPv6 client by its /64: every class but `create`. */
 function addressTracker(req: Record<string, unknown>): string {
-  return `ip:${clientAddressKey((req as unknown as LatchkeyRequest).ip)}`;
+  return `ip:${clientAddressKey(clientIp(req as unknown as LatchkeyRequest) ?? undefined)}`;
 }
 
 /** Per user for credential creation (a deploy token counts alone); per address otherwise. */

@@ -5,7 +5,7 @@ import { Public } from '../../common/auth/decorators';
 import { AppError } from '../../common/errors/app-error';
 import { API_PREFIX } from '../../common/http/base-url';
 import { DEFAULT_LANDING, isLocalPath } from '../../common/http/local-path';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import { clientIp, type LatchkeyRequest } from '../../common/http/request-context';
 import { RateLimit } from '../../common/rate-limit';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { clientInfo } from '../../auth/auth.controller';
@@ -55,7 +55,7 @@ export class LoginPageController {
     const next = body.next && isLocalPath(body.next) ? body.next : DEFAULT_LANDING;
     try {
       assertCsrf(req, body.csrf);
-      const user = await this.password.login(body.username, body.password, { ip: req.ip, requestId: req.id });
+      const user = await this.password.login(body.username, body.password, { ip: clientIp(req), requestId: req.id });
       const previous = await this.browserSessions.current(req);
       if (previous) await this.sessions.end(previous.id, 'logout');
       const session = await this.browserSessions.open(user, res, clientInfo(req));
