@@ -15,6 +15,11 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.f
     'revoke:apikeys',
     // Latchkey's own: create plugins, manage their maintainers and deploy tokens, upload.
     'write:plugins',
+    // Read plugins, their versions and maintainer-only views (audit).
+    'read:plugins',
+    // The caller's own account: read it (profile, sessions, keys, audit), change it (revoke a session…).
+    'read:account',
+    'write:account',
   ],
   admin: [
     'read:metadata',
@@ -31,6 +36,9 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.f
     'metrics',
     'read:webhooks',
     'write:webhooks',
+    'read:plugins',
+    'read:account',
+    'write:account',
   ],
 });
 
