@@ -1,10 +1,12 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppError, unauthorized } from '../../errors/app-error';
 import type { LatchkeyRequest } from '../../http/request-context';
 import { andThen, type MaybePromise } from '../../maybe-async';
+import { AuthFailureLimiter } from '../../rate-limit/auth-failures';
 import { CredentialStrategies } from '../credential-strategy';
 import { extractCredential } from '../credentials';
+import type { Principal } from '../principal';
 import { RoutePolicies } from '../route-policy';
 
 /**
@@ -12,6 +14,10 @@ import { RoutePolicies } from '../route-policy';
  * `@Public()` (nothing is read) or `@OptionalAuth()` (verified when present). The credential is
  * resolved to a Principal by whichever registered strategy accepts it; this guard imports no
  * feature module.
+ *
+ * Failed authentication is rate limited here (issue 16 §5): a refused credential (any 401 from
+ * the check) counts against the client address in AuthFailureLimiter, and an address over its
+ * budget is answered 429 on every route, public ones included, before its credential is read.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -20,6 +26,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly strategies: CredentialStrategies,
+    @Optional() private readonly failures?: AuthFailureLimiter,
   ) {
     this.policies = new RoutePolicies(reflector);
   }
@@ -29,6 +36,8 @@ export class AuthenticationGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const policy = this.policies.of(context);
     const req = context.switchToHttp().getRequest<LatchkeyRequest>();
+    const refused = this.failures?.refusal(req);
+    if (refused) throw refused;
     if (policy.access === 'public') {
       req.principal = null;
       return true;
@@ -45,19 +54,38 @@ export class AuthenticationGuard implements CanActivate {
 
     const strategy = this.strategies.find(credential);
     if (!strategy) {
-      throw unauthorized(
-        'AUTH_INVALID_TOKEN',
-        credential.scheme === 'apikey' ? 'Invalid API key' : 'Could not validate credentials',
+      return this.failed(
+        req,
+        unauthorized('AUTH_INVALID_TOKEN', credential.scheme === 'apikey' ? 'Invalid API key' : 'Could not validate credentials'),
       );
     }
     if (!policy.principalKinds.includes(strategy.principalKind)) {
-      throw new AppError('CREDENTIAL_NOT_ACCEPTED', 'This kind of credential cannot be used on this route.', {
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      });
+      return this.failed(
+        req,
+        new AppError('CREDENTIAL_NOT_ACCEPTED', 'This kind of credential cannot be used on this route.', {
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        }),
+      );
     }
-    return andThen(strategy.authenticate(credential, req), (principal) => {
-      req.principal = principal;
+    let principal: MaybePromise<Principal>;
+    try {
+      principal = strategy.authenticate(credential, req);
+    } catch (error) {
+      return this.failed(req, error);
+    }
+    if (principal instanceof Promise) principal = principal.catch((error: unknown) => this.failed(req, error));
+    return andThen(principal, (resolved) => {
+      req.principal = resolved;
       return true;
     });
+  }
+
+  /** Rethrows `error`; a refused credential (401) first counts against the client address. */
+  private failed(req: LatchkeyRequest, error: unknown): never | Promise<never> {
+    if (!this.failures || !(error instanceof AppError) || error.status !== 401) throw error;
+    return this.failures.failed(req).then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
   }
 }
