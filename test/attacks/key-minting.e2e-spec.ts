@@ -75,6 +75,13 @@ describe('attack: a restricted API key mints a broader key', () => {
     await t.http().post(`${API}/auth/apikey`).set(apikey(narrow)).send(newKey(['read:metadata'])).expect(200);
   });
 
+  it('the /account form mints for a browser login only: a restricted key posting it gets 403', async () => {
+    const narrow = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata', 'create:apikeys'])).expect(200)).body.secret;
+    const res = await t.http().post('/account/api-keys').set(apikey(narrow)).set('Accept', 'application/json').type('form').send({ note: 'x' });
+    expect(res.status).toBe(403);
+    expect(res.text).not.toContain('lk_pat_');
+  });
+
   it('a read:metadata key without create:apikeys cannot mint at all (Tiled: 401 naming the scope)', async () => {
     const narrow = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata'])).expect(200)).body.secret;
     const res = await t.http().post(`${API}/auth/apikey`).set(apikey(narrow)).send(newKey(['read:metadata'])).expect(401);

@@ -9,6 +9,9 @@ import { extractCredential } from '../credentials';
 import type { Principal } from '../principal';
 import { RoutePolicies } from '../route-policy';
 
+/** 401s that are not failed authentication attempts (see `failed`). */
+const AGED_OUT: ReadonlySet<string> = new Set(['AUTH_TOKEN_EXPIRED', 'IDP_SESSION_EXPIRED']);
+
 /**
  * Global guard (APP_GUARD): secure by default. Every route needs a credential unless it says
  * `@Public()` (nothing is read) or `@OptionalAuth()` (verified when present). The credential is
@@ -80,9 +83,14 @@ export class AuthenticationGuard implements CanActivate {
     });
   }
 
-  /** Rethrows `error`; a refused credential (401) first counts against the client address. */
+  /**
+   * Rethrows `error`; a refused credential (401) first counts against the client address, except
+   * a genuine credential that merely aged out (an access token past `exp`, whose signature holds;
+   * a browser session whose IdP session ended): clients meet those in normal use, scanners cannot
+   * forge them.
+   */
   private failed(req: LatchkeyRequest, error: unknown): never | Promise<never> {
-    if (!this.failures || !(error instanceof AppError) || error.status !== 401) throw error;
+    if (!this.failures || !(error instanceof AppError) || error.status !== 401 || AGED_OUT.has(error.code)) throw error;
     return this.failures.failed(req).then(
       () => Promise.reject(error),
       () => Promise.reject(error),
