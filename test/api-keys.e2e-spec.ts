@@ -137,7 +137,7 @@ describe('personal API keys (Tiled-compatible)', () => {
     await t.http().get(`${API}/metadata/`).query({ api_key: none, scopes: 'read:metadata' }).expect(401);
   });
 
-  it('a leaked key cannot manage its owner\'s account: revoke-all and password change need a login; revoking keys needs revoke:apikeys', async () => {
+  it('a leaked key cannot manage its owner\'s account: revoke-all and password change need a login; listing keys needs read:account, revoking them revoke:apikeys', async () => {
     const reader = (await create(alice.access_token, newKey({ scopes: ['read:metadata'] }))).body.secret;
     const full = (await create(alice.access_token)).body.secret; // inherit: every scope alice has
     for (const key of [reader, full]) {
@@ -150,7 +150,8 @@ describe('personal API keys (Tiled-compatible)', () => {
         .send({ current_password: 'x', new_password: 'a brand new password' })
         .expect(403);
     }
-    const list = await t.http().get(`${API}/api-keys`).set('Authorization', `Apikey ${reader}`).expect(200);
+    await t.http().get(`${API}/api-keys`).set('Authorization', `Apikey ${reader}`).expect(403); // read:account
+    const list = await t.http().get(`${API}/api-keys`).set(bearer(alice.access_token)).expect(200);
     const victim = list.body.find((k: { status: string }) => k.status === 'active').id;
     const denied = await t.http().delete(`${API}/api-keys/${victim}`).set('Authorization', `Apikey ${reader}`).expect(403);
     expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');

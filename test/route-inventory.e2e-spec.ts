@@ -50,6 +50,25 @@ const PUBLIC_ROUTES = [
 /** Routes that let anonymous callers through (@OptionalAuth()): as exposed as public ones. */
 const OPTIONAL_ROUTES = ['GET /api/v1/auth/whoami'];
 
+/**
+ * Credential routes that need no scope (issue 16 §6): each only describes the credential presented
+ * with the request, so a key restricted to `read:metadata` must still answer them (Tiled clients
+ * call them with such keys). Everything else names a scope, a role or a session-only rule.
+ */
+const SCOPE_FREE_ROUTES = [
+  'GET /api/v1/auth/whoami',
+  'GET /api/v1/auth/credential',
+  // Tiled §6.9 (the client's which_api_key()): the presented key's own first eight, scopes, expiry.
+  'GET /api/v1/auth/apikey',
+];
+
+/**
+ * Routes that take a deploy token as well as a user credential: the needed scope depends on the
+ * kind (plugin:upload for a deploy token, write:plugins for a user), so the handler checks it
+ * (PluginsService.assertCanUpload), as test/plugins.e2e-spec.ts proves.
+ */
+const SCOPE_CHECKED_BY_HANDLER = ['POST /api/v1/plugins/:package/versions', 'PUT /api/v1/plugins/:package/versions/:version'];
+
 interface Route {
   method: string;
   path: string;
@@ -115,6 +134,16 @@ describe('route inventory (a snapshot diff is a permission change: review it)', 
         admin: true,
       });
     }
+  });
+
+  it('asks a scope, a role or an interactive login of every non-public route, but the allow-listed ones', () => {
+    // A role counts: AuthorizationGuard honours a role only when the credential carries every scope
+    // of it, so a role-gated route is at least as narrow as one that asks a single scope.
+    const bare = routes
+      .filter((r) => r.policy.access !== 'public')
+      .filter((r) => r.policy.scopes.length === 0 && r.policy.roles.length === 0 && !r.policy.sessionOnly)
+      .map(key);
+    expect(bare.sort()).toEqual([...SCOPE_FREE_ROUTES, ...SCOPE_CHECKED_BY_HANDLER].sort());
   });
 
   it('names only roles and scopes that exist (a typo would lock everyone out)', () => {

@@ -57,16 +57,23 @@ export class TiledPrincipalsController {
     return this.admin.getPrincipal(id);
   }
 
-  /** An API key for the principal; its scopes must be among the principal's (403 otherwise). */
+  /**
+   * An API key for the principal; its scopes must be among the principal's and among the calling
+   * credential's, `inherit` only for a credential holding every scope of the principal (403 otherwise).
+   */
   @Post(':uuid/apikey')
   @HttpCode(200)
   @RequireScopes('admin:apikeys')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
-  async createKey(@Param('uuid', principalId()) id: string, @Body() body: CreateApiKeyDto): Promise<TiledApiKeyWithSecret> {
+  async createKey(
+    @Param('uuid', principalId()) id: string,
+    @Body() body: CreateApiKeyDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+  ): Promise<TiledApiKeyWithSecret> {
     if (!(await this.users.findById(id))) {
       throw new AppError('USER_NOT_FOUND', `Principal ${id} does not exist or insufficient permissions.`);
     }
-    const { key, secret } = await this.apiKeys.createFor(id, {
+    const { key, secret } = await this.apiKeys.createFor(principal, id, {
       scopes: body.scopes,
       expiresIn: body.expires_in,
       note: body.note,

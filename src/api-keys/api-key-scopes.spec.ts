@@ -1,4 +1,4 @@
-import { effectiveKeyScopes, requestableScopes } from './api-key-scopes';
+import { effectiveKeyScopes, mintRefusal, requestableScopes } from './api-key-scopes';
 
 describe('API key scopes', () => {
   it('inherit follows the owner\'s current roles', () => {
@@ -17,5 +17,25 @@ describe('API key scopes', () => {
     expect(requestableScopes(['read:metadata'], ['user'])).toEqual(['read:metadata']);
     const full = effectiveKeyScopes(['inherit'], ['user']);
     expect(requestableScopes(full, ['user'])).toContain('inherit');
+  });
+
+  it('what may be minted for a principal is bounded by the target and by the calling credential', () => {
+    // An admin key restricted to admin:apikeys, minting for an admin: only admin:apikeys, no inherit.
+    expect(requestableScopes(['admin:apikeys'], ['admin'])).toEqual(['admin:apikeys']);
+    // A full admin credential minting for a user: the user scopes the admin holds, and no inherit
+    // (the admin role lacks create:apikeys, revoke:apikeys, write:plugins).
+    const admin = effectiveKeyScopes(['inherit'], ['admin']);
+    expect(requestableScopes(admin, ['user'])).toContain('read:data');
+    expect(requestableScopes(admin, ['user'])).not.toContain('inherit');
+    expect(requestableScopes(admin, ['user'])).not.toContain('create:apikeys');
+  });
+
+  it('a refusal keeps Tiled\'s wording and says what the credential lacks', () => {
+    expect(mintRefusal(['admin:apikeys'], ['admin:apikeys'], ['admin'])).toBeNull();
+    const inherit = mintRefusal(['inherit'], ['admin:apikeys'], ['admin'])!;
+    expect(inherit).toMatch(/^Requested scopes \[inherit\] must be a subset of the principal's scopes \[admin:apikeys\]\./);
+    expect(inherit).toContain('"inherit" needs a credential that holds every scope of the principal; this one lacks [');
+    expect(mintRefusal(['write:principals'], ['admin:apikeys'], ['admin'])).toContain('does not hold [write:principals]');
+    expect(mintRefusal(['read:principals'], effectiveKeyScopes(['inherit'], ['admin']), ['user'])).not.toContain('does not hold');
   });
 });

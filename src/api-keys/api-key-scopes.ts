@@ -14,12 +14,32 @@ export function effectiveKeyScopes(keyScopes: readonly string[], ownerRoles: rea
 }
 
 /**
- * What a caller may put in a new key: the scopes of the credential it is using, plus `inherit`
- * only when that credential already holds every scope of the owner's roles (so a restricted key
- * cannot mint a broader one).
+ * What a caller may put in a new key for a principal (itself or another): the scopes both the
+ * principal's roles grant and the calling credential carries, plus `inherit` only when that
+ * credential holds every scope of the principal. So a key can never mint a broader key, for its
+ * owner or for anyone (issue 16 §3).
  */
-export function requestableScopes(callerScopes: readonly string[], ownerRoles: readonly string[]): string[] {
-  const owner = scopesForRoles(ownerRoles);
-  const full = owner.every((s) => callerScopes.includes(s));
-  return full ? [...callerScopes, INHERIT] : [...callerScopes];
+export function requestableScopes(callerScopes: readonly string[], targetRoles: readonly string[]): string[] {
+  const target = scopesForRoles(targetRoles);
+  const both = target.filter((s) => callerScopes.includes(s));
+  return both.length === target.length ? [...both, INHERIT] : both;
+}
+
+/**
+ * Why `requested` cannot be minted, or null when it can: Tiled's wording ("must be a subset of the
+ * principal's scopes"), plus what the calling credential lacks when that is the reason.
+ */
+export function mintRefusal(requested: readonly string[], callerScopes: readonly string[], targetRoles: readonly string[]): string | null {
+  const allowed = requestableScopes(callerScopes, targetRoles);
+  const extra = requested.filter((s) => !allowed.includes(s));
+  if (extra.length === 0) return null;
+  const target = [...scopesForRoles(targetRoles), INHERIT];
+  let message = `Requested scopes [${extra.join(', ')}] must be a subset of the principal's scopes [${allowed.join(', ')}].`;
+  const notHeld = extra.filter((s) => s !== INHERIT && target.includes(s));
+  if (notHeld.length > 0) message += ` The credential making this request does not hold [${notHeld.join(', ')}], and a key never grants more than the credential that creates it.`;
+  if (extra.includes(INHERIT)) {
+    const lacking = scopesForRoles(targetRoles).filter((s) => !callerScopes.includes(s));
+    message += ` "inherit" needs a credential that holds every scope of the principal; this one lacks [${lacking.join(', ')}].`;
+  }
+  return message;
 }

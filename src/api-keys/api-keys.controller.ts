@@ -12,11 +12,9 @@ import { ApiKeyResponse, toApiKeyResponse } from './dto/api-key-response.dto';
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
-  /**
-   * Every key of the caller (active, expired and revoked), newest first. Never secrets. Needs
-   * no scope, like whoami, which lists the active ones too.
-   */
+  /** Every key of the caller (active, expired and revoked), newest first. Never secrets. */
   @Get()
+  @RequireScopes('read:account')
   @ApiOkResponse({ type: [ApiKeyResponse] })
   async list(@CurrentPrincipal() principal: UserPrincipal): Promise<ApiKeyResponse[]> {
     const keys = await this.apiKeys.listForUser(principal.userId);

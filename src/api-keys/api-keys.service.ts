@@ -10,14 +10,13 @@ import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
 import { credentialStatus, credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
-import { scopesForRoles } from '../common/auth/scopes';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
 import { andThen, type MaybePromise } from '../common/maybe-async';
 import type { UserState } from '../users/user-state.cache';
 import { ApiKey } from './api-key.entity';
-import { effectiveKeyScopes, INHERIT, requestableScopes } from './api-key-scopes';
+import { effectiveKeyScopes, INHERIT, mintRefusal } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
 
 export interface CreateApiKeyInput {
@@ -89,31 +88,27 @@ export class ApiKeysService implements OnModuleInit {
   }
 
   /** Creates a key for the caller. The secret is returned here and never again. */
-  async create(caller: UserPrincipal, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
-    const state = await this.users.state(caller.userId);
-    return this.insert(caller.userId, state.epoch, requestableScopes(caller.scopes, state.roles), input);
+  create(caller: UserPrincipal, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    return this.createFor(caller, caller.userId, input);
   }
 
   /**
-   * Creates a key for another user or service principal (administrators, Tiled's
-   * `POST /auth/principal/{uuid}/apikey`): the scopes must be among the target's role scopes
-   * (or `inherit`), else 403. The secret is returned here and never again.
+   * Creates a key for a user or service principal (the caller itself, or, for administrators,
+   * Tiled's `POST /auth/principal/{uuid}/apikey`). Bounded by both sides: the scopes must be
+   * among the target's role scopes AND carried by the calling credential, and `inherit` needs a
+   * credential holding every scope of the target (so a key never mints a broader key); 403
+   * otherwise. The secret is returned here and never again.
    */
-  async createFor(userId: string, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
+  async createFor(caller: UserPrincipal, userId: string, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
     const state = await this.users.state(userId);
     if (!state.exists) throw new AppError('USER_NOT_FOUND', 'No such user.');
-    return this.insert(userId, state.epoch, [...scopesForRoles(state.roles), INHERIT], input);
+    const scopes = input.scopes ?? [INHERIT];
+    const refusal = mintRefusal(scopes, caller.scopes, state.roles);
+    if (refusal) throw new AppError('INSUFFICIENT_SCOPE', refusal);
+    return this.insert(userId, state.epoch, scopes, input);
   }
 
-  private async insert(userId: string, epoch: number, allowed: string[], input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
-    const scopes = input.scopes ?? [INHERIT];
-    const extra = scopes.filter((s) => !allowed.includes(s));
-    if (extra.length > 0) {
-      throw new AppError(
-        'INSUFFICIENT_SCOPE',
-        `Requested scopes [${extra.join(', ')}] must be a subset of the principal's scopes [${allowed.join(', ')}].`,
-      );
-    }
+  private async insert(userId: string, epoch: number, scopes: string[], input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
     const accessTags = input.accessTags ?? null;
     if (accessTags !== null && (scopes.includes(INHERIT) || scopes.includes('admin:apikeys'))) {
       throw new AppError('INSUFFICIENT_SCOPE', 'Scopes "inherit" and "admin:apikeys" cannot be combined with access tag restrictions.');

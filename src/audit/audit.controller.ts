@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../common/auth/decorators';
+import { CurrentPrincipal, RequireScopes, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
 import { AuditService } from './audit.service';
@@ -23,6 +23,7 @@ export class AuditController {
 
   /** Events about the caller or done by them. */
   @Get('users/me/audit')
+  @RequireScopes('read:account')
   @ApiOkResponse({ type: AuditPageResponse })
   async mine(@CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
     return toAuditPage(await this.audit.list({ ...toAuditFilters(q), involving: principal.userId }));

@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, OptionalAuth, Public } from '../common/auth/decorators';
+import { CurrentPrincipal, OptionalAuth, Public, RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { RateLimit } from '../common/rate-limit';
 import { API_KEY_COOKIE } from '../common/auth/credentials';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
@@ -104,6 +104,8 @@ export class AuthController {
   }
 
   @Delete('session/revoke/:sessionId')
+  @RequireScopes('write:account')
+  @TiledCompatible()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiNoContentResponse()

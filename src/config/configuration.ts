@@ -57,6 +57,8 @@ export interface RateLimitConfig {
   readonly loginFailureWindow: number;
   /** Seconds; the longest wait after repeated failures. */
   readonly loginMaxDelay: number;
+  /** Failed credential checks (any kind) per client address per window, then 429 on every route. */
+  readonly authFailuresPerIp: number;
 }
 
 export interface PasswordHashingConfig {
@@ -189,6 +191,7 @@ function loadRateLimits(vars: ReturnType<typeof validateEnv>, nodeEnv: string): 
     loginFailures: vars.RATE_LIMIT_LOGIN_FAILURES ?? (test ? high : 5),
     loginFailureWindow: vars.RATE_LIMIT_LOGIN_FAILURE_WINDOW ?? 900,
     loginMaxDelay: vars.RATE_LIMIT_LOGIN_MAX_DELAY ?? 900,
+    authFailuresPerIp: vars.AUTH_FAILURES_PER_IP ?? (test ? high : 100),
   });
 }
 

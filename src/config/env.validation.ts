@@ -291,6 +291,12 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsInt()
   @Min(1)
+  AUTH_FAILURES_PER_IP?: number;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   @Max(86_400)
   RATE_LIMIT_LOGIN_FAILURE_WINDOW?: number;
 

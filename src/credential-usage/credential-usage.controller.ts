@@ -16,8 +16,9 @@ import { CredentialUsageResponse } from './dto/credential-usage-response.dto';
 export class ApiKeyUsageLogController {
   constructor(private readonly usage: CredentialUsageService) {}
 
-  /** The key's last uses, newest first. Owner only: someone else's key is the same 404 as an unknown id. No scope needed, like `GET /api-keys`. */
+  /** The key's last uses, newest first. Owner only: someone else's key is the same 404 as an unknown id. Scope read:account, like `GET /api-keys`. */
   @Get(':id/usage')
+  @RequireScopes('read:account')
   @ApiOkResponse({ type: CredentialUsageResponse })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<CredentialUsageResponse> {
     await this.usage.assertOwnApiKey(principal.userId, id);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Put, Res, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AcceptPluginToken, CurrentPrincipal } from '../common/auth/decorators';
+import { AcceptPluginToken, CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { PluginVersionResponse, toVersionResponse } from './dto/plugin-response.dto';
 import type { IncomingFile } from './plugin-storage';
@@ -18,7 +18,7 @@ const UPLOAD_BODY = {
 
 /**
  * Plugin versions. Uploads take a maintainer's own credentials or a deploy token of this plugin
- * (`Authorization: Bearer lk_dpl_…` or `Apikey lk_dpl_…`); reads take any signed-in user.
+ * (`Authorization: Bearer lk_dpl_…` or `Apikey lk_dpl_…`); reads take any signed-in user whose credential carries read:plugins.
  */
 @ApiTags('plugins')
 @ApiBearerAuth()
@@ -68,6 +68,7 @@ export class PluginVersionsController {
   }
 
   @Get()
+  @RequireScopes('read:plugins')
   @ApiOkResponse({ type: [PluginVersionResponse] })
   async list(@Param('package') name: string): Promise<PluginVersionResponse[]> {
     const plugin = await this.plugins.getByName(name);
@@ -75,6 +76,7 @@ export class PluginVersionsController {
   }
 
   @Get(':version/download')
+  @RequireScopes('read:plugins')
   @ApiOkResponse({ description: 'The package file' })
   async download(
     @Param('package') name: string,

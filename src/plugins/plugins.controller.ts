@@ -9,7 +9,7 @@ import { CreatePluginDto } from './dto/create-plugin.dto';
 import { PluginResponse, toPluginResponse } from './dto/plugin-response.dto';
 import { PluginsService } from './plugins.service';
 
-/** Plugins and their maintainers. Any signed-in user may read; maintainers manage. */
+/** Plugins and their maintainers. Any signed-in user may read (scope read:plugins); maintainers manage (write:plugins). */
 @ApiTags('plugins')
 @ApiBearerAuth()
 @Controller('plugins')
@@ -29,12 +29,14 @@ export class PluginsController {
   }
 
   @Get()
+  @RequireScopes('read:plugins')
   @ApiOkResponse({ type: [PluginResponse] })
   async list(): Promise<PluginResponse[]> {
     return (await this.plugins.list()).map(toPluginResponse);
   }
 
   @Get(':package')
+  @RequireScopes('read:plugins')
   @ApiOkResponse({ type: PluginResponse })
   async get(@Param('package') name: string): Promise<PluginResponse> {
     return toPluginResponse(await this.plugins.getWithMaintainers(name));
@@ -42,6 +44,7 @@ export class PluginsController {
 
   /** The plugin's audit events (maintainers only): tokens, maintainers, uploads. */
   @Get(':package/audit')
+  @RequireScopes('read:plugins')
   @ApiOkResponse({ type: AuditPageResponse })
   async events(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
     const plugin = await this.plugins.getMaintained(name, principal);

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators';
+import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { toUserResponse, UserResponse } from './dto/user-response.dto';
 import { UsersService } from './users.service';
@@ -12,6 +12,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
+  @RequireScopes('read:account')
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: UserPrincipal): Promise<UserResponse> {
     return toUserResponse(await this.users.getById(principal.userId));

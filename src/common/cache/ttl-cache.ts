@@ -11,6 +11,11 @@ export class TtlCache<V> {
     private readonly maxEntries: number,
   ) {}
 
+  /** Entries held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(key: string): V | undefined {
     const hit = this.entries.get(key);
     if (!hit) return undefined;

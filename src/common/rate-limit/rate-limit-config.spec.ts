@@ -24,6 +24,7 @@ describe('rate-limit and hashing configuration', () => {
       loginFailures: 5,
       loginFailureWindow: 900,
       loginMaxDelay: 900,
+      authFailuresPerIp: 100,
     });
     const concurrency = Math.max(1, Math.min(availableParallelism() - 1, 3));
     expect(c.passwordHashing).toEqual({ concurrency, queueLimit: Math.max(64, 32 * concurrency) });
@@ -32,7 +33,7 @@ describe('rate-limit and hashing configuration', () => {
 
   it('under NODE_ENV=test the limits default high; explicit values still apply', () => {
     const c = loadConfig(base({ NODE_ENV: 'test', RATE_LIMIT_LOGIN_PER_IP: '3' }));
-    expect(c.rateLimit).toMatchObject({ enabled: true, loginPerIp: 3, loginPerUsername: 1_000_000, loginFailures: 1_000_000 });
+    expect(c.rateLimit).toMatchObject({ enabled: true, loginPerIp: 3, loginPerUsername: 1_000_000, loginFailures: 1_000_000, authFailuresPerIp: 1_000_000 });
     expect(c.passwordHashing.queueLimit).toBe(10_000);
   });
 
@@ -53,6 +54,7 @@ describe('rate-limit and hashing configuration', () => {
     ['RATE_LIMIT_LOGIN_FAILURES', '0'],
     ['RATE_LIMIT_LOGIN_FAILURE_WINDOW', '100000'],
     ['RATE_LIMIT_LOGIN_MAX_DELAY', '0'],
+    ['AUTH_FAILURES_PER_IP', '0'],
     ['HASH_CONCURRENCY', '0'],
     ['HASH_QUEUE_LIMIT', '-1'],
   ])('refuses %s=%j, naming it', (name, value) => {

@@ -57,6 +57,7 @@ export class AccountPageController {
   ) {}
 
   @Get()
+  @RequireScopes('read:account')
   async show(
     @Query() query: NoticeQueryDto,
     @CurrentPrincipal() principal: UserPrincipal,
@@ -186,6 +187,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
 
   @Post('sessions/:session/revoke')
   @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:account')
   async revokeSession(
     @Param('session', uuidOr404('SESSION_NOT_FOUND', 'No such session.')) sessionId: string,
     @Body() _body: CsrfFormDto,

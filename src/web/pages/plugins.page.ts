@@ -62,6 +62,7 @@ export class PluginsPageController {
 
   /** `plugins{/}`, not `plugins`: see page-routes.ts (the API's list is `plugins`). */
   @Get('plugins{/}')
+  @RequireScopes('read:plugins')
   async list(@CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
     const [mine, counts] = await Promise.all([this.plugins.maintainedBy(principal.userId), this.tokens.countsByPlugin()]);
     const rows = mine.map((p) => {

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Public } from '../../../common/auth/decorators';
+import { CurrentPrincipal, Public, RequireScopes } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
 import type { UserPrincipal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
@@ -85,6 +85,7 @@ export class OidcLoginController {
 
   /** Asks the IdP for an offline token (scope offline_access, with consent) for the logged-in user. */
   @Get('offline-token')
+  @RequireScopes('write:account') // it mints a credential for the caller's account
   @ApiFoundResponse({ description: 'Redirect to the identity provider; the callback shows the offline token once' })
   async offlineToken(
     @Param('provider') provider: string,

@@ -8,6 +8,7 @@ import { AcceptPluginToken, OptionalAuth, Public, RecentLogin, RequireScopes, Ro
 import type { Principal } from '../principal';
 import { RecentLoginPolicy } from '../recent-login';
 import { ROLE_SCOPES } from '../scopes';
+import type { AuthFailureLimiter } from '../../rate-limit/auth-failures';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthorizationGuard } from './authorization.guard';
 
@@ -55,6 +56,7 @@ function strategy(name: string, scheme: 'bearer' | 'apikey', principal: Principa
     accepts: (c) => c.scheme === scheme && c.secret.startsWith(name),
     authenticate: jest.fn(async (c) => {
       if (c.secret.endsWith('bad')) throw new AppError('AUTH_INVALID_TOKEN', 'bad');
+      if (c.secret.endsWith('expired')) throw new AppError('AUTH_TOKEN_EXPIRED', 'expired');
       return principal;
     }),
   };
@@ -184,6 +186,31 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
 
   it('refuses to register two strategies under one name', () => {
     expect(() => registry.register(strategy('jwt', 'bearer', user))).toThrow(/registered twice/);
+  });
+
+  it('reports refused credentials to the failure limiter, and refuses a blocked address before any strategy runs', async () => {
+    const failed: string[] = [];
+    let blocked = false;
+    const limiter = {
+      refusal: () => (blocked ? new AppError('TOO_MANY_REQUESTS', 'blocked') : null),
+      failed: async (req: LatchkeyRequest) => void failed.push(String(req.headers.authorization)),
+    } as unknown as AuthFailureLimiter;
+    const guard = new AuthenticationGuard(new Reflector(), registry, limiter);
+    const go = (controller: Function, handler: string, authorization?: string) =>
+      status(Promise.resolve().then(() => guard.canActivate(context(controller, handler, { headers: authorization ? { authorization } : {} }))));
+    expect(await go(DummyController, 'plain', 'Bearer jwt-bad')).toBe(401); // the strategy refused it
+    expect(await go(DummyController, 'plain', 'Bearer nobody-accepts-this')).toBe(401); // no strategy
+    expect(await go(DummyController, 'plain', 'Bearer dpl-ok')).toBe(401); // a kind the route does not take
+    expect(await go(DummyController, 'plain', 'Bearer jwt-expired')).toBe(401); // aged out: not counted
+    expect(await go(DummyController, 'plain')).toBe(401); // no credential: not counted
+    expect(await go(DummyController, 'plain', 'Bearer jwt-ok')).toBe('ok');
+    expect(failed).toEqual(['Bearer jwt-bad', 'Bearer nobody-accepts-this', 'Bearer dpl-ok']);
+
+    blocked = true;
+    const calls = (registry.find({ scheme: 'bearer', secret: 'jwt-ok', source: 'header' })!.authenticate as jest.Mock).mock.calls.length;
+    expect(await go(DummyController, 'plain', 'Bearer jwt-ok')).toBe(429);
+    expect(await go(DummyController, 'open')).toBe(429); // public routes too
+    expect((registry.find({ scheme: 'bearer', secret: 'jwt-ok', source: 'header' })!.authenticate as jest.Mock).mock.calls.length).toBe(calls);
   });
 });
 

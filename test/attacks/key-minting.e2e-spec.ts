@@ -1,0 +1,90 @@
+/**
+ * Attack (issue 16 §3): a key mints a broader key. Every place a key is minted (`POST /auth/apikey`
+ * for oneself, `POST /auth/principal/{uuid}/apikey` for any principal, the /account form) is
+ * bounded by the CALLING credential: the requested scopes must be held both by the target
+ * principal and by the credential making the request, and `inherit` needs a credential that holds
+ * every scope of the target. 403 otherwise, in Tiled's wording ("must be a subset of the
+ * principal's scopes").
+ */
+import { bearer, createTestApp, type LoginBody, type TestApp } from '../utils/create-test-app';
+
+const API = '/api/v1';
+const apikey = (secret: string) => ({ Authorization: `Apikey ${secret}` });
+const newKey = (scopes: string[] | null) => ({ scopes, expires_in: null, note: null, access_tags: null });
+
+describe('attack: a restricted API key mints a broader key', () => {
+  let t: TestApp;
+  let root: LoginBody;
+  let alice: LoginBody;
+  let robot: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.createUser('root', undefined, ['admin']);
+    await t.createUser('alice');
+    root = await t.login('root');
+    alice = await t.login('alice');
+    robot = (await t.http().post(`${API}/auth/principal`).query({ role: 'admin' }).set(bearer(root.access_token)).expect(200)).body.uuid;
+  });
+  afterAll(() => t?.close());
+
+  async function adminKeyWith(scopes: string[]): Promise<string> {
+    const res = await t.http().post(`${API}/auth/principal/${root.principal}/apikey`).set(bearer(root.access_token)).send(newKey(scopes)).expect(200);
+    return res.body.secret;
+  }
+
+  it('an admin:apikeys-only key cannot mint an inherit (full admin) key for its own owner', async () => {
+    const narrow = await adminKeyWith(['admin:apikeys']);
+    for (const scopes of [null, ['inherit']]) {
+      const res = await t.http().post(`${API}/auth/principal/${root.principal}/apikey`).set(apikey(narrow)).send(newKey(scopes)).expect(403);
+      expect(res.body).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
+      expect(res.body.detail).toContain("must be a subset of the principal's scopes");
+      expect(res.body.detail).toContain('inherit');
+    }
+    // Nothing was minted: the owner still has just the one narrow key.
+    const who = await t.http().get(`${API}/auth/whoami`).set(bearer(root.access_token)).expect(200);
+    expect(who.body.api_keys.map((k: { scopes: string[] }) => k.scopes)).toEqual([['admin:apikeys']]);
+  });
+
+  it('nor a key with any scope it lacks, for its owner or for another principal', async () => {
+    const narrow = await adminKeyWith(['admin:apikeys']);
+    for (const target of [root.principal, robot]) {
+      for (const scopes of [['write:principals'], ['admin:apikeys', 'read:principals'], null]) {
+        const res = await t.http().post(`${API}/auth/principal/${target}/apikey`).set(apikey(narrow)).send(newKey(scopes));
+        expect({ target, scopes, status: res.status }).toEqual({ target, scopes, status: 403 });
+        expect(res.body.detail).toMatch(/must be a subset of the principal's scopes/);
+      }
+    }
+    // Within its own scopes it still works (that is what admin:apikeys is for).
+    await t.http().post(`${API}/auth/principal/${robot}/apikey`).set(apikey(narrow)).send(newKey(['admin:apikeys'])).expect(200);
+  });
+
+  it('a full credential (the admin access token, an inherit key) may still mint inherit keys', async () => {
+    await t.http().post(`${API}/auth/principal/${robot}/apikey`).set(bearer(root.access_token)).send(newKey(null)).expect(200);
+    const full = (await t.http().post(`${API}/auth/principal/${root.principal}/apikey`).set(bearer(root.access_token)).send(newKey(null)).expect(200)).body.secret;
+    await t.http().post(`${API}/auth/principal/${robot}/apikey`).set(apikey(full)).send(newKey(['read:principals'])).expect(200);
+  });
+
+  it('a read:metadata key (with create:apikeys) cannot mint a write key, nor inherit, for itself', async () => {
+    const narrow = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata', 'create:apikeys'])).expect(200)).body.secret;
+    for (const scopes of [['write:data'], ['read:metadata', 'write:metadata'], null, ['inherit']]) {
+      const res = await t.http().post(`${API}/auth/apikey`).set(apikey(narrow)).send(newKey(scopes));
+      expect({ scopes, status: res.status }).toEqual({ scopes, status: 403 });
+      expect(res.body.detail).toMatch(/must be a subset of the principal's scopes/);
+    }
+    await t.http().post(`${API}/auth/apikey`).set(apikey(narrow)).send(newKey(['read:metadata'])).expect(200);
+  });
+
+  it('the /account form mints for a browser login only: a restricted key posting it gets 403', async () => {
+    const narrow = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata', 'create:apikeys'])).expect(200)).body.secret;
+    const res = await t.http().post('/account/api-keys').set(apikey(narrow)).set('Accept', 'application/json').type('form').send({ note: 'x' });
+    expect(res.status).toBe(403);
+    expect(res.text).not.toContain('lk_pat_');
+  });
+
+  it('a read:metadata key without create:apikeys cannot mint at all (Tiled: 401 naming the scope)', async () => {
+    const narrow = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata'])).expect(200)).body.secret;
+    const res = await t.http().post(`${API}/auth/apikey`).set(apikey(narrow)).send(newKey(['read:metadata'])).expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer scope="create:apikeys"');
+  });
+});
