@@ -24,7 +24,10 @@ export interface PluginWithMaintainers {
   maintainers: User[];
 }
 
-/** Plugins and who maintains them. Every maintainer has the same rights; none is an owner. */
+/**
+ * Plugins and who maintains them. Every maintainer has the same rights; none is an owner. New
+ * maintainers come only through an invitation they accept (PluginInvitationsService).
+ */
 @Injectable()
 export class PluginsService {
   private readonly logger = new Logger(PluginsService.name);
@@ -118,15 +121,6 @@ export class PluginsService {
     await this.assertMaintainer(plugin, principal);
   }
 
-  /** Adds a maintainer (idempotent). */
-  async addMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
-    const user = await this.users.getByUsername(username);
-    if (await this.isMaintainer(plugin.id, user.id)) return;
-    await this.maintainers.insert({ pluginId: plugin.id, userId: user.id, addedAt: new Date() });
-    this.logger.log(`maintainer added: ${user.username} to ${plugin.name} by user ${by.userId}`);
-    await this.maintainerEvent('plugin.maintainer_added', plugin, user);
-  }
-
   /** Removes a maintainer; the last one cannot go (409). */
   async removeMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
     const user = await this.users.getByUsername(username);
@@ -145,7 +139,7 @@ export class PluginsService {
   }
 
   /** The maintainer's own log shows it too (userId), and the plugin's maintainers (pluginId). */
-  private maintainerEvent(type: 'plugin.maintainer_added' | 'plugin.maintainer_removed', plugin: Plugin, user: { id: string; username: string }) {
+  private maintainerEvent(type: 'plugin.maintainer_removed', plugin: Plugin, user: { id: string; username: string }) {
     return this.audit.record(type, {
       subject: { type: 'user', id: user.id, label: user.username },
       userId: user.id,
