@@ -121,14 +121,19 @@ export class PluginsService {
     await this.assertMaintainer(plugin, principal);
   }
 
-  /** Removes a maintainer; the last one cannot go (409). */
+  /**
+   * Removes a maintainer; the last one cannot go (409). A username nobody has gets the same 404
+   * as a user who does not maintain the plugin: anyone can create a plugin, so a different answer
+   * would tell which usernames exist.
+   */
   async removeMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
-    const user = await this.users.getByUsername(username);
+    const name = UsersService.normalizeUsername(username).slice(0, 64);
+    const notAMaintainer = () => new AppError('NOT_A_MAINTAINER', `${name} does not maintain "${plugin.name}".`);
+    const user = await this.users.findByUsername(name);
+    if (!user) throw notAMaintainer();
     await this.dataSource.transaction(async (tx) => {
       const repo = tx.getRepository(PluginMaintainer);
-      if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) {
-        throw new AppError('NOT_A_MAINTAINER', `${user.username} does not maintain "${plugin.name}".`);
-      }
+      if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) throw notAMaintainer();
       if ((await repo.count({ where: { pluginId: plugin.id } })) <= 1) {
         throw new AppError('LAST_MAINTAINER', `${user.username} is the last maintainer of "${plugin.name}"; add another first.`);
       }

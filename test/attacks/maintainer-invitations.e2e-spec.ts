@@ -105,6 +105,16 @@ describe('attack: plugin maintainer invitations', () => {
     expect(await maintainersOf('enumerate-me')).toEqual(['anna']);
   });
 
+  it('does not tell existing usernames from unknown ones through removing a maintainer either (anyone may create a plugin to ask)', async () => {
+    await t.http().post(`${API}/plugins`).set(mallory).send({ name: 'probe' }).expect(201);
+    const real = await t.http().delete(`${API}/plugins/probe/maintainers/bob`).set(mallory);
+    const unknown = await t.http().delete(`${API}/plugins/probe/maintainers/no-such-user-abc`).set(mallory);
+    expect(real.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe(real.body.code);
+    expect(unknown.body.message.replace('no-such-user-abc', 'X')).toBe(real.body.message.replace('bob', 'X'));
+  });
+
   it("refuses an outsider who accepts someone else's invitation, by its id or a guessed one", async () => {
     await t.http().post(`${API}/plugins`).set(anna).send({ name: 'not-yours' }).expect(201);
     const sent = await invite('not-yours', 'bob').expect(201);
