@@ -39,6 +39,8 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   });
   // Order matters: request id and cookies first, so body-parser errors are answered like any other.
   app.use(requestId);
+  // On every answer, errors and the draining 503 included: browsers then never use http:// again.
+  if (config.publicUrl?.startsWith('https:')) app.use(strictTransportSecurity);
   // Then what sees every answer (metrics, the request log line) and the shutdown gate (503 while draining).
   app.use(app.get(HttpMetrics).middleware);
   app.use(requestLogger(app.get(ROOT_LOGGER), app.get(CredentialStrategies)));
@@ -55,6 +57,18 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   // Migrations are done: from now on a query that takes longer than a few seconds is a fault.
   boundQueriesForServing();
   return setUpOpenApi(app, config);
+}
+
+/**
+ * HSTS when PUBLIC_URL is https (none over http: a browser would then refuse the plain site).
+ * Fixed at one year and subdomains, without `preload` (joining the browsers' preload list is the
+ * operator's decision, for the whole domain).
+ */
+export const HSTS = 'max-age=31536000; includeSubDomains';
+
+function strictTransportSecurity(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Strict-Transport-Security', HSTS);
+  next();
 }
 
 function malformedJsonToAppError(err: unknown, _req: Request, _res: Response, next: NextFunction): void {

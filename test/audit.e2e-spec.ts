@@ -98,7 +98,10 @@ describe('audit log', () => {
 
   it('plugins: creation, maintainers, deploy tokens and uploads, with the token as the uploader', async () => {
     await t.http().post(`${API}/plugins`).set(bearer(alice.access_token)).send({ name: 'audited' }).expect(201);
-    await t.http().put(`${API}/plugins/audited/maintainers/bob`).set(bearer(alice.access_token)).expect(204);
+    const bobTokens = await t.login('bob');
+    [bobTokens.access_token, bobTokens.refresh_token].forEach(keep);
+    const invited = await t.http().post(`${API}/plugins/audited/invitations`).set(bearer(alice.access_token)).send({ username: 'bob' }).expect(201);
+    await t.http().post(`${API}/plugin-invitations/${invited.body.id}/accept`).set(bearer(bobTokens.access_token)).expect(200);
     await t.http().delete(`${API}/plugins/audited/maintainers/bob`).set(bearer(alice.access_token)).expect(204);
     const tok = await t.http().post(`${API}/plugins/audited/tokens`).set(bearer(alice.access_token)).send({ description: 'github action' }).expect(201);
     keep(tok.body.token);
@@ -111,6 +114,8 @@ describe('audit log', () => {
     const page = await t.http().get(`${API}/plugins/audited/audit`).set(bearer(alice.access_token)).expect(200);
     expect(page.body.events.map((e: { type: string }) => e.type).reverse()).toEqual([
       'plugin.created',
+      'plugin.maintainer_invited',
+      'plugin.invitation_accepted',
       'plugin.maintainer_added',
       'plugin.maintainer_removed',
       'deploy_token.created',

@@ -162,7 +162,8 @@ describe('per-credential usage log', () => {
     await t.http().get(`${API}/plugins/usage-plugin/tokens/not-a-uuid/usage`).set(bearer(alice.access_token)).expect(404);
     await t.http().get(`${API}/plugins/no-such-plugin/tokens/${id}/usage`).set(bearer(alice.access_token)).expect(404);
     // A second maintainer sees it too.
-    await t.http().put(`${API}/plugins/usage-plugin/maintainers/bob`).set(bearer(alice.access_token)).expect(204);
+    const invited = await t.http().post(`${API}/plugins/usage-plugin/invitations`).set(bearer(alice.access_token)).send({ username: 'bob' }).expect(201);
+    await t.http().post(`${API}/plugin-invitations/${invited.body.id}/accept`).set(bearer(bob.access_token)).expect(200);
     await t.http().get(`${API}/plugins/usage-plugin/tokens/${id}/usage`).set(bearer(bob.access_token)).expect(200);
 
     const admin = await t.http().get(`${API}/admin/credentials/deploy-tokens/${id}/usage`).set(bearer(root.access_token)).expect(200);

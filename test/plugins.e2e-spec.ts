@@ -59,7 +59,9 @@ describe('plugins and deploy tokens: the CI story', () => {
 
     // Bob is added as maintainer and sees Anna's token (no secret, no internal id).
     await t.http().get(`${API}/plugins/fancy-plugin/tokens`).set(bearer(bob.access_token)).expect(403);
-    await t.http().put(`${API}/plugins/fancy-plugin/maintainers/bob`).set(bearer(anna.access_token)).expect(204);
+    const invited = await t.http().post(`${API}/plugins/fancy-plugin/invitations`).set(bearer(anna.access_token)).send({ username: 'bob' }).expect(201);
+    await t.http().get(`${API}/plugins/fancy-plugin/tokens`).set(bearer(bob.access_token)).expect(403);
+    await t.http().post(`${API}/plugin-invitations/${invited.body.id}/accept`).set(bearer(bob.access_token)).expect(200);
     const seen = await t.http().get(`${API}/plugins/fancy-plugin/tokens`).set(bearer(bob.access_token)).expect(200);
     expect(seen.body).toEqual([expect.objectContaining({ id: tokenId, description: 'github action', created_by: 'anna' })]);
     expect(JSON.stringify(seen.body)).not.toContain(secret);
@@ -140,7 +142,8 @@ describe('plugins and deploy tokens: the CI story', () => {
     const z = await t.login('zed');
     await t.http().post(`${API}/plugins`).set(bearer(z.access_token)).send({ name: 'zeds-plugin' }).expect(201);
     const tok = await t.http().post(`${API}/plugins/zeds-plugin/tokens`).set(bearer(z.access_token)).send({ description: 'ci' }).expect(201);
-    await t.http().put(`${API}/plugins/zeds-plugin/maintainers/bob`).set(bearer(z.access_token)).expect(204);
+    const invited = await t.http().post(`${API}/plugins/zeds-plugin/invitations`).set(bearer(z.access_token)).send({ username: 'bob' }).expect(201);
+    await t.http().post(`${API}/plugin-invitations/${invited.body.id}/accept`).set(bearer(bob.access_token)).expect(200);
     await t.dataSource.getRepository(User).delete({ id: zed.id });
     await upload(bearer(tok.body.token), 'zeds-plugin', '1.0.0').expect(201);
     const list = await t.http().get(`${API}/plugins/zeds-plugin/tokens`).set(bearer(bob.access_token)).expect(200);
@@ -202,7 +205,8 @@ describe('plugins and deploy tokens: the CI story', () => {
     const full = { Authorization: `Apikey ${await key(null)}` };
     await t.http().post(`${API}/plugins/bobs-tool/tokens`).set(full).send({ description: 'from a script' }).expect(201);
     await upload(full, 'bobs-tool', '1.1.0').expect(201);
-    await t.http().put(`${API}/plugins/bobs-tool/maintainers/nobody`).set(bearer(bob.access_token)).expect(404);
+    // An invitation to a name nobody has is answered like any other (no username enumeration).
+    await t.http().post(`${API}/plugins/bobs-tool/invitations`).set(bearer(bob.access_token)).send({ username: 'nobody' }).expect(201);
     const list = await t.http().get(`${API}/plugins`).set(bearer(mallory.access_token)).expect(200);
     expect(list.body.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['bobs-tool', 'fancy-plugin']));
   });

@@ -283,6 +283,62 @@ describe('web pages over HTTP', () => {
       expect((await browser.request(`${base}/plugins`)).body).toContain('You maintain no plugin');
     });
 
+    it('a maintainer invites from the plugin page (the same notice for any name); the invitee accepts or declines on /plugins; a maintainer revokes', async () => {
+      const anna = await loggedIn('anna');
+      const page = '/plugins/fancy-plugin/tokens';
+      const form = (await anna.request(`${base}${page}`)).body;
+      expect(form).toContain('id="invite-maintainer"');
+      expect(form).toContain('<strong>anna</strong>');
+
+      const invitedBob = await submit(anna, page, '/plugins/fancy-plugin/invitations', { username: 'bob' });
+      const invitedNobody = await submit(anna, page, '/plugins/fancy-plugin/invitations', { username: 'nobody-at-all' });
+      expect(invitedBob.status).toBe(303);
+      expect(invitedNobody.status).toBe(303);
+      expect(invitedBob.headers.get('location')).toBe(`${page}?done=invited#maintainers`);
+      expect(invitedNobody.headers.get('location')).toBe(invitedBob.headers.get('location'));
+      const bad = await submit(anna, page, '/plugins/fancy-plugin/invitations', { username: 'no spaces!' });
+      expect(bad.status).toBe(422);
+      let html = (await anna.request(`${base}${page}?done=invited`)).body;
+      expect(html).toContain('Invitation sent.');
+      expect(html).toContain('<strong>bob</strong>');
+      expect(html).toContain('<strong>nobody-at-all</strong>');
+      const nobodyId = /<tr data-invitation="([^"]+)"><td data-label="Invited"><strong>nobody-at-all/.exec(html)![1];
+
+      // Bob sees it on /plugins with Accept and Decline, and is not a maintainer yet.
+      const bob = await loggedIn('bob');
+      const list = (await bob.request(`${base}/plugins`)).body;
+      expect(list).toContain('Invitations for you');
+      const bobsId = /<tr data-invitation="([^"]+)">/.exec(list)![1];
+      expect(list).toContain(`action="/plugin-invitations/${bobsId}/accept"`);
+      expect(list).toContain(`action="/plugin-invitations/${bobsId}/decline"`);
+      expect((await bob.request(`${base}${page}`)).status).toBe(403);
+      // Without the page's CSRF value, the accept button does nothing.
+      const forged = await bob.request(`${base}/plugin-invitations/${bobsId}/accept`, { form: { csrf: 'forged' } });
+      expect(forged.status).toBe(403);
+      const accepted = await submit(bob, '/plugins', `/plugin-invitations/${bobsId}/accept`);
+      expect(accepted.status).toBe(303);
+      expect(accepted.headers.get('location')).toBe(`${page}?done=invitation-accepted#maintainers`);
+      html = (await bob.request(`${base}${page}`)).body;
+      expect(html).toContain('<strong>anna</strong>, <strong>bob</strong>');
+
+      // Any maintainer (bob now) revokes the invitation of the unknown name.
+      const revoked = await submit(bob, page, `/plugins/fancy-plugin/invitations/${nobodyId}/revoke`);
+      expect(revoked.headers.get('location')).toBe(`${page}?done=invitation-revoked#maintainers`);
+      expect((await bob.request(`${base}${page}`)).body).not.toContain('nobody-at-all');
+
+      // Alice declines hers; it is gone and she maintains nothing.
+      await submit(anna, page, '/plugins/fancy-plugin/invitations', { username: 'alice' });
+      const alice = await loggedIn('alice');
+      const aliceList = (await alice.request(`${base}/plugins`)).body;
+      const alicesId = /<tr data-invitation="([^"]+)">/.exec(aliceList)![1];
+      const declined = await submit(alice, '/plugins', `/plugin-invitations/${alicesId}/decline`);
+      expect(declined.headers.get('location')).toBe('/plugins?done=invitation-declined');
+      const after = (await alice.request(`${base}/plugins?done=invitation-declined`)).body;
+      expect(after).toContain('Invitation declined.');
+      expect(after).not.toContain('Invitations for you');
+      expect(after).toContain('You maintain no plugin');
+    });
+
     it('the API routes of the same paths are untouched (still under /api/v1, JSON)', async () => {
       const api = await t.http().get(`${API}/plugins`).set(bearer(annaToken));
       expect(api.status).toBe(200);

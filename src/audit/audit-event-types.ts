@@ -24,6 +24,10 @@ export const AUDIT_EVENT_TYPES = [
   'plugin.maintainer_added',
   'plugin.maintainer_removed',
   'plugin.version_uploaded',
+  'plugin.maintainer_invited',
+  'plugin.invitation_accepted',
+  'plugin.invitation_declined',
+  'plugin.invitation_revoked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

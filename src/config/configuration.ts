@@ -89,6 +89,8 @@ export interface PluginsConfig {
   readonly tokenMaxLifetime?: number;
   /** Longest overlap a rotation may grant the old secret, seconds. */
   readonly tokenMaxOverlap: number;
+  /** How long an invitation to maintain a plugin can be accepted, seconds. */
+  readonly invitationTtl: number;
 }
 
 export interface AuthConfig {
@@ -145,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxUploadBytes: vars.MAX_UPLOAD_BYTES ?? 50 * 1024 * 1024,
       tokenMaxLifetime: vars.PLUGIN_TOKEN_MAX_LIFETIME,
       tokenMaxOverlap: vars.PLUGIN_TOKEN_MAX_OVERLAP ?? 7 * 24 * 3600,
+      invitationTtl: vars.PLUGIN_INVITATION_TTL ?? 7 * 24 * 3600,
     }),
     rateLimit: loadRateLimits(vars, nodeEnv),
     passwordHashing: loadPasswordHashing(vars, nodeEnv, env),

@@ -197,6 +197,14 @@ export class EnvironmentVariables {
   @Max(30 * 24 * 3600)
   PLUGIN_TOKEN_MAX_OVERLAP?: number;
 
+  /** How long an invitation to maintain a plugin can be accepted, seconds (default 7 days). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(365 * 24 * 3600)
+  PLUGIN_INVITATION_TTL?: number;
+
   @Transform(blankToUndefined)
   @IsOptional()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
@@ -9,7 +9,10 @@ import { CreatePluginDto } from './dto/create-plugin.dto';
 import { PluginResponse, toPluginResponse } from './dto/plugin-response.dto';
 import { PluginsService } from './plugins.service';
 
-/** Plugins and their maintainers. Any signed-in user may read (scope read:plugins); maintainers manage (write:plugins). */
+/**
+ * Plugins and their maintainers. Any signed-in user may read (scope read:plugins); maintainers
+ * manage (write:plugins). Maintainers are added by invitation only (PluginInvitationsController).
+ */
 @ApiTags('plugins')
 @ApiBearerAuth()
 @Controller('plugins')
@@ -49,19 +52,6 @@ export class PluginsController {
   async events(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
     const plugin = await this.plugins.getMaintained(name, principal);
     return toAuditPage(await this.audit.list({ ...toAuditFilters(q), pluginId: plugin.id }));
-  }
-
-  /** Adds a maintainer (maintainers only; idempotent). */
-  @Put(':package/maintainers/:username')
-  @RequireScopes('write:plugins')
-  @HttpCode(204)
-  @ApiNoContentResponse()
-  async addMaintainer(
-    @Param('package') name: string,
-    @Param('username') username: string,
-    @CurrentPrincipal() principal: UserPrincipal,
-  ): Promise<void> {
-    await this.plugins.addMaintainer(await this.plugins.getMaintained(name, principal), username, principal);
   }
 
   /** Removes a maintainer (maintainers only, oneself included); never the last one. */

@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
 import { Plugin } from './plugin.entity';
+import { PluginInvitation } from './plugin-invitation.entity';
+import { MyPluginInvitationsController, PluginInvitationsController } from './plugin-invitations.controller';
+import { PluginInvitationsService } from './plugin-invitations.service';
 import { PluginMaintainer } from './plugin-maintainer.entity';
 import { PluginStorage } from './plugin-storage';
 import { PluginVersion } from './plugin-version.entity';
@@ -12,9 +15,9 @@ import { PluginsService } from './plugins.service';
 import { UploadInterceptor } from './upload.interceptor';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion]), UsersModule],
-  controllers: [PluginsController, PluginVersionsController],
-  providers: [PluginsService, PluginVersionsService, PluginStorage, UploadInterceptor],
-  exports: [PluginsService, PluginVersionsService],
+  imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion, PluginInvitation]), UsersModule],
+  controllers: [PluginsController, PluginInvitationsController, MyPluginInvitationsController, PluginVersionsController],
+  providers: [PluginsService, PluginInvitationsService, PluginVersionsService, PluginStorage, UploadInterceptor],
+  exports: [PluginsService, PluginInvitationsService, PluginVersionsService],
 })
 export class PluginsModule {}

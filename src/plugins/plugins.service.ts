@@ -24,7 +24,10 @@ export interface PluginWithMaintainers {
   maintainers: User[];
 }
 
-/** Plugins and who maintains them. Every maintainer has the same rights; none is an owner. */
+/**
+ * Plugins and who maintains them. Every maintainer has the same rights; none is an owner. New
+ * maintainers come only through an invitation they accept (PluginInvitationsService).
+ */
 @Injectable()
 export class PluginsService {
   private readonly logger = new Logger(PluginsService.name);
@@ -118,23 +121,19 @@ export class PluginsService {
     await this.assertMaintainer(plugin, principal);
   }
 
-  /** Adds a maintainer (idempotent). */
-  async addMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
-    const user = await this.users.getByUsername(username);
-    if (await this.isMaintainer(plugin.id, user.id)) return;
-    await this.maintainers.insert({ pluginId: plugin.id, userId: user.id, addedAt: new Date() });
-    this.logger.log(`maintainer added: ${user.username} to ${plugin.name} by user ${by.userId}`);
-    await this.maintainerEvent('plugin.maintainer_added', plugin, user);
-  }
-
-  /** Removes a maintainer; the last one cannot go (409). */
+  /**
+   * Removes a maintainer; the last one cannot go (409). A username nobody has gets the same 404
+   * as a user who does not maintain the plugin: anyone can create a plugin, so a different answer
+   * would tell which usernames exist.
+   */
   async removeMaintainer(plugin: Plugin, username: string, by: UserPrincipal): Promise<void> {
-    const user = await this.users.getByUsername(username);
+    const name = UsersService.normalizeUsername(username).slice(0, 64);
+    const notAMaintainer = () => new AppError('NOT_A_MAINTAINER', `${name} does not maintain "${plugin.name}".`);
+    const user = await this.users.findByUsername(name);
+    if (!user) throw notAMaintainer();
     await this.dataSource.transaction(async (tx) => {
       const repo = tx.getRepository(PluginMaintainer);
-      if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) {
-        throw new AppError('NOT_A_MAINTAINER', `${user.username} does not maintain "${plugin.name}".`);
-      }
+      if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) throw notAMaintainer();
       if ((await repo.count({ where: { pluginId: plugin.id } })) <= 1) {
         throw new AppError('LAST_MAINTAINER', `${user.username} is the last maintainer of "${plugin.name}"; add another first.`);
       }
@@ -145,7 +144,7 @@ export class PluginsService {
   }
 
   /** The maintainer's own log shows it too (userId), and the plugin's maintainers (pluginId). */
-  private maintainerEvent(type: 'plugin.maintainer_added' | 'plugin.maintainer_removed', plugin: Plugin, user: { id: string; username: string }) {
+  private maintainerEvent(type: 'plugin.maintainer_removed', plugin: Plugin, user: { id: string; username: string }) {
     return this.audit.record(type, {
       subject: { type: 'user', id: user.id, label: user.username },
       userId: user.id,

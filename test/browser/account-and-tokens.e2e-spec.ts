@@ -182,6 +182,26 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     await screenshot(phone, '2-deploy-tokens-phone');
   });
 
+  it('scenario 2b: a maintainer invites someone on the plugin page; the invitee accepts on /plugins and becomes a maintainer', async () => {
+    const anna = await open();
+    await logIn(anna, 'anna', '/plugins/fancy-plugin/tokens');
+    await anna.fill('#invite-username', 'alice');
+    await Promise.all([anna.waitForURL(/done=invited/), anna.click('#invite-submit')]);
+    await expect(anna.locator('.notice').textContent()).resolves.toContain('Invitation sent');
+    await expect(anna.locator('#maintainers').textContent()).resolves.toContain('alice');
+    await screenshot(anna, '2b-invitation-sent');
+
+    const alice = await open();
+    await logIn(alice, 'alice', '/plugins');
+    const invitation = alice.locator('#invitations tbody tr').first();
+    await expect(invitation.textContent()).resolves.toContain('FancyPlugin');
+    await screenshot(alice, '2b-invitation-received');
+    await Promise.all([alice.waitForURL(/\/plugins\/fancy-plugin\/tokens\?done=invitation-accepted/), invitation.locator('button:has-text("Accept")').click()]);
+    await expect(alice.locator('.notice').textContent()).resolves.toContain('you are now a maintainer');
+    await expect(alice.locator('#maintainers p').first().textContent()).resolves.toBe('anna, alice');
+    await screenshot(alice, '2b-invitation-accepted');
+  });
+
   it('the administration page: users with disable and revoke-all, recent events', async () => {
     const page = await open();
     await logIn(page, 'root', '/admin');

@@ -5,6 +5,7 @@ import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
 import { generateToken, hashSecret, isWellFormedToken } from '../../common/auth/token-format';
 import { SealedBox } from '../../common/crypto/sealed-box';
+import { CsrfTokens } from '../../common/http/csrf-tokens';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import { API_PREFIX, apiBase } from '../../common/http/base-url';
 import { AppConfig, InjectConfig } from '../../config/app.config';
@@ -45,6 +46,7 @@ export class BrowserSessionsService {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly providers: OidcProviders,
+    private readonly csrf: CsrfTokens,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.box = new SealedBox(config.auth.signingKeys, 'browser-session-idp-tokens');
@@ -52,7 +54,10 @@ export class BrowserSessionsService {
     this.secure = config.publicUrl?.startsWith('https:') ?? false;
   }
 
-  /** Opens a browser session for `user` and sets its cookie on `res`. */
+  /**
+   * Opens a browser session for `user` and sets its cookie on `res`, with a new CSRF token bound
+   * to it: a token from before the login (which an attacker may have planted) is void from now on.
+   */
   async open(user: User, res: Response, client: ClientInfo, idp?: { provider: string; tokens: RefreshResult }): Promise<Session> {
     const secret = generateToken('browserSession');
     const session = await this.sessions.openBrowser(user, idp ? 'oidc' : 'password', client, {
@@ -68,6 +73,7 @@ export class BrowserSessionsService {
       path: '/',
       expires: session.expiresAt,
     });
+    this.csrf.issue(res, secret);
     return session;
   }
 

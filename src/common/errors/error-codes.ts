@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   PROVIDER_NOT_FOUND: 404,
   /** A polled device code that matches no pending login (unknown, expired or already collected). */
   DEVICE_CODE_NOT_FOUND: 404,
+  /** No pending invitation with this id for the caller (unknown, someone else's, revoked, declined, accepted). */
+  INVITATION_NOT_FOUND: 404,
   // 405 / 409 / 413 / 415 / 422 / 429
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -68,6 +70,8 @@ export const ERROR_CODES = {
   VERSION_EXISTS: 409,
   /** The change would leave no active administrator (disable, delete, or drop the admin role). */
   LAST_ADMIN: 409,
+  /** The caller's own invitation to maintain a plugin has expired: ask a maintainer for a new one. */
+  INVITATION_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   VALIDATION_FAILED: 422,

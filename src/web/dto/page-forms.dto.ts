@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { LOCAL_PATH } from '../../common/http/local-path';
+import { InviteMaintainerDto } from '../../plugins/dto/plugin-invitation.dto';
 
 /**
  * The forms of the pages, checked by the global validation pipe like every API body (unknown
@@ -98,9 +99,29 @@ export class RotateDeployTokenFormDto extends CsrfFormDto {
   overlap_seconds: number;
 }
 
+/** The plugin page's "Invite a maintainer" form: a username, checked as by the API. */
+export class InviteMaintainerFormDto extends InviteMaintainerDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  csrf?: string;
+}
+
 /** `?done=` after a form's redirect: which confirmation to show (fixed texts, never input). */
 export class NoticeQueryDto {
   @IsOptional()
-  @IsIn(['key-revoked', 'session-revoked', 'token-renamed', 'token-revoked', 'user-disabled', 'user-enabled', 'user-revoked'])
+  @IsIn([
+    'key-revoked',
+    'session-revoked',
+    'token-renamed',
+    'token-revoked',
+    'user-disabled',
+    'user-enabled',
+    'user-revoked',
+    'invited',
+    'invitation-revoked',
+    'invitation-accepted',
+    'invitation-declined',
+  ])
   done?: string;
 }

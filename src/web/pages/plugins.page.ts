@@ -11,10 +11,19 @@ import { AppConfig, InjectConfig } from '../../config/app.config';
 import { PluginTokensService } from '../../plugin-tokens/plugin-tokens.service';
 import type { PluginToken } from '../../plugin-tokens/plugin-token.entity';
 import type { Plugin } from '../../plugins/plugin.entity';
+import type { PluginInvitation } from '../../plugins/plugin-invitation.entity';
+import { PluginInvitationsService } from '../../plugins/plugin-invitations.service';
 import { PluginVersionsService } from '../../plugins/plugin-versions.service';
 import { PluginsService } from '../../plugins/plugins.service';
 import { BrowserFormGuard } from '../browser-form.guard';
-import { CreateDeployTokenFormDto, CsrfFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
+import {
+  CreateDeployTokenFormDto,
+  CsrfFormDto,
+  InviteMaintainerFormDto,
+  NoticeQueryDto,
+  RenameDeployTokenFormDto,
+  RotateDeployTokenFormDto,
+} from '../dto/page-forms.dto';
 import { html, SafeHtml } from '../html';
 import { PageErrorsFilter } from '../page-errors.filter';
 import { PagesService, type Viewer } from '../pages.service';
@@ -23,6 +32,11 @@ import { badge, confirmButton, csrfField, when } from '../view-helpers';
 const NOTICES: Record<string, string> = {
   'token-renamed': 'Description saved.',
   'token-revoked': 'Deploy token revoked: neither its secret nor an earlier one works any more.',
+  // The same text for every username: the page does not tell whether such a user exists.
+  invited: 'Invitation sent. The user becomes a maintainer once they accept it on their Plugins page.',
+  'invitation-revoked': 'Invitation revoked: it can no longer be accepted.',
+  'invitation-accepted': 'Invitation accepted: you are now a maintainer of this plugin.',
+  'invitation-declined': 'Invitation declined.',
 };
 
 const TOKEN_LIFETIMES: [string, string][] = [
@@ -42,10 +56,12 @@ const OVERLAPS: [number, string][] = [
 ];
 
 /**
- * `/plugins` (the plugins I maintain) and `/plugins/{package}/tokens`: every deploy token of the
- * plugin, whoever made it (rename in place, rotate with an overlap, revoke), a form to create one
- * (the secret is shown once, in the POST's response), and the plugin's versions with their
- * uploader. Maintainers only (PluginsService.getMaintained), as the API routes.
+ * `/plugins` (the plugins I maintain, and my pending invitations to maintain others, with Accept
+ * and Decline) and `/plugins/{package}/tokens`: every deploy token of the plugin, whoever made it
+ * (rename in place, rotate with an overlap, revoke), a form to create one (the secret is shown
+ * once, in the POST's response), the maintainers with the pending invitations and a form to
+ * invite someone, and the plugin's versions with their uploader. Maintainers only
+ * (PluginsService.getMaintained), as the API routes.
  */
 @ApiExcludeController()
 @UseFilters(PageErrorsFilter)
@@ -54,6 +70,7 @@ export class PluginsPageController {
   constructor(
     private readonly pages: PagesService,
     private readonly plugins: PluginsService,
+    private readonly invitations: PluginInvitationsService,
     private readonly versions: PluginVersionsService,
     private readonly tokens: PluginTokensService,
     private readonly clock: Clock,
@@ -63,8 +80,12 @@ export class PluginsPageController {
   /** `plugins{/}`, not `plugins`: see page-routes.ts (the API's list is `plugins`). */
   @Get('plugins{/}')
   @RequireScopes('read:plugins')
-  async list(@CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
-    const [mine, counts] = await Promise.all([this.plugins.maintainedBy(principal.userId), this.tokens.countsByPlugin()]);
+  async list(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+    const [mine, counts, invited] = await Promise.all([
+      this.plugins.maintainedBy(principal.userId),
+      this.tokens.countsByPlugin(),
+      this.invitations.mine(principal.userId),
+    ]);
     const rows = mine.map((p) => {
       const c = counts.get(p.id);
       return html`<tr data-plugin="${p.name}"><td data-label="Plugin"><a href="/plugins/${encodeURIComponent(p.name)}/tokens"><strong>${p.displayName}</strong></a><div class="mono small muted">${p.name}</div></td>
@@ -72,15 +93,73 @@ export class PluginsPageController {
 <td data-label="Created">${when(p.createdAt)}</td>
 <td data-label=""><a class="button secondary small" href="/plugins/${encodeURIComponent(p.name)}/tokens">Manage tokens</a></td></tr>`;
     });
+    const invitationRows = invited.map(
+      (i) => html`<tr data-invitation="${i.id}"><td data-label="Plugin"><strong>${i.plugin!.displayName}</strong><div class="mono small muted">${i.plugin!.name}</div></td>
+<td data-label="Invited by">${i.invitedBy?.username ?? 'a former user'}</td><td data-label="Expires">${when(i.expiresAt)}</td>
+<td data-label=""><div class="actions"><form method="post" action="/plugin-invitations/${i.id}/accept" class="inline">${csrfField(req)}<button type="submit" class="small" id="accept-${i.plugin!.name}">Accept</button></form>
+<form method="post" action="/plugin-invitations/${i.id}/decline" class="inline">${csrfField(req)}<button type="submit" class="secondary small" id="decline-${i.plugin!.name}">Decline</button></form></div></td></tr>`,
+    );
+    const invitationsCard = invited.length
+      ? html`<section class="card" id="invitations"><h2>Invitations for you</h2><p class="muted">Accepting makes you a maintainer: you can then manage the plugin's deploy tokens, maintainers and releases.</p>
+<table class="cards"><thead><tr><th>Plugin</th><th>Invited by</th><th>Expires</th><th></th></tr></thead><tbody>${invitationRows}</tbody></table></section>`
+      : '';
     this.pages.send(
       res,
       200,
       'Your plugins',
-      html`<section class="card"><h2>Plugins you maintain</h2>${mine.length
+      html`${invitationsCard}<section class="card"><h2>Plugins you maintain</h2>${mine.length
         ? html`<table class="cards"><thead><tr><th>Plugin</th><th>Deploy tokens</th><th>Created</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
-        : html`<p class="empty">You maintain no plugin. Create one with <code>POST /api/v1/plugins</code>, or ask a maintainer to add you.</p>`}</section>`,
-      { viewer: viewerOf(principal, req), nav: 'plugins' },
+        : html`<p class="empty">You maintain no plugin. Create one with <code>POST /api/v1/plugins</code>, or ask a maintainer to invite you.</p>`}</section>`,
+      { viewer: viewerOf(principal, req), nav: 'plugins', notice: query.done ? NOTICES[query.done] : undefined },
     );
+  }
+
+  /** The invitee accepts (becomes a maintainer) and lands on the plugin's page. */
+  @Post('plugin-invitations/:invitation/accept')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async accept(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+    const invitation = await this.invitations.accept(id, principal);
+    res.redirect(303, `${tokensPath(invitation.plugin!)}?done=invitation-accepted#maintainers`);
+  }
+
+  @Post('plugin-invitations/:invitation/decline')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async decline(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+    await this.invitations.decline(id, principal);
+    res.redirect(303, '/plugins?done=invitation-declined');
+  }
+
+  /** Invites a username; the same answer whether or not such a user exists. */
+  @Post('plugins/:plugin/invitations')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  @RateLimit('create')
+  async invite(
+    @Param('plugin') name: string,
+    @Body() body: InviteMaintainerFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.invitations.invite(plugin, body.username, principal);
+    res.redirect(303, `${tokensPath(plugin)}?done=invited#maintainers`);
+  }
+
+  @Post('plugins/:plugin/invitations/:invitation/revoke')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async revokeInvitation(
+    @Param('plugin') name: string,
+    @Param('invitation') id: string,
+    @Body() _body: CsrfFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: Response,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.invitations.revoke(plugin, id, principal);
+    res.redirect(303, `${tokensPath(plugin)}?done=invitation-revoked#maintainers`);
   }
 
   @Get('plugins/:plugin/tokens')
@@ -93,7 +172,12 @@ export class PluginsPageController {
     @Res() res: Response,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
-    const [tokens, versions] = await Promise.all([this.tokens.list(plugin), this.versions.list(plugin)]);
+    const [tokens, versions, { maintainers }, pending] = await Promise.all([
+      this.tokens.list(plugin),
+      this.versions.list(plugin),
+      this.plugins.getWithMaintainers(plugin.name),
+      this.invitations.pendingFor(plugin),
+    ]);
     const now = this.clock.now();
     const base = tokensPath(plugin);
     const overlaps = OVERLAPS.filter(([s]) => s <= this.config.plugins.tokenMaxOverlap);
@@ -116,7 +200,9 @@ ${tokens.length
       ? html`<table class="cards"><thead><tr><th>Version</th><th>Uploaded by</th><th>Uploaded</th><th>Size</th></tr></thead><tbody>${versionRows}</tbody></table>`
       : html`<p class="empty">No version uploaded yet.</p>`}</section>`;
 
-    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${tokensCard}${versionsCard}`, {
+    const maintainersCard = this.maintainersCard(req, plugin, maintainers.map((u) => u.username), pending);
+
+    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${tokensCard}${maintainersCard}${versionsCard}`, {
       viewer: viewerOf(principal, req),
       nav: 'plugins',
       notice: query.done ? NOTICES[query.done] : undefined,
@@ -187,6 +273,25 @@ ${tokens.length
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.tokens.revoke(plugin, id, principal);
     res.redirect(303, `${tokensPath(plugin)}?done=token-revoked#tokens`);
+  }
+
+  /** The maintainers, the pending invitations (revocable by any maintainer) and the invite form. */
+  private maintainersCard(req: LatchkeyRequest, plugin: Plugin, maintainers: string[], pending: PluginInvitation[]): SafeHtml {
+    const base = `/plugins/${encodeURIComponent(plugin.name)}/invitations`;
+    const rows = pending.map(
+      (i) => html`<tr data-invitation="${i.id}"><td data-label="Invited"><strong>${i.username}</strong></td>
+<td data-label="Invited by">${i.invitedBy?.username ?? 'a former user'}</td><td data-label="Expires">${when(i.expiresAt)}</td>
+<td data-label="">${confirmButton(req, `${base}/${i.id}/revoke`, 'Revoke', `Revoke the invitation of ${i.username}?`, 'Yes, revoke')}</td></tr>`,
+    );
+    return html`<section class="card" id="maintainers"><h2>Maintainers</h2>
+<p>${maintainers.map((m, n) => html`${n ? ', ' : ''}<strong>${m}</strong>`)}</p>
+${pending.length
+  ? html`<h3 class="small">Pending invitations</h3><table class="cards"><thead><tr><th>Invited</th><th>Invited by</th><th>Expires</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+  : ''}
+<form method="post" action="${base}" id="invite-maintainer">${csrfField(req)}<h3 class="small">Invite a maintainer</h3>
+<div class="row"><div class="field"><label for="invite-username">Username</label><input type="text" id="invite-username" name="username" maxlength="64" required autocapitalize="none" autocomplete="off"></div>
+<div><button type="submit" id="invite-submit">Invite</button></div></div>
+<p class="small muted">They become a maintainer only when they accept the invitation on their Plugins page.</p></form></section>`;
   }
 
   private tokenRow(req: LatchkeyRequest, plugin: Plugin, t: PluginToken, now: Date, overlaps: [number, string][]): SafeHtml {

@@ -7,6 +7,7 @@ import type { UserPrincipal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { isBrowserNavigation } from '../../../common/errors/all-exceptions.filter';
 import { API_PREFIX, apiBase } from '../../../common/http/base-url';
+import { CsrfTokens } from '../../../common/http/csrf-tokens';
 import { DEFAULT_LANDING, isLocalPath } from '../../../common/http/local-path';
 import type { LatchkeyRequest } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
@@ -47,6 +48,7 @@ export class OidcLoginController {
     private readonly pages: PagesService,
     private readonly loginAudit: LoginAudit,
     private readonly deviceLogins: DeviceLoginsService,
+    private readonly csrf: CsrfTokens,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -204,11 +206,15 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
     );
   }
 
-  /** A device-code login: remember whom the IdP logged in (sealed cookie), then ask for the program's code. */
+  /**
+   * A device-code login: remember whom the IdP logged in (sealed cookie), then ask for the
+   * program's code, with a new CSRF token (one planted before this login does not fit the form).
+   */
   private askForUserCode(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): void {
     const { name: provider, displayName } = login.client.config;
     this.deviceLogins.rememberApprover(res, provider, { userId: user.id, subject: login.claims.sub });
-    sendUserCodeForm(this.pages, res, { status: 200, provider, displayName, username: user.username, csrf: req.csrfToken! });
+    const csrf = this.csrf.rotate(req, res);
+    sendUserCodeForm(this.pages, res, { status: 200, provider, displayName, username: user.username, csrf });
   }
 
   private showOfflineToken(login: CompletedLogin, res: Response): void {
