@@ -56,6 +56,7 @@
  * Test-only control endpoints (not OIDC) on the same origin:
  *   GET  /__test/stats                 token endpoint requests counted by grant_type
  *   POST /__test/reset-stats
+ *   POST /__test/token-delay?ms=N      every token endpoint request waits N ms first (a slow IdP)
  *   POST /__test/revoke-grants?sub=S   destroy every grant of S and its tokens (refresh tokens
  *                                      then fail with invalid_grant) -> {"revoked":n}
  *   POST /__test/end-sessions          drop every IdP session (prompt=none -> login_required)
@@ -363,6 +364,8 @@ ${error ? `<p id="error">${escapeHtml(error)}</p>` : ''}
 }
 
 const stats = { total: 0, byGrantType: {}, errorsByGrantType: {}, revocation: 0 };
+/** Milliseconds every token endpoint request waits before it is handled (POST /__test/token-delay?ms=N). */
+let tokenDelayMs = 0;
 function resetStats() {
   stats.total = 0;
   stats.byGrantType = {};
@@ -393,6 +396,7 @@ function install(provider) {
 
     // ---- count token endpoint requests (grant_type is read after the provider parsed the body)
     if (path === '/token' && method === 'POST') {
+      if (tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, tokenDelayMs));
       try {
         await next();
       } finally {
@@ -459,6 +463,13 @@ function install(provider) {
       if (path === '/__test/reset-stats' && method === 'POST') {
         resetStats();
         ctx.body = stats;
+        return undefined;
+      }
+      if (path === '/__test/token-delay' && method === 'POST') {
+        const ms = Number(ctx.query.ms);
+        if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) ctx.throw(400, 'ms: 0 to 60000');
+        tokenDelayMs = ms;
+        ctx.body = { ms };
         return undefined;
       }
       if (path === '/__test/revoke-grants' && method === 'POST') {

@@ -408,6 +408,10 @@ export class LocalIdp {
     await this.control('POST', 'reset-stats');
   }
 
+  /** Every token endpoint request waits `ms` first (0: none), until changed or restart(). */
+  async setTokenDelay(ms: number): Promise<void> {
+    await this.control('POST', `token-delay?ms=${ms}`);
+  }
   /** Destroys every grant of `sub` (and its codes, access and refresh tokens). Returns how many. */
   async revokeGrants(sub: string): Promise<number> {
     const { revoked } = await this.control<{ revoked: number }>('POST', `revoke-grants?sub=${encodeURIComponent(sub)}`);
@@ -440,6 +444,8 @@ export class LocalIdp {
       [`${prefix}CLIENT_ID`]: this.clientId,
       [`${prefix}CLIENT_SECRET`]: this.clientSecret,
       [`${prefix}AUDIENCE`]: this.audience,
+      // oidc-provider's refresh (offline) tokens are opaque, not JWTs: they reach it only with this.
+      [`${prefix}OPAQUE_OFFLINE_TOKENS`]: 'true',
       ...(extra.displayName ? { [`${prefix}DISPLAY_NAME`]: extra.displayName } : {}),
     };
   }
