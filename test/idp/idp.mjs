@@ -36,6 +36,8 @@
  *   IDP_ONLINE_REFRESH_TOKENS    "1": also issue refresh tokens without offline_access, bound to the
  *                                IdP session (as Keycloak does): once the session ends they fail
  *                                with invalid_grant. Default "0": refresh tokens only for offline_access.
+ *   IDP_ACCESS_TOKEN_AUTH_TIME   "1": access tokens carry `auth_time`, the user's login time (as
+ *                                Keycloak's do). Default "0".
  *   IDP_CONFORM_ID_TOKEN_CLAIMS  "1": spec-strict, profile/email claims only at userinfo. Default "0":
  *                                they are in the ID token too (as most IdPs do).
  *   IDP_JWKS                     JSON {keys:[private JWKs]} signing keys; default: one RSA key made
@@ -119,6 +121,7 @@ const refreshTokenTTL = intEnv('IDP_REFRESH_TOKEN_TTL', 14 * 24 * 3600);
 const rotateRefreshTokens = flag('IDP_ROTATE_REFRESH_TOKENS', false);
 const conformIdTokenClaims = flag('IDP_CONFORM_ID_TOKEN_CLAIMS', false);
 const onlineRefreshTokens = flag('IDP_ONLINE_REFRESH_TOKENS', false);
+const accessTokenAuthTime = flag('IDP_ACCESS_TOKEN_AUTH_TIME', false);
 const cookieKeys = jsonEnv('IDP_COOKIE_KEYS', [randomBytes(32).toString('base64url')]);
 
 function makeJwks() {
@@ -289,6 +292,13 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></for
       return client.grantTypeAllowed('refresh_token') && (onlineRefreshTokens || code.scopes.has('offline_access'));
     },
     rotateRefreshToken: () => rotateRefreshTokens,
+    // IDP_ACCESS_TOKEN_AUTH_TIME=1: access tokens carry `auth_time` (when the user logged in), as Keycloak's do.
+    async extraTokenClaims(ctx) {
+      if (!accessTokenAuthTime) return undefined;
+      const { RefreshToken, AuthorizationCode } = ctx.oidc.entities;
+      const authTime = RefreshToken?.authTime ?? AuthorizationCode?.authTime;
+      return typeof authTime === 'number' ? { auth_time: authTime } : undefined;
+    },
     ttl: {
       AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
       AuthorizationCode: 60,
