@@ -9,6 +9,8 @@ import { HandshakeController } from './handshake.controller';
 import { DeviceLogin } from './oidc/device/device-login.entity';
 import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
+import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
+import { OfflineTokenFloor, OfflineTokenGrant } from './oidc/offline-token-grant.entity';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
 import { OidcLoginController } from './oidc/login/oidc-login.controller';
@@ -21,12 +23,13 @@ import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-se
 import { WebModule } from '../web/web.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([DeviceLogin]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
+  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController],
   providers: [
     PasswordProvider,
     LoginAudit,
     OidcProviders,
+    IdpExchangeLimits,
     OfflineTokensService,
     OfflineTokenStrategy,
     OidcLoginService,

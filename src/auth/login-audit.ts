@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 
 /** How a login happened, in the audit log's words. */
-export type LoginMethod = 'password' | 'oidc' | 'oidc-browser' | 'oidc-api' | 'oidc-device';
+export type LoginMethod = 'password' | 'oidc' | 'oidc-browser' | 'oidc-api' | 'oidc-device' | 'oidc-offline-token';
 
 /**
  * The two login events, the same for every way in. A success is done by the user who logged in

@@ -12,6 +12,23 @@ export interface OidcProviderConfig {
   /** The `aud` an access token must carry; the client id when unset (or `azp` = client id). */
   readonly audience?: string;
   readonly usernameClaim: string;
+  /**
+   * Whether a Bearer value that is not a JWT may be this IdP's offline token (sent to its token
+   * endpoint). Default false: Keycloak's offline tokens are JWTs (matched by `iss`); IdPs with
+   * opaque refresh tokens (oidc-provider, Auth0, Okta, Google…) must say so.
+   */
+  readonly opaqueOfflineTokens: boolean;
+  /** With opaque tokens: a prefix every one of them starts with (e.g. Google's `1//`), if any. */
+  readonly offlineTokenPrefix?: string;
+}
+
+/** How many offline-token exchanges may reach the IdPs (exchanges that miss every cache). */
+export interface OidcExchangeLimits {
+  /** Per client address (IPv6 by /64) and RATE_LIMIT_WINDOW; beyond: 429. Not applied when RATE_LIMIT_ENABLED=false. */
+  readonly perIp: number;
+  /** At once, per instance; beyond it `queue` more wait; beyond that: 503. */
+  readonly concurrency: number;
+  readonly queue: number;
 }
 
 export interface OidcConfig {
@@ -20,6 +37,7 @@ export interface OidcConfig {
   readonly httpTimeoutMs: number;
   /** Seconds a refused offline token stays refused without asking the IdP again. */
   readonly negativeCacheTtl: number;
+  readonly exchanges: OidcExchangeLimits;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -28,7 +46,10 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * OIDC_PROVIDERS=keycloak,orcid, then for each NAME (upper-cased, `-` → `_`):
  * OIDC_NAME_ISSUER (required, http(s) URL), OIDC_NAME_CLIENT_ID (required),
  * OIDC_NAME_CLIENT_SECRET (required), OIDC_NAME_SCOPES (default "openid profile email"),
- * OIDC_NAME_DISPLAY_NAME, OIDC_NAME_AUDIENCE, OIDC_NAME_USERNAME_CLAIM (preferred_username).
+ * OIDC_NAME_DISPLAY_NAME, OIDC_NAME_AUDIENCE, OIDC_NAME_USERNAME_CLAIM (preferred_username),
+ * OIDC_NAME_OPAQUE_OFFLINE_TOKENS (default false), OIDC_NAME_OFFLINE_TOKEN_PREFIX.
+ * Exchange limits: OIDC_EXCHANGES_PER_IP (default 20 per RATE_LIMIT_WINDOW; high under
+ * NODE_ENV=test like the other rate limits), OIDC_EXCHANGE_CONCURRENCY (8), OIDC_EXCHANGE_QUEUE (32).
  */
 export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: string): OidcConfig {
   const problems: string[] = [];
@@ -54,6 +75,11 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
     if (!issuer || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(issuer)) problems.push(`${prefix}ISSUER: required, an http(s) URL`);
     if (!clientId) problems.push(`${prefix}CLIENT_ID: required`);
     if (!clientSecret) problems.push(`${prefix}CLIENT_SECRET=(hidden): required`);
+    const opaque = (get('OPAQUE_OFFLINE_TOKENS') ?? 'false').toLowerCase();
+    if (!['true', 'false', '1', '0'].includes(opaque)) problems.push(`${prefix}OPAQUE_OFFLINE_TOKENS: true or false`);
+    const tokenPrefix = get('OFFLINE_TOKEN_PREFIX');
+    if (tokenPrefix !== undefined && !/^[\x21-\x7e]{1,32}$/.test(tokenPrefix)) problems.push(`${prefix}OFFLINE_TOKEN_PREFIX: 1 to 32 visible ASCII characters`);
+    if (tokenPrefix !== undefined && !['true', '1'].includes(opaque)) problems.push(`${prefix}OFFLINE_TOKEN_PREFIX: only with ${prefix}OPAQUE_OFFLINE_TOKENS=true`);
     if (!issuer || !clientId || !clientSecret) continue;
     providers.push(
       Object.freeze({
@@ -65,6 +91,8 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
         scopes: Object.freeze((get('SCOPES') ?? 'openid profile email').split(/\s+/)),
         audience: get('AUDIENCE'),
         usernameClaim: get('USERNAME_CLAIM') ?? 'preferred_username',
+        opaqueOfflineTokens: ['true', '1'].includes(opaque),
+        offlineTokenPrefix: tokenPrefix,
       }),
     );
   }
@@ -72,6 +100,16 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
   if (!Number.isInteger(timeout) || timeout < 100 || timeout > 60_000) problems.push('OIDC_HTTP_TIMEOUT: milliseconds, 100 to 60000');
   const negative = Number(env.OFFLINE_TOKEN_NEGATIVE_TTL ?? 30);
   if (!Number.isInteger(negative) || negative < 0 || negative > 3600) problems.push('OFFLINE_TOKEN_NEGATIVE_TTL: seconds, 0 to 3600');
+  const count = (name: string, fallback: number, min: number, max: number): number => {
+    const value = Number(env[name]?.trim() || fallback);
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name}: a whole number, ${min} to ${max}`);
+    return value;
+  };
+  const exchanges = Object.freeze({
+    perIp: count('OIDC_EXCHANGES_PER_IP', env.NODE_ENV === 'test' ? 1_000_000 : 20, 1, 1_000_000),
+    concurrency: count('OIDC_EXCHANGE_CONCURRENCY', 8, 1, 1000),
+    queue: count('OIDC_EXCHANGE_QUEUE', 32, 0, 100_000),
+  });
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return Object.freeze({ providers: Object.freeze(providers), httpTimeoutMs: timeout, negativeCacheTtl: negative });
+  return Object.freeze({ providers: Object.freeze(providers), httpTimeoutMs: timeout, negativeCacheTtl: negative, exchanges });
 }

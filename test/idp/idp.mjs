@@ -36,6 +36,8 @@
  *   IDP_ONLINE_REFRESH_TOKENS    "1": also issue refresh tokens without offline_access, bound to the
  *                                IdP session (as Keycloak does): once the session ends they fail
  *                                with invalid_grant. Default "0": refresh tokens only for offline_access.
+ *   IDP_ACCESS_TOKEN_AUTH_TIME   "1": access tokens carry `auth_time`, the user's login time (as
+ *                                Keycloak's do). Default "0".
  *   IDP_CONFORM_ID_TOKEN_CLAIMS  "1": spec-strict, profile/email claims only at userinfo. Default "0":
  *                                they are in the ID token too (as most IdPs do).
  *   IDP_JWKS                     JSON {keys:[private JWKs]} signing keys; default: one RSA key made
@@ -56,6 +58,7 @@
  * Test-only control endpoints (not OIDC) on the same origin:
  *   GET  /__test/stats                 token endpoint requests counted by grant_type
  *   POST /__test/reset-stats
+ *   POST /__test/token-delay?ms=N      every token endpoint request waits N ms first (a slow IdP)
  *   POST /__test/revoke-grants?sub=S   destroy every grant of S and its tokens (refresh tokens
  *                                      then fail with invalid_grant) -> {"revoked":n}
  *   POST /__test/end-sessions          drop every IdP session (prompt=none -> login_required)
@@ -118,6 +121,7 @@ const refreshTokenTTL = intEnv('IDP_REFRESH_TOKEN_TTL', 14 * 24 * 3600);
 const rotateRefreshTokens = flag('IDP_ROTATE_REFRESH_TOKENS', false);
 const conformIdTokenClaims = flag('IDP_CONFORM_ID_TOKEN_CLAIMS', false);
 const onlineRefreshTokens = flag('IDP_ONLINE_REFRESH_TOKENS', false);
+const accessTokenAuthTime = flag('IDP_ACCESS_TOKEN_AUTH_TIME', false);
 const cookieKeys = jsonEnv('IDP_COOKIE_KEYS', [randomBytes(32).toString('base64url')]);
 
 function makeJwks() {
@@ -288,6 +292,13 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></for
       return client.grantTypeAllowed('refresh_token') && (onlineRefreshTokens || code.scopes.has('offline_access'));
     },
     rotateRefreshToken: () => rotateRefreshTokens,
+    // IDP_ACCESS_TOKEN_AUTH_TIME=1: access tokens carry `auth_time` (when the user logged in), as Keycloak's do.
+    async extraTokenClaims(ctx) {
+      if (!accessTokenAuthTime) return undefined;
+      const { RefreshToken, AuthorizationCode } = ctx.oidc.entities;
+      const authTime = RefreshToken?.authTime ?? AuthorizationCode?.authTime;
+      return typeof authTime === 'number' ? { auth_time: authTime } : undefined;
+    },
     ttl: {
       AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
       AuthorizationCode: 60,
@@ -363,6 +374,8 @@ ${error ? `<p id="error">${escapeHtml(error)}</p>` : ''}
 }
 
 const stats = { total: 0, byGrantType: {}, errorsByGrantType: {}, revocation: 0 };
+/** Milliseconds every token endpoint request waits before it is handled (POST /__test/token-delay?ms=N). */
+let tokenDelayMs = 0;
 function resetStats() {
   stats.total = 0;
   stats.byGrantType = {};
@@ -393,6 +406,7 @@ function install(provider) {
 
     // ---- count token endpoint requests (grant_type is read after the provider parsed the body)
     if (path === '/token' && method === 'POST') {
+      if (tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, tokenDelayMs));
       try {
         await next();
       } finally {
@@ -459,6 +473,13 @@ function install(provider) {
       if (path === '/__test/reset-stats' && method === 'POST') {
         resetStats();
         ctx.body = stats;
+        return undefined;
+      }
+      if (path === '/__test/token-delay' && method === 'POST') {
+        const ms = Number(ctx.query.ms);
+        if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) ctx.throw(400, 'ms: 0 to 60000');
+        tokenDelayMs = ms;
+        ctx.body = { ms };
         return undefined;
       }
       if (path === '/__test/revoke-grants' && method === 'POST') {

@@ -65,6 +65,8 @@ export interface LocalIdpOptions {
   conformIdTokenClaims?: boolean;
   /** Refresh tokens without offline_access too, bound to the IdP session (Keycloak-like). Default false. */
   onlineRefreshTokens?: boolean;
+  /** Access tokens carry `auth_time` (the user's login time), as Keycloak's do. Default false. */
+  accessTokenAuthTime?: boolean;
   /** Default 10 s. */
   startTimeoutMs?: number;
   /** Anything else for the child's environment (IDP_* variables, see idp.mjs). */
@@ -271,6 +273,7 @@ export class LocalIdp {
       IDP_ROTATE_REFRESH_TOKENS: options.rotateRefreshTokens ? '1' : '0',
       IDP_CONFORM_ID_TOKEN_CLAIMS: options.conformIdTokenClaims ? '1' : '0',
       IDP_ONLINE_REFRESH_TOKENS: options.onlineRefreshTokens ? '1' : '0',
+      IDP_ACCESS_TOKEN_AUTH_TIME: options.accessTokenAuthTime ? '1' : '0',
       // Same keys across restart(): tokens signed before a restart still verify against the JWKS.
       IDP_JWKS: JSON.stringify(makeSigningJwks()),
       IDP_COOKIE_KEYS: JSON.stringify([randomBytes(32).toString('base64url')]),
@@ -408,6 +411,10 @@ export class LocalIdp {
     await this.control('POST', 'reset-stats');
   }
 
+  /** Every token endpoint request waits `ms` first (0: none), until changed or restart(). */
+  async setTokenDelay(ms: number): Promise<void> {
+    await this.control('POST', `token-delay?ms=${ms}`);
+  }
   /** Destroys every grant of `sub` (and its codes, access and refresh tokens). Returns how many. */
   async revokeGrants(sub: string): Promise<number> {
     const { revoked } = await this.control<{ revoked: number }>('POST', `revoke-grants?sub=${encodeURIComponent(sub)}`);
@@ -440,6 +447,8 @@ export class LocalIdp {
       [`${prefix}CLIENT_ID`]: this.clientId,
       [`${prefix}CLIENT_SECRET`]: this.clientSecret,
       [`${prefix}AUDIENCE`]: this.audience,
+      // oidc-provider's refresh (offline) tokens are opaque, not JWTs: they reach it only with this.
+      [`${prefix}OPAQUE_OFFLINE_TOKENS`]: 'true',
       ...(extra.displayName ? { [`${prefix}DISPLAY_NAME`]: extra.displayName } : {}),
     };
   }

@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { KeyedHashes } from '../../common/auth/presented-secrets';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
@@ -11,13 +13,19 @@ import { AppConfig, InjectConfig } from '../../config/app.config';
 import { UsersService } from '../../users/users.service';
 import type { UserState } from '../../users/user-state.cache';
 import { andThen, type MaybePromise } from '../../common/maybe-async';
+import { LoginAudit } from '../login-audit';
+import { IdpExchangeLimits } from './idp-exchange-limits';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
+import { OfflineTokenFloor, OfflineTokenGrant } from './offline-token-grant.entity';
+import { jwtHints, offlineTokenCandidates } from './offline-token-shape';
 
 /** An exchanged offline token: whose it is, and until when the exchange is trusted. */
 interface Exchange {
   readonly userId: string;
   readonly provider: string;
+  /** The user's epoch when the token was first accepted: any other epoch now means a revoke-all came after. */
+  readonly epoch: number;
   /** Just before the IdP access token expires (ms since epoch). */
   readonly validUntil: number;
   /** When the IdP rotates refresh tokens: the newest one, used for the next exchange (memory only). */
@@ -25,7 +33,7 @@ interface Exchange {
 }
 
 /** What other instances may reuse of an exchange: never the IdP's tokens. */
-type SharedExchange = Pick<Exchange, 'userId' | 'provider' | 'validUntil'>;
+type SharedExchange = Pick<Exchange, 'userId' | 'provider' | 'epoch' | 'validUntil'>;
 
 const MAX_CACHED = 50_000;
 /** Upper bound on how long a shared exchange is kept in Redis (each expires at its own `validUntil` first). */
@@ -39,20 +47,35 @@ const SHARED_MAX_MS = 24 * 3600_000;
  * Concurrent first requests share one exchange (single flight). A refused token is remembered
  * for OFFLINE_TOKEN_NEGATIVE_TTL seconds. The offline token is never stored or logged.
  *
- * With Redis, an exchange is shared (user and provider, under the keyed hash, until the same
+ * Before any IdP call (see offlineTokenCandidates, IdpExchangeLimits): a value no configured
+ * provider can have issued is refused at once (a JWT needs a provider's `iss`; an opaque value a
+ * provider with OIDC_<NAME>_OPAQUE_OFFLINE_TOKENS=true); an exchange that misses the caches
+ * costs the client address one of its OIDC_EXCHANGES_PER_IP (429 beyond) and waits for one of
+ * OIDC_EXCHANGE_CONCURRENCY slots (503 beyond the queue); a token the IdP refuses is a failed
+ * login of that address (its login budget, and a `login.failed` audit event).
+ *
+ * Revoke-all ends every offline token of the user: each accepted token is recorded (keyed hash,
+ * user, the user's epoch then) in `offline_token_grants`, every use compares that epoch with the
+ * user's current one (the user-state cache, invalidated on every instance through Redis), and a
+ * token first used before the bump is refused for good, before any IdP call. A token first seen
+ * after the bump is refused when it says it was issued before it (`iat` of a JWT offline token, or
+ * the `auth_time` of the IdP's access token; `offline_token_floors`). Disabling the user refuses
+ * every token while the account is disabled.
+ *
+ * With Redis, an exchange is shared (user, provider and epoch, under the keyed hash, until the same
  * instant): another instance that meets the token uses it instead of calling the IdP again.
  * A token the IdP rotated on exchange is known, in its new form, only to the instance that
  * exchanged it (it is a secret and stays in memory), so prefer non-rotating offline tokens
  * when running several instances. Refusals stay per instance.
  */
 @Injectable()
-export class OfflineTokensService {
+export class OfflineTokensService implements OnModuleInit {
   private readonly logger = new Logger(OfflineTokensService.name);
   private readonly clients: readonly OidcClient[];
   private readonly exchanges = new Map<string, Exchange>();
   private readonly inflight = new Map<string, Promise<Exchange>>();
   private readonly refused: TtlCache<true>;
-  /** Presented offline tokens → their keyed hash, the key of everything below. */
+  /** Presented offline tokens → their keyed hash, the key of everything below (null: no provider could have issued it). */
   private readonly presented: KeyedHashes;
   /** Exchanges other instances made (no expiry of its own: each entry carries its `validUntil`). */
   private readonly shared: SharedTier<SharedExchange>;
@@ -63,11 +86,20 @@ export class OfflineTokensService {
     providers: OidcProviders,
     @InjectConfig() config: AppConfig,
     redis: RedisService,
+    private readonly limits: IdpExchangeLimits,
+    private readonly loginAudit: LoginAudit,
+    @InjectRepository(OfflineTokenGrant) private readonly grants: Repository<OfflineTokenGrant>,
+    @InjectRepository(OfflineTokenFloor) private readonly floors: Repository<OfflineTokenFloor>,
   ) {
     this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
-    this.presented = new KeyedHashes(config.auth.tokenPepper);
+    // The shape check runs once per new value (a remembered one is known to pass): no cost on a cache hit.
+    this.presented = new KeyedHashes(config.auth.tokenPepper, (token) => offlineTokenCandidates(token, this.clients).length > 0);
     this.shared = new SharedTier<SharedExchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
+  }
+
+  onModuleInit(): void {
+    this.users.registerRevoker({ name: 'offline_tokens', revokeAllOf: (userId) => this.revokeAllOf(userId) });
   }
 
   get enabled(): boolean {
@@ -75,26 +107,33 @@ export class OfflineTokensService {
   }
 
   /** Synchronous when the exchange and the user are cached (the usual case); a promise otherwise. */
-  authenticate(token: string): MaybePromise<UserPrincipal> {
-    const key = this.presented.of(token)!;
+  authenticate(token: string, clientIp?: string | null): MaybePromise<UserPrincipal> {
+    const key = this.presented.of(token);
+    if (key === null) throw refusedError(); // no configured provider can have issued it: no IdP call
     const exchange = this.exchanges.get(key);
     if (exchange && exchange.validUntil > Date.now()) {
       this.stats.hits++;
-      return this.principalOf(exchange);
+      return this.principalOf(key, exchange);
     }
     if (this.refused.get(key)) {
       this.stats.hits++;
       throw refusedError();
     }
-    return this.singleFlight(key, token, exchange).then((fresh) => this.principalOf(fresh));
+    return this.singleFlight(key, token, exchange, clientIp).then((fresh) => this.principalOf(key, fresh));
   }
 
-  private principalOf(exchange: Exchange): MaybePromise<UserPrincipal> {
-    return andThen(this.users.state(exchange.userId), (owner) => this.ownedBy(exchange, owner));
+  private principalOf(key: string, exchange: Exchange): MaybePromise<UserPrincipal> {
+    return andThen(this.users.state(exchange.userId), (owner) => this.ownedBy(key, exchange, owner));
   }
 
-  private ownedBy(exchange: Exchange, owner: UserState): UserPrincipal {
+  private ownedBy(key: string, exchange: Exchange, owner: UserState): UserPrincipal {
     if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
+    if (owner.epoch !== exchange.epoch) {
+      // A revoke-all came after this token was accepted: it is over, here and (through the grant) at every later exchange.
+      this.exchanges.delete(key);
+      this.refused.set(key, true);
+      throw revokedError();
+    }
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
     return {
       kind: 'user',
@@ -107,26 +146,26 @@ export class OfflineTokensService {
     };
   }
 
-  private singleFlight(key: string, token: string, previous: Exchange | undefined): Promise<Exchange> {
+  private singleFlight(key: string, token: string, previous: Exchange | undefined, clientIp: string | null | undefined): Promise<Exchange> {
     let flight = this.inflight.get(key);
     if (!flight) {
-      flight = this.resolve(key, token, previous).finally(() => this.inflight.delete(key));
+      flight = this.resolve(key, token, previous, clientIp).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
     return flight;
   }
 
   /** Another instance's exchange from Redis when there is one, else an exchange at the IdP. */
-  private async resolve(key: string, token: string, previous: Exchange | undefined): Promise<Exchange> {
+  private async resolve(key: string, token: string, previous: Exchange | undefined, clientIp: string | null | undefined): Promise<Exchange> {
     const shared = await this.shared.read(key);
-    if (shared && shared.value.validUntil > Date.now()) {
+    if (shared && shared.value.validUntil > Date.now() && typeof shared.value.epoch === 'number') {
       this.stats.hits++;
       const exchange: Exchange = { ...shared.value, rotatedTo: previous?.rotatedTo };
       this.remember(key, exchange);
       return exchange;
     }
     this.stats.misses++;
-    return this.exchange(key, previous?.rotatedTo ?? token);
+    return this.exchange(key, previous?.rotatedTo ?? token, token, clientIp);
   }
 
   private remember(key: string, exchange: Exchange): void {
@@ -134,42 +173,93 @@ export class OfflineTokensService {
     this.exchanges.set(key, exchange);
   }
 
-  private async exchange(key: string, token: string): Promise<Exchange> {
-    for (const client of this.candidates(token)) {
+  /**
+   * An exchange at the IdP, within the address's budget and the concurrency cap. `token` is what
+   * goes to the IdP (the rotated form when there is one), `presented` what the client sent.
+   */
+  private async exchange(key: string, token: string, presented: string, clientIp: string | null | undefined): Promise<Exchange> {
+    const candidates = offlineTokenCandidates(presented, this.clients);
+    await this.limits.admit(clientIp);
+    const grant = await this.grants.findOne({ where: { tokenHash: key } });
+    if (grant) {
+      const owner = await this.users.state(grant.userId);
+      if (!owner.exists || owner.epoch !== grant.userEpoch) {
+        return this.refuse(key, clientIp, 'revoked', { provider: grant.provider, account: owner.exists ? { id: grant.userId, username: owner.username } : null });
+      }
+    }
+    let admitted = true;
+    for (const client of candidates) {
       try {
-        const result = await client.refresh(token);
-        const claims = await client.verifyAccessToken(result.accessToken);
+        if (!admitted) await this.limits.admit(clientIp); // one budget unit per IdP call
+        admitted = false;
+        const { result, claims } = await this.limits.run(async () => {
+          const result = await client.refresh(token);
+          return { result, claims: await client.verifyAccessToken(result.accessToken) };
+        });
         const user = await this.users.findOrCreateByIdentity(client.config.name, client.config.issuer, claims.sub, () =>
           client.usernameFor(claims, result),
         );
+        const owner = await this.users.state(user.id);
+        const account = { id: user.id, username: user.username };
+        if (grant && grant.userId !== user.id) return this.refuse(key, clientIp, 'revoked', { provider: client.config.name, account });
+        if (!grant) {
+          const issuedAt = jwtHints(presented)?.iat ?? (typeof claims.auth_time === 'number' ? claims.auth_time : undefined);
+          if (issuedAt !== undefined && (await this.issuedBeforeRevokeAll(user.id, issuedAt))) {
+            return this.refuse(key, clientIp, 'revoked', { provider: client.config.name, account });
+          }
+          await this.grants
+            .createQueryBuilder()
+            .insert()
+            .values({ tokenHash: key, userId: user.id, provider: client.config.name, userEpoch: owner.epoch, createdAt: new Date() })
+            .orIgnore()
+            .execute();
+        }
         const now = Date.now();
         const lifetime = claims.exp * 1000 - now;
         const exchange: Exchange = {
           userId: user.id,
           provider: client.config.name,
+          epoch: grant?.userEpoch ?? owner.epoch,
           validUntil: now + lifetime - Math.min(30_000, Math.max(0, lifetime / 10)),
           rotatedTo: result.refreshToken && result.refreshToken !== token ? result.refreshToken : undefined,
         };
         this.remember(key, exchange);
-        this.shared.fill(key, { userId: exchange.userId, provider: exchange.provider, validUntil: exchange.validUntil }, exchange.validUntil);
+        this.shared.fill(key, { userId: exchange.userId, provider: exchange.provider, epoch: exchange.epoch, validUntil: exchange.validUntil }, exchange.validUntil);
         return exchange;
       } catch (error) {
         if (error instanceof AppError && error.status === 401) continue; // not this IdP's, or refused
-        throw error; // 503: the IdP is down
+        throw error; // 503: the IdP is down or busy; 429: over budget
       }
     }
-    this.refused.set(key, true);
-    this.exchanges.delete(key);
-    this.logger.warn('an offline token was refused by every configured identity provider');
-    throw refusedError();
+    return this.refuse(key, clientIp, 'invalid_token', { provider: candidates.length === 1 ? candidates[0].config.name : 'oidc', account: null });
   }
 
-  /** The providers that may have issued this token: by `iss` when it is a JWT, else all of them. */
-  private candidates(token: string): readonly OidcClient[] {
-    if (this.clients.length <= 1) return this.clients;
-    const iss = issuerOf(token);
-    const match = iss ? this.clients.filter((c) => c.config.issuer === iss.replace(/\/+$/, '')) : [];
-    return match.length > 0 ? match : this.clients;
+  /** A refused exchange: remembered for a while, a failed login of the address, audited (no token text). */
+  private async refuse(
+    key: string,
+    clientIp: string | null | undefined,
+    reason: 'invalid_token' | 'revoked',
+    who: { provider: string; account: { id: string; username: string } | null },
+  ): Promise<never> {
+    this.refused.set(key, true);
+    this.exchanges.delete(key);
+    this.logger.warn(reason === 'revoked' ? 'an offline token issued or used before a revoke-all was refused' : 'an offline token was refused by every configured identity provider');
+    await this.limits.refused(clientIp);
+    await this.loginAudit.failed(who.provider, 'oidc-offline-token', reason === 'revoked' ? 'offline_token_revoked' : 'offline_token_refused', who.account);
+    throw reason === 'revoked' ? revokedError() : refusedError();
+  }
+
+  /** Whether an IdP token issued at `issuedAt` (seconds) predates the user's last revoke-all. */
+  private async issuedBeforeRevokeAll(userId: string, issuedAt: number): Promise<boolean> {
+    const floor = await this.floors.findOne({ where: { userId } });
+    return !!floor && issuedAt < Math.floor(floor.notBefore.getTime() / 1000);
+  }
+
+  /** Revoke-all (after the epoch bump): IdP tokens issued before now are refused from now on. */
+  private async revokeAllOf(userId: string): Promise<number> {
+    await this.floors.upsert({ userId, notBefore: new Date() }, ['userId']);
+    for (const [key, exchange] of this.exchanges) if (exchange.userId === userId) this.exchanges.delete(key);
+    return this.grants.count({ where: { userId } });
   }
 }
 
@@ -177,13 +267,6 @@ function refusedError(): AppError {
   return unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
 }
 
-function issuerOf(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { iss?: unknown };
-    return typeof payload.iss === 'string' ? payload.iss : undefined;
-  } catch {
-    return undefined;
-  }
+function revokedError(): AppError {
+  return unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
 }

@@ -10,6 +10,7 @@ import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvent
 import { CreateCredentialUses1763900900000 } from './1763900900000-CreateCredentialUses';
 import { AddUserKind1763901000000 } from './1763901000000-AddUserKind';
 import { CreatePluginInvitations1763901300000 } from './1763901300000-CreatePluginInvitations';
+import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOfflineTokenGrants';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   CreateCredentialUses1763900900000,
   AddUserKind1763901000000,
   CreatePluginInvitations1763901300000,
+  CreateOfflineTokenGrants1763901400000,
 ];

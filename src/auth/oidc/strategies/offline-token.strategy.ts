@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { CredentialStrategies, RegisteredStrategy } from '../../../common/auth/credential-strategy';
 import type { PresentedCredential } from '../../../common/auth/credentials';
 import type { UserPrincipal } from '../../../common/auth/principal';
+import { clientIp, type LatchkeyRequest } from '../../../common/http/request-context';
 import { OfflineTokensService } from '../offline-tokens.service';
 import type { MaybePromise } from '../../../common/maybe-async';
 
 /**
  * IdP offline refresh tokens as `Authorization: Bearer`: every Bearer value that is neither a
  * Latchkey token (`lk_…`) nor one of Latchkey's own JWTs (the access-token strategy, registered
- * first, takes those by `kid`). Registered only when OIDC providers are configured.
+ * first, takes those by `kid`). Registered only when OIDC providers are configured. Which of
+ * those values may reach an IdP is decided by OfflineTokensService (offlineTokenCandidates).
  */
 @Injectable()
 export class OfflineTokenStrategy extends RegisteredStrategy {
@@ -30,7 +32,7 @@ export class OfflineTokenStrategy extends RegisteredStrategy {
     return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_');
   }
 
-  authenticate(credential: PresentedCredential): MaybePromise<UserPrincipal> {
-    return this.offline.authenticate(credential.secret);
+  authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<UserPrincipal> {
+    return this.offline.authenticate(credential.secret, clientIp(req));
   }
 }
