@@ -9,6 +9,7 @@ import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLog
 import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvents';
 import { CreateCredentialUses1763900900000 } from './1763900900000-CreateCredentialUses';
 import { AddUserKind1763901000000 } from './1763901000000-AddUserKind';
+import { AddSessionChainAndIdle1763901200000 } from './1763901200000-AddSessionChainAndIdle';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateAuditEvents1763900800000,
   CreateCredentialUses1763900900000,
   AddUserKind1763901000000,
+  AddSessionChainAndIdle1763901200000,
 ];
