@@ -2,6 +2,7 @@ import { Clock } from '../../src/common/clock';
 import { SessionsPurgeService } from '../../src/sessions/sessions-purge.service';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { FakeClock } from '../utils/fake-clock';
+import { TestBrowser } from '../utils/test-browser';
 
 const API = '/api/v1';
 const sidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sid as string;
@@ -127,5 +128,43 @@ describe('attack: forking a session by replaying a refresh token', () => {
     expect(await liveTokens(sid)).toBe(1);
     const goesOn = await refresh(change.body.refresh_token).expect(200);
     await t.http().get(`${API}/auth/whoami`).set(bearer(goesOn.body.access_token)).expect(200);
+  });
+});
+
+/** The browser-session side of "a password change rotates the current session". */
+describe('attack: a copied browser cookie after the victim changes the password from that browser', () => {
+  let t: TestApp;
+  let base: string;
+  const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
+    await t.createUser('victim');
+  });
+  afterAll(() => t.close());
+
+  it('the copied cookie stops working; the victim goes on with a new cookie; the other sessions end', async () => {
+    const browser = new TestBrowser();
+    const form = await browser.request(`${base}/login`);
+    await browser.request(`${base}/login`, { form: { username: 'victim', password: DEFAULT_PASSWORD, csrf: csrfOf(form.body)!, next: '/account' } });
+    const stolen = browser.cookie('lk_session', base)!;
+    const api = await t.login('victim');
+
+    const csrf = csrfOf((await browser.request(`${base}/account`)).body)!;
+    const change = await browser.request(`${base}${API}/users/me/password`, {
+      form: { current_password: DEFAULT_PASSWORD, new_password: 'a brand new password' },
+      headers: { 'x-csrf': csrf },
+    });
+    expect(change.status).toBe(204);
+    expect(change.headers.get('cache-control')).toBe('no-store');
+    const renewed = browser.cookie('lk_session', base)!;
+    expect(renewed).not.toBe(stolen);
+
+    await t.http().get(`${API}/auth/whoami`).set('Cookie', `lk_session=${stolen}`).expect(401);
+    expect((await browser.request(`${base}/account`)).status).toBe(200);
+    await t.http().get(`${API}/auth/whoami`).set(bearer(api.access_token)).expect(401);
+    await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: api.refresh_token }).expect(401);
   });
 });
