@@ -88,7 +88,14 @@ describe('audit log', () => {
 
     const fresh = await t.login('alice');
     [fresh.access_token, fresh.refresh_token].forEach(keep);
-    await t.http().post(`${API}/users/me/password`).set(bearer(fresh.access_token)).send({ current_password: DEFAULT_PASSWORD, new_password: keep('a new long password') }).expect(204);
+    const changed = await t.http().post(`${API}/users/me/password`).set(bearer(fresh.access_token)).send({ current_password: DEFAULT_PASSWORD, new_password: keep('a new long password') }).expect(200);
+    [changed.body.access_token, changed.body.refresh_token].forEach(keep);
+    expect((await ofType('session.rotated')).slice(-1)[0]).toMatchObject({
+      userId: aliceId,
+      actorLabel: 'alice',
+      subjectType: 'session',
+      details: { reason: 'password_change', other_sessions_revoked: 1 },
+    });
     await t.http().post(`${API}/users/me/revoke-all`).set(bearer(fresh.access_token)).expect(200);
     expect((await ofType('user.password_changed')).map((e) => e.userId)).toEqual([aliceId]);
     expect((await ofType('user.revoke_all')).slice(-1)[0]).toMatchObject({ userId: aliceId, actorLabel: 'alice', details: { epoch: 1 } });

@@ -170,9 +170,9 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     const sid = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sid;
     expect(sid(a.body.access_token)).toBe(sid(tokens.access_token));
     expect(sid(b.body.access_token)).toBe(sid(tokens.access_token));
-    // Both successors work.
+    // Both got the same successor (one chain), and it works.
+    expect(b.body.refresh_token).toBe(a.body.refresh_token);
     await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: a.body.refresh_token }).expect(200);
-    await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: b.body.refresh_token }).expect(200);
   });
 
   it('reusing a rotated refresh token after the grace window revokes the whole session', async () => {
@@ -234,7 +234,7 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     await t.http().get(`${API}/users/me`).set(bearer(tokens.access_token)).expect(200);
   });
 
-  it('changing the password ends the other sessions and keeps this one', async () => {
+  it('changing the password ends the other sessions and rotates this one (a new pair; its old refresh token is dead)', async () => {
     const carol = await t.createUser('carol');
     const here = await t.login('carol');
     const elsewhere = await t.login('carol');
@@ -250,14 +250,17 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
       .set(bearer(here.access_token))
       .send({ current_password: carol.password, new_password: 'short' })
       .expect(422);
-    await t
+    const rotated = await t
       .http()
       .post(`${API}/users/me/password`)
       .set(bearer(here.access_token))
       .send({ current_password: carol.password, new_password: 'a brand new password' })
-      .expect(204);
+      .expect(200);
     await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: elsewhere.refresh_token }).expect(401);
-    await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: here.refresh_token }).expect(200);
+    await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: here.refresh_token }).expect(401);
+    const sid = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sid;
+    expect(sid(rotated.body.access_token)).toBe(sid(here.access_token));
+    await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: rotated.body.refresh_token }).expect(200);
     await t.http().post(`${API}/auth/provider/local/token`).type('form').send({ username: 'carol', password: carol.password }).expect(401);
     await t.login('carol', 'a brand new password');
   });

@@ -123,7 +123,7 @@ describe('log redaction: no secret reaches the logs', () => {
     // Password change (needs the recent login above), then the new password logs in.
     const fresh = await t.login('alice', password);
     const newPassword = remember('new password', 'alice-new-passphrase-77b1e0');
-    await t.http().post(`${API}/users/me/password`).set(bearer(fresh.access_token)).send({ current_password: password, new_password: newPassword }).expect(204);
+    await t.http().post(`${API}/users/me/password`).set(bearer(fresh.access_token)).send({ current_password: password, new_password: newPassword }).expect(200);
     const wrongCurrent = remember('wrong current password', 'not-it-2b7c51e9');
     await t.http().post(`${API}/users/me/password`).set(bearer(fresh.access_token)).send({ current_password: wrongCurrent, new_password: 'y'.repeat(12) });
     await t.login('alice', newPassword);

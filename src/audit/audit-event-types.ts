@@ -7,6 +7,8 @@ export const AUDIT_EVENT_TYPES = [
   'login.failed',
   'session.revoked',
   'session.refresh_reuse',
+  /** A session's credentials replaced (password change: new refresh token or cookie). */
+  'session.rotated',
   'user.created',
   'user.deleted',
   'user.disabled',

@@ -1,10 +1,22 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentPrincipal, RecentLogin, SessionOnly } from '../common/auth/decorators';
 import { sessionIdOf, type UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
+import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { RefreshResponse } from './dto/token-response.dto';
 import { RevokeAllResponse, toRevokeAllResponse } from './dto/revoke-all-response.dto';
 
 /**
@@ -19,6 +31,7 @@ export class AccountController {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly browserSessions: BrowserSessionsService,
   ) {}
 
   /**
@@ -35,15 +48,31 @@ export class AccountController {
     return toRevokeAllResponse(await this.users.revokeAll(principal.userId));
   }
 
-  /** Changes the password and ends every other session of the user (this one stays). */
+  /**
+   * Changes the password, revokes every other session of the user (their access tokens refused
+   * at once) and rotates this one: every refresh token it had stops working (a copy a thief
+   * holds included). Called with an access token: 200 and the session's new token pair (the
+   * access token used for the call stays valid until it expires). Called with a browser
+   * session: 204 and a new session cookie, the old cookie stops working.
+   */
   @Post('password')
   @SessionOnly()
   @RecentLogin()
-  @HttpCode(204)
-  @ApiNoContentResponse()
-  async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+  @ApiOperation({ summary: 'Change the password; ends the other sessions and rotates this one' })
+  @ApiOkResponse({ type: RefreshResponse, description: 'Called with an access token: the new token pair of this session' })
+  @ApiNoContentResponse({ description: 'Called with a browser session: a new session cookie is set' })
+  @ApiUnauthorizedResponse({ description: 'Not logged in, or the login is not recent (REAUTH_REQUIRED)' })
+  @ApiForbiddenResponse({ description: 'PASSWORD_INCORRECT: the current password is wrong' })
+  @ApiUnprocessableEntityResponse({ description: 'PASSWORD_POLICY / VALIDATION_FAILED: the new password is refused' })
+  async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
     await this.users.changePassword(principal.userId, body.current_password, body.new_password);
-    const keep = sessionIdOf(principal);
-    await this.sessions.revokeAllForUser(principal.userId, 'password_change', keep);
+    const sessionId = sessionIdOf(principal)!; // @SessionOnly: an access token or a browser session
+    const api = principal.credential.type === 'access_token';
+    const tokens = await this.sessions.rotateAfterPasswordChange(principal.userId, sessionId, api);
+    if (!tokens) await this.browserSessions.rotateCookie(sessionId, res);
+    res.set('Cache-Control', 'no-store');
+    // The status depends on the credential, so the handler answers itself.
+    if (tokens) res.status(200).json(tokens satisfies RefreshResponse);
+    else res.status(204).end();
   }
 }

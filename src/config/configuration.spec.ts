@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     expect(c.database.type).toBe('sqlite');
   });
 
+  it('browser sessions idle out after REFRESH_TOKEN_MAX_AGE unless BROWSER_SESSION_IDLE_TIMEOUT says otherwise', () => {
+    expect(loadConfig(base()).auth.browserSessionIdleTimeout).toBe(604800);
+    expect(loadConfig(base({ REFRESH_TOKEN_MAX_AGE: '3600' })).auth.browserSessionIdleTimeout).toBe(3600);
+    expect(loadConfig(base({ REFRESH_TOKEN_MAX_AGE: '3600', BROWSER_SESSION_IDLE_TIMEOUT: '900' })).auth.browserSessionIdleTimeout).toBe(900);
+    expect(() => loadConfig(base({ BROWSER_SESSION_IDLE_TIMEOUT: '59' }))).toThrow(/BROWSER_SESSION_IDLE_TIMEOUT/);
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['ACCESS_TOKEN_MAX_AGE', '-5'],

@@ -101,6 +101,8 @@ export interface AuthConfig {
   readonly refreshTokenMaxAge: number;
   readonly sessionMaxAge: number;
   readonly refreshReuseGrace: number;
+  /** A browser session (cookie) unused this many seconds is refused and revoked. */
+  readonly browserSessionIdleTimeout: number;
   readonly maxSessionsPerUser: number;
   readonly userCacheTtl: number;
   readonly maxApiKeysPerUser: number;
@@ -162,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       refreshTokenMaxAge: vars.REFRESH_TOKEN_MAX_AGE ?? 604_800,
       sessionMaxAge: vars.SESSION_MAX_AGE ?? 31_536_000,
       refreshReuseGrace: vars.REFRESH_REUSE_GRACE ?? 30,
+      browserSessionIdleTimeout: vars.BROWSER_SESSION_IDLE_TIMEOUT ?? vars.REFRESH_TOKEN_MAX_AGE ?? 604_800,
       maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER ?? 200,
       userCacheTtl: vars.USER_CACHE_TTL ?? 30,
       maxApiKeysPerUser: vars.MAX_API_KEYS_PER_USER ?? 100,

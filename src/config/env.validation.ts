@@ -118,6 +118,13 @@ export class EnvironmentVariables {
   @Max(600)
   REFRESH_REUSE_GRACE?: number;
 
+  /** Idle timeout of browser sessions (seconds); default REFRESH_TOKEN_MAX_AGE. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  BROWSER_SESSION_IDLE_TIMEOUT?: number;
+
   @Transform(toInt)
   @IsOptional()
   @IsInt()

@@ -4,7 +4,9 @@ import { Session } from './session.entity';
 
 /**
  * One opaque refresh token (only its keyed hash is stored). Single use: `usedAt` is set when it
- * is exchanged; presenting it again after the grace window revokes the whole session.
+ * is exchanged, and `successor` keeps the token that replaced it, sealed, so that presenting it
+ * again within REFRESH_REUSE_GRACE gets that same successor (a session has one live chain);
+ * presenting it again after the grace window revokes the whole session.
  */
 @Entity('refresh_tokens')
 export class RefreshToken {
@@ -32,4 +34,12 @@ export class RefreshToken {
 
   @Column({ name: 'used_at', ...COLUMN.timestamp, nullable: true })
   usedAt: Date | null;
+
+  /**
+   * Set when the token is exchanged: its successor refresh token, sealed (SealedBox, purpose
+   * `refresh-token-successor`). Opened only within REFRESH_REUSE_GRACE of `usedAt`; the purge
+   * clears it afterwards.
+   */
+  @Column({ type: 'text', nullable: true, select: false })
+  successor: string | null;
 }

@@ -11,7 +11,9 @@ export type SessionRevokedReason =
   /** The IdP session behind a browser session is over (silent re-authentication refused). */
   | 'idp_session_ended'
   /** An administrator revoked it. */
-  | 'admin';
+  | 'admin'
+  /** A browser session unused for longer than BROWSER_SESSION_IDLE_TIMEOUT. */
+  | 'idle_timeout';
 
 /**
  * A login. An API login holds refresh tokens that rotate on every use (`RefreshToken`); a
@@ -55,6 +57,13 @@ export class Session {
 
   @Column({ name: 'last_refreshed_at', ...COLUMN.timestamp, nullable: true })
   lastRefreshedAt: Date | null;
+
+  /**
+   * Browser sessions: when the cookie was last used, written at most once a minute; a session
+   * unused for BROWSER_SESSION_IDLE_TIMEOUT is refused and revoked. Null: not since login.
+   */
+  @Column({ name: 'last_seen_at', ...COLUMN.timestamp, nullable: true })
+  lastSeenAt: Date | null;
 
   @Column({ name: 'refresh_count', type: 'integer', default: 0 })
   refreshCount: number;

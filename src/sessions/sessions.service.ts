@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { SealedBox } from '../common/crypto/sealed-box';
 import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
@@ -39,13 +41,26 @@ export interface TokenPair {
 }
 
 const EXPIRED_MESSAGE = 'Session has expired. Please re-authenticate.';
+/** How many consumed tokens a replay may walk to reach the chain's live token (each hop within the grace). */
+const MAX_CHAIN_HOPS = 16;
+
+/** What a consumed refresh token keeps, sealed: its successor, bound to the consumed row. */
+interface SealedSuccessor {
+  of: string;
+  token: string;
+}
 
 /**
  * Sessions and their rotating refresh tokens.
- * - Every refresh consumes the presented token and issues a new one (rotation).
- * - Presenting a consumed token again within REFRESH_REUSE_GRACE seconds (two tabs racing, a
- *   retried request) returns a fresh pair for the same session; later, it is treated as theft
+ * - Every refresh consumes the presented token and issues a new one (rotation). A session has
+ *   one live chain: at most one unused refresh token at any time.
+ * - The consumed token keeps its successor, sealed (never in the clear), for REFRESH_REUSE_GRACE
+ *   seconds: presenting the consumed token again within them (two tabs racing, a retried
+ *   request) returns that same successor (or, if it has been used too, the chain's current
+ *   token) with a fresh access token, never a new branch. Later, a replay is treated as theft
  *   and the whole session is revoked.
+ * - A password change revokes the user's other sessions and replaces every refresh token of the
+ *   current one with a new pair (`rotateAfterPasswordChange`).
  * - Idle limit: a refresh token lives REFRESH_TOKEN_MAX_AGE; absolute limit: the session lives
  *   SESSION_MAX_AGE from login, whatever the refreshes.
  * - Revoking a session also refuses its unexpired access tokens (`RevokedSessions`: here at
@@ -56,6 +71,7 @@ const EXPIRED_MESSAGE = 'Session has expired. Please re-authenticate.';
 @Injectable()
 export class SessionsService implements OnModuleInit {
   private readonly logger = new Logger(SessionsService.name);
+  private readonly box: SealedBox;
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
@@ -65,7 +81,10 @@ export class SessionsService implements OnModuleInit {
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
     private readonly revokedSessions: RevokedSessions,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.box = new SealedBox(config.auth.signingKeys, 'refresh-token-successor');
+  }
 
   /** Revoke-all marks the user's live sessions revoked (the epoch bump has already ended them). */
   onModuleInit(): void {
@@ -79,7 +98,7 @@ export class SessionsService implements OnModuleInit {
     client: ClientInfo,
     idpProvider: string | null = null,
   ): Promise<{ session: Session; tokens: TokenPair }> {
-    const now = new Date();
+    const now = this.clock.now();
     const session = await this.insert(user, authMethod, client, now, { idpProvider });
     const tokens = await this.issue(session, user, now);
     return { session, tokens };
@@ -91,7 +110,7 @@ export class SessionsService implements OnModuleInit {
    * must not wait in the database in the clear meanwhile.
    */
   openDeferred(user: User, authMethod: string, client: ClientInfo, idpProvider: string | null = null): Promise<Session> {
-    return this.insert(user, authMethod, client, new Date(), { idpProvider });
+    return this.insert(user, authMethod, client, this.clock.now(), { idpProvider });
   }
 
   /**
@@ -100,7 +119,7 @@ export class SessionsService implements OnModuleInit {
    * a browser session, or one that already has a refresh token (later pairs come from `refresh`).
    */
   async issueFirst(sessionId: string): Promise<{ session: Session; tokens: TokenPair }> {
-    const now = new Date();
+    const now = this.clock.now();
     const session = await this.sessions.createQueryBuilder('s').addSelect('s.cookieHash').where('s.id = :id', { id: sessionId }).getOne();
     if (!session || !this.isLive(session, now) || session.cookieHash !== null) throw expired();
     if (await this.refreshTokens.exists({ where: { sessionId } })) throw expired();
@@ -119,7 +138,7 @@ export class SessionsService implements OnModuleInit {
     client: ClientInfo,
     browser: { cookieHash: string; idpProvider: string | null; idpTokens: string | null; idpExpiresAt: Date | null },
   ): Promise<Session> {
-    return this.insert(user, authMethod, client, new Date(), browser);
+    return this.insert(user, authMethod, client, this.clock.now(), browser);
   }
 
   /** The browser session with this cookie hash, its sealed IdP tokens included (live or not). */
@@ -138,7 +157,7 @@ export class SessionsService implements OnModuleInit {
 
   /** Stores refreshed IdP tokens of a live browser session; false when the session ended meanwhile. */
   async updateIdpTokens(sessionId: string, idpTokens: string, idpExpiresAt: Date): Promise<boolean> {
-    const now = new Date();
+    const now = this.clock.now();
     const result = await this.sessions
       .createQueryBuilder()
       .update(Session)
@@ -148,12 +167,28 @@ export class SessionsService implements OnModuleInit {
     return (result.affected ?? 0) > 0;
   }
 
+  /** A browser session's new cookie (its keyed hash); false when the session ended meanwhile. */
+  async replaceCookie(sessionId: string, cookieHash: string): Promise<boolean> {
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ cookieHash, lastSeenAt: this.clock.now() })
+      .where('id = :id AND revoked_at IS NULL', { id: sessionId })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Records that a browser session's cookie was used (the idle timeout counts from here). */
+  async markSeen(sessionId: string, at: Date): Promise<void> {
+    await this.sessions.createQueryBuilder().update(Session).set({ lastSeenAt: at }).where('id = :id AND revoked_at IS NULL', { id: sessionId }).execute();
+  }
+
   /** Ends a session (idempotent). */
   async end(sessionId: string, reason: SessionRevokedReason): Promise<void> {
     await this.revoke(sessionId, reason);
   }
 
-  isLive(session: Session, now = new Date()): boolean {
+  isLive(session: Session, now = this.clock.now()): boolean {
     return session.revokedAt === null && session.expiresAt > now;
   }
 
@@ -183,6 +218,7 @@ export class SessionsService implements OnModuleInit {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.auth.sessionMaxAge * 1000),
       lastRefreshedAt: null,
+      lastSeenAt: null,
       refreshCount: 0,
       revokedAt: null,
       revokedReason: null,
@@ -198,27 +234,55 @@ export class SessionsService implements OnModuleInit {
     return session;
   }
 
-  /** Exchanges a refresh token for a new pair (rotation, reuse detection, idle/absolute limits). */
+  /**
+   * Exchanges a refresh token for a new pair (rotation, one live chain, reuse detection,
+   * idle/absolute limits).
+   */
   async refresh(presented: string): Promise<TokenPair> {
     const row = await this.findToken(presented);
-    const now = new Date();
+    const now = this.clock.now();
     const session = row?.session;
     if (!row || !session || !this.isLive(session, now) || row.expiresAt <= now) throw expired();
 
     if (row.usedAt === null) {
-      const claimed = await this.refreshTokens.update({ id: row.id, usedAt: IsNull() }, { usedAt: now });
-      if (claimed.affected === 1) return this.rotate(session, now);
-      // Another request consumed it between our read and our write: judge it as a reuse.
-      const again = await this.refreshTokens.findOne({ where: { id: row.id } });
-      row.usedAt = again?.usedAt ?? now;
+      const pair = await this.rotate(row, session, now);
+      if (pair) return pair;
+      // Another request consumed it between our read and our write: judge it as a replay.
+      const again = await this.tokenById(row.id);
+      if (!again?.usedAt) throw expired();
+      row.usedAt = again.usedAt;
+      row.successor = again.successor;
     }
 
-    const sinceUse = now.getTime() - row.usedAt!.getTime();
-    if (sinceUse <= this.config.auth.refreshReuseGrace * 1000) return this.rotate(session, now);
+    const sinceUse = now.getTime() - row.usedAt.getTime();
+    if (sinceUse <= this.config.auth.refreshReuseGrace * 1000) return this.replay(row, session, now);
 
     await this.revoke(session.id, 'refresh_reuse');
     this.logger.warn(`refresh token reuse detected: session ${session.id} of user ${session.userId} revoked`);
     throw expired();
+  }
+
+  /**
+   * After a password change: every other session of the user is revoked (their access tokens
+   * refused at once), and the current one, `sessionId`, is rotated: its refresh tokens are
+   * deleted (a copy held by anyone else, successor included, stops working) and, for an API
+   * session, a new pair is returned. A browser session gets a new cookie from its caller.
+   */
+  async rotateAfterPasswordChange(userId: string, sessionId: string, api: boolean): Promise<TokenPair | undefined> {
+    const revoked = await this.revokeAllForUser(userId, 'password_change', sessionId);
+    const now = this.clock.now();
+    const session = await this.sessions.findOne({ where: { id: sessionId, userId } });
+    const user = await this.users.findById(userId);
+    if (!session || !this.isLive(session, now) || !user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+    await this.refreshTokens.delete({ sessionId });
+    const tokens = api ? await this.issue(session, user, now) : undefined;
+    await this.audit.record('session.rotated', {
+      subject: { type: 'session', id: sessionId },
+      userId,
+      details: { reason: 'password_change', other_sessions_revoked: revoked },
+    });
+    this.logger.log(`session rotated: ${sessionId} (password_change; ${revoked} other sessions revoked)`);
+    return tokens;
   }
 
   /** Logout by refresh token. Idempotent for a known token; an unknown one is a 409 as in Tiled. */
@@ -240,7 +304,7 @@ export class SessionsService implements OnModuleInit {
 
   /** Revokes every live session of a user, except `keepSessionId` when given. Returns how many. */
   async revokeAllForUser(userId: string, reason: SessionRevokedReason, keepSessionId?: string): Promise<number> {
-    const at = new Date();
+    const at = this.clock.now();
     const qb = this.sessions
       .createQueryBuilder()
       .update(Session)
@@ -290,30 +354,83 @@ export class SessionsService implements OnModuleInit {
     return session;
   }
 
-  private async rotate(session: Session, now: Date): Promise<TokenPair> {
-    const user = await this.users.findById(session.userId);
-    if (!user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+  /**
+   * Consumes `row` and issues its successor. The successor row is written first and the consumed
+   * row then claimed together with the sealed successor, so a racing request that sees the
+   * claim always finds the successor. Undefined when another request claimed `row` first (our
+   * successor is deleted again: the session keeps one live chain).
+   */
+  private async rotate(row: RefreshToken, session: Session, now: Date): Promise<TokenPair | undefined> {
+    const user = await this.activeOwner(session);
+    const next = await this.insertToken(session, now);
+    const claimed = await this.refreshTokens.update(
+      { id: row.id, usedAt: IsNull() },
+      { usedAt: now, successor: this.box.sealJson({ of: row.id, token: next.token } satisfies SealedSuccessor) },
+    );
+    if (claimed.affected !== 1) {
+      await this.refreshTokens.delete({ id: next.id });
+      return undefined;
+    }
     await this.sessions
       .createQueryBuilder()
       .update(Session)
       .set({ lastRefreshedAt: now, refreshCount: () => 'refresh_count + 1' })
       .where('id = :id', { id: session.id })
       .execute();
-    return this.issue(session, user, now);
+    return this.pair(session, user, next.token, next.expiresAt, now);
+  }
+
+  /**
+   * A consumed token presented again within the grace: the chain's live token (its successor,
+   * or the successor's successor when that was used too, ...) with a fresh access token. No new
+   * refresh token is ever minted here. 401 when the chain has no live token (rotated away by a
+   * password change, expired, or the successor kept before this version).
+   */
+  private async replay(row: RefreshToken, session: Session, now: Date): Promise<TokenPair> {
+    let current = row;
+    for (let hop = 0; hop < MAX_CHAIN_HOPS; hop++) {
+      const kept = current.successor ? this.box.openJson<SealedSuccessor>(current.successor) : undefined;
+      if (!kept || kept.of !== current.id) break;
+      const next = await this.findToken(kept.token);
+      if (!next || next.sessionId !== session.id || next.expiresAt <= now) break;
+      if (next.usedAt === null) return this.pair(session, await this.activeOwner(session), kept.token, next.expiresAt, now);
+      current = next;
+    }
+    throw expired();
+  }
+
+  /** The session's user when still active and not logged out everywhere since the login; else 401. */
+  private async activeOwner(session: Session): Promise<User> {
+    const user = await this.users.findById(session.userId);
+    if (!user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+    return user;
   }
 
   private async issue(session: Session, user: User, now: Date): Promise<TokenPair> {
-    const refreshToken = generateToken('refreshToken');
+    const next = await this.insertToken(session, now);
+    return this.pair(session, user, next.token, next.expiresAt, now);
+  }
+
+  /** A new unused refresh token of the session (only its keyed hash is stored). */
+  private async insertToken(session: Session, now: Date): Promise<{ id: string; token: string; expiresAt: Date }> {
+    const token = generateToken('refreshToken');
     const idleExpiry = now.getTime() + this.config.auth.refreshTokenMaxAge * 1000;
     const expiresAt = new Date(Math.min(idleExpiry, session.expiresAt.getTime()));
+    const id = randomUUID();
     await this.refreshTokens.insert({
-      id: randomUUID(),
+      id,
       sessionId: session.id,
-      tokenHash: hashSecret(this.config.auth.tokenPepper, refreshToken),
+      tokenHash: hashSecret(this.config.auth.tokenPepper, token),
       createdAt: now,
       expiresAt,
       usedAt: null,
+      successor: null,
     });
+    return { id, token, expiresAt };
+  }
+
+  /** `refreshToken` with a fresh access token of the session. */
+  private pair(session: Session, user: User, refreshToken: string, expiresAt: Date, now: Date): TokenPair {
     const accessToken = this.accessTokens.sign({
       sub: user.id,
       sid: session.id,
@@ -338,14 +455,20 @@ export class SessionsService implements OnModuleInit {
     if (typeof presented !== 'string' || !isWellFormedToken(presented, 'refreshToken')) {
       throw unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
     }
-    return this.refreshTokens.findOne({
-      where: { tokenHash: hashSecret(this.config.auth.tokenPepper, presented) },
-      relations: { session: true },
-    });
+    return this.refreshTokens
+      .createQueryBuilder('r')
+      .addSelect('r.successor')
+      .leftJoinAndSelect('r.session', 'session')
+      .where('r.token_hash = :hash', { hash: hashSecret(this.config.auth.tokenPepper, presented) })
+      .getOne();
+  }
+
+  private tokenById(id: string): Promise<RefreshToken | null> {
+    return this.refreshTokens.createQueryBuilder('r').addSelect('r.successor').where('r.id = :id', { id }).getOne();
   }
 
   private async revoke(sessionId: string, reason: SessionRevokedReason): Promise<void> {
-    const result = await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    const result = await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.clock.now(), revokedReason: reason });
     this.logger.log(`session revoked: ${sessionId} (${reason})`);
     if (!result.affected) return;
     if (!endsItself(sessionId, reason)) await this.revokedSessions.add([sessionId]);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
+import { Clock } from '../../common/clock';
 import { generateToken, hashSecret, isWellFormedToken } from '../../common/auth/token-format';
 import { SealedBox } from '../../common/crypto/sealed-box';
 import { CsrfTokens } from '../../common/http/csrf-tokens';
@@ -25,6 +26,8 @@ interface IdpTokens {
 
 /** Assumed IdP access-token lifetime when the token response does not say (seconds). */
 const DEFAULT_IDP_TOKEN_TTL = 300;
+/** A session's last use is written at most this often (ms), or a tenth of the idle timeout if shorter. */
+const SEEN_INTERVAL_MS = 60_000;
 
 /**
  * Browser sessions: a Session row with a cookie (`lk_session`: HttpOnly, SameSite=Lax, Secure
@@ -33,6 +36,11 @@ const DEFAULT_IDP_TOKEN_TTL = 300;
  * token expires the next request refreshes it server-side first (single flight per session). If
  * the IdP refuses, the request fails with IDP_SESSION_EXPIRED: a page load is redirected to a
  * silent `prompt=none` login, an API call gets 401 JSON with the login URL.
+ *
+ * Idle timeout: a session whose cookie has not been used for BROWSER_SESSION_IDLE_TIMEOUT
+ * (default REFRESH_TOKEN_MAX_AGE) is refused like an ended one (401 SESSION_EXPIRED; a page load
+ * goes to the login page) and revoked (`idle_timeout`). Use slides it: the last use is written
+ * to the row at most once a minute, so most requests cost no write.
  */
 @Injectable()
 export class BrowserSessionsService {
@@ -41,6 +49,8 @@ export class BrowserSessionsService {
   private readonly pepper: Buffer;
   private readonly secure: boolean;
   private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly idleTimeoutMs: number;
+  private readonly seenIntervalMs: number;
 
   constructor(
     private readonly sessions: SessionsService,
@@ -48,7 +58,12 @@ export class BrowserSessionsService {
     private readonly providers: OidcProviders,
     private readonly csrf: CsrfTokens,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {
+    this.idleTimeoutMs = config.auth.browserSessionIdleTimeout * 1000;
+    // The stored last use lags the real one by less than this: a session is refused after at
+    // least idle timeout - interval (>= 90 % of the timeout) without use.
+    this.seenIntervalMs = Math.min(SEEN_INTERVAL_MS, this.idleTimeoutMs / 10);
     this.box = new SealedBox(config.auth.signingKeys, 'browser-session-idp-tokens');
     this.pepper = config.auth.tokenPepper;
     this.secure = config.publicUrl?.startsWith('https:') ?? false;
@@ -66,34 +81,39 @@ export class BrowserSessionsService {
       idpTokens: idp ? this.seal(idp.tokens) : null,
       idpExpiresAt: idp ? idpExpiry(idp.tokens) : null,
     });
-    res.cookie(SESSION_COOKIE, secret, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.secure,
-      path: '/',
-      expires: session.expiresAt,
-    });
-    this.csrf.issue(res, secret);
+    this.setCookie(res, secret, session.expiresAt);
     return session;
   }
 
-  /** The live browser session the request's cookie names, if any (no IdP refresh). */
+  /**
+   * Gives a live browser session a new cookie (after a password change): the old cookie stops
+   * working at once. 401 when the session ended meanwhile.
+   */
+  async rotateCookie(sessionId: string, res: Response): Promise<void> {
+    const secret = generateToken('browserSession');
+    if (!(await this.sessions.replaceCookie(sessionId, hashSecret(this.pepper, secret)))) throw ended();
+    const session = await this.sessions.findWithIdpTokens(sessionId);
+    this.setCookie(res, secret, session!.expiresAt);
+  }
+
+  /** The live browser session the request's cookie names, if any (no IdP refresh); an idle one is revoked. */
   async current(req: Request): Promise<Session | undefined> {
     const secret = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
     if (typeof secret !== 'string' || !isWellFormedToken(secret, 'browserSession')) return undefined;
     const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
-    return session && this.sessions.isLive(session) ? session : undefined;
+    return session && this.sessions.isLive(session) && !(await this.endIfIdle(session)) ? session : undefined;
   }
 
   /** The user behind a session cookie; refreshes the IdP tokens first when they have expired. */
   async authenticate(secret: string, req: Request): Promise<UserPrincipal> {
     if (!isWellFormedToken(secret, 'browserSession')) throw ended();
     const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
-    if (!session || !this.sessions.isLive(session)) throw ended(session?.idpProvider ?? undefined, req);
+    if (!session || !this.sessions.isLive(session) || (await this.endIfIdle(session))) throw ended(session?.idpProvider ?? undefined, req);
     const pending = this.users.state(session.userId);
     const owner = pending instanceof Promise ? await pending : pending;
     if (!owner.exists || owner.epoch !== session.userEpoch) throw ended(session.idpProvider ?? undefined, req);
     if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
+    await this.markSeen(session);
     if (session.idpProvider && (!session.idpExpiresAt || session.idpExpiresAt.getTime() <= Date.now())) {
       await this.refreshIdp(session, req);
     }
@@ -124,6 +144,31 @@ export class BrowserSessionsService {
   async end(session: Session, res: Response, reason: SessionRevokedReason): Promise<void> {
     await this.sessions.end(session.id, reason);
     this.clearCookie(res);
+  }
+
+  /**
+   * True (and the session revoked) when the session has not been used for the idle timeout.
+   * The last use is `lastSeenAt`, or the login for a session not seen since.
+   */
+  private async endIfIdle(session: Session): Promise<boolean> {
+    const lastSeen = (session.lastSeenAt ?? session.createdAt).getTime();
+    if (this.clock.now().getTime() - lastSeen <= this.idleTimeoutMs) return false;
+    await this.sessions.end(session.id, 'idle_timeout');
+    this.logger.log(`browser session ${session.id}: idle for longer than ${this.idleTimeoutMs / 1000} s, revoked`);
+    return true;
+  }
+
+  /** Slides the idle timeout: writes the last use when the stored one is a minute (or seenIntervalMs) old. */
+  private async markSeen(session: Session): Promise<void> {
+    const now = this.clock.now();
+    const lastSeen = (session.lastSeenAt ?? session.createdAt).getTime();
+    if (now.getTime() - lastSeen >= this.seenIntervalMs) await this.sessions.markSeen(session.id, now);
+  }
+
+  /** Sets the session cookie and a CSRF token bound to it (a new cookie always gets a new token). */
+  private setCookie(res: Response, secret: string, expires: Date): void {
+    res.cookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', expires });
+    this.csrf.issue(res, secret);
   }
 
   clearCookie(res: Response): void {

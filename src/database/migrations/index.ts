@@ -9,6 +9,7 @@ import { CreateDeviceLogins1763900700000 } from './1763900700000-CreateDeviceLog
 import { CreateAuditEvents1763900800000 } from './1763900800000-CreateAuditEvents';
 import { CreateCredentialUses1763900900000 } from './1763900900000-CreateCredentialUses';
 import { AddUserKind1763901000000 } from './1763901000000-AddUserKind';
+import { AddSessionChainAndIdle1763901200000 } from './1763901200000-AddSessionChainAndIdle';
 import { CreatePluginInvitations1763901300000 } from './1763901300000-CreatePluginInvitations';
 import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOfflineTokenGrants';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   CreateAuditEvents1763900800000,
   CreateCredentialUses1763900900000,
   AddUserKind1763901000000,
+  AddSessionChainAndIdle1763901200000,
   CreatePluginInvitations1763901300000,
   CreateOfflineTokenGrants1763901400000,
 ];
