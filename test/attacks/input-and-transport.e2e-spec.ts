@@ -5,8 +5,13 @@
  * - TRUST_PROXY naming proxies: a spoofed X-Forwarded-For from anyone else changes nothing;
  * - data files under DATA_DIR are private to the service's user (0600 / 0700).
  */
+import { Reflector } from '@nestjs/core';
 import { LOG_SINK, type LogSink } from '../../src/common/logging';
-import { createTestApp, TestApp } from '../utils/create-test-app';
+import { SENDS_SECRET } from '../../src/common/http/sends-secret.decorator';
+import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
+import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { discoverRoutes } from '../utils/routes';
+import { TestBrowser } from '../utils/test-browser';
 
 const API = '/api/v1';
 const LOGIN = `${API}/auth/provider/local/token`;
@@ -87,5 +92,131 @@ describe('attack: deeply nested input', () => {
       expect(res.status).toBeLessThan(500);
     }
     expect(errorLines()).toEqual([]);
+  });
+});
+
+describe('attack: a cache keeps a copy of a new secret', () => {
+  let idp: LocalIdp;
+  let t: TestApp;
+  let base: string;
+  const ALICE = { username: 'alice', password: 'alice-password' }; // an IdP account
+  const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)![1];
+
+  beforeAll(async () => {
+    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
+    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) });
+    await t.app.listen(0, '127.0.0.1');
+    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    await t.createUser('root', DEFAULT_PASSWORD, ['user', 'admin']);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.stop();
+  });
+
+  /** A browser logged in through the /login form, as `root`. */
+  async function pageSession(): Promise<TestBrowser> {
+    const browser = new TestBrowser();
+    const form = await browser.request(`${base}/login`);
+    const res = await browser.request(`${base}/login`, { form: { username: 'root', password: DEFAULT_PASSWORD, csrf: csrfOf(form.body), next: '/account' } });
+    expect(res.status).toBe(303);
+    return browser;
+  }
+  async function submit(browser: TestBrowser, page: string, action: string, form: Record<string, string>) {
+    const csrf = csrfOf((await browser.request(`${base}${page}`)).body);
+    return browser.request(`${base}${action}`, { form: { csrf, ...form } });
+  }
+  async function pluginWithToken(access: string, name: string): Promise<string> {
+    await t.http().post(`${API}/plugins`).set(bearer(access)).send({ name }).expect(201);
+    const created = await t.http().post(`${API}/plugins/${name}/tokens`).set(bearer(access)).send({ description: 'ci' }).expect(201);
+    return created.body.id as string;
+  }
+
+  /** Each route that hands out a secret: how to call it, and the secret it must have answered with. */
+  type Answer = { status: number; cacheControl: string | null | undefined; body: string };
+  const table: Record<string, () => Promise<Answer>> = {
+    'POST /api/v1/auth/provider/:provider/token': async () => {
+      const res = await t.http().post(LOGIN).type('form').send({ username: 'root', password: DEFAULT_PASSWORD });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/auth/session/refresh': async () => {
+      const res = await t.http().post(`${API}/auth/session/refresh`).send({ refresh_token: (await t.login('root')).refresh_token });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/auth/apikey': async () => {
+      const res = await t.http().post(`${API}/auth/apikey`).set(bearer((await t.login('root')).access_token)).send({ scopes: ['read:metadata'], expires_in: null });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/auth/principal/:uuid/apikey': async () => {
+      const root = await t.login('root');
+      const principal = await t.http().post(`${API}/auth/principal?role=user`).set(bearer(root.access_token)).expect(200);
+      const res = await t.http().post(`${API}/auth/principal/${principal.body.uuid}/apikey`).set(bearer(root.access_token)).send({ scopes: ['read:metadata'], expires_in: null });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/plugins/:package/tokens': async () => {
+      const access = (await t.login('root')).access_token;
+      await t.http().post(`${API}/plugins`).set(bearer(access)).send({ name: 'api-create' }).expect(201);
+      const res = await t.http().post(`${API}/plugins/api-create/tokens`).set(bearer(access)).send({ description: 'ci' });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/plugins/:package/tokens/:id/rotate': async () => {
+      const access = (await t.login('root')).access_token;
+      const id = await pluginWithToken(access, 'api-rotate');
+      const res = await t.http().post(`${API}/plugins/api-rotate/tokens/${id}/rotate`).set(bearer(access)).send({ overlap_seconds: 0 });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/auth/provider/:provider/authorize': async () => {
+      const res = await t.http().post(`${API}/auth/provider/idp/authorize`);
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'GET /api/v1/auth/provider/:provider/code': async () => {
+      // Three answers of the IdP callback: the API login as JSON, the same as a page, the offline-token page.
+      const answers: Answer[] = [];
+      const json = await new TestBrowser('application/json').open(`${base}${API}/auth/provider/idp/authorize`, { login: ALICE });
+      answers.push({ status: json.status, cacheControl: json.headers.get('cache-control'), body: json.body });
+      const browser = new TestBrowser();
+      const page = await browser.open(`${base}${API}/auth/provider/idp/authorize`, { login: ALICE });
+      answers.push({ status: page.status, cacheControl: page.headers.get('cache-control'), body: page.body });
+      await browser.open(`${base}${API}/auth/provider/idp/authorize?next=/account`, { login: ALICE });
+      const offline = await browser.open(`${base}${API}/auth/provider/idp/offline-token`);
+      expect(offline.body).toContain('offline token');
+      answers.push({ status: offline.status, cacheControl: offline.headers.get('cache-control'), body: offline.body });
+      for (const a of answers) expect(a).toMatchObject({ status: 200, cacheControl: 'no-store' });
+      return answers[0];
+    },
+    'POST /account/api-keys': async () => {
+      const browser = await pageSession();
+      const res = await submit(browser, '/account', '/account/api-keys', { note: 'page key', expires_in: '' });
+      return { status: res.status, cacheControl: res.headers.get('cache-control'), body: res.body };
+    },
+    'POST /plugins/:plugin/tokens': async () => {
+      const browser = await pageSession();
+      await t.http().post(`${API}/plugins`).set(bearer((await t.login('root')).access_token)).send({ name: 'page-create' }).expect(201);
+      const res = await submit(browser, '/plugins/page-create/tokens', '/plugins/page-create/tokens', { description: 'ci', expires_in: '' });
+      return { status: res.status, cacheControl: res.headers.get('cache-control'), body: res.body };
+    },
+    'POST /plugins/:plugin/tokens/:token/rotate': async () => {
+      const browser = await pageSession();
+      const id = await pluginWithToken((await t.login('root')).access_token, 'page-rotate');
+      const res = await submit(browser, '/plugins/page-rotate/tokens', `/plugins/page-rotate/tokens/${id}/rotate`, { overlap_seconds: '0' });
+      return { status: res.status, cacheControl: res.headers.get('cache-control'), body: res.body };
+    },
+  };
+
+  it.each(Object.keys(table))('%s answers its new secret with Cache-Control: no-store', async (route) => {
+    const answer = await table[route]();
+    expect(answer.status).toBeGreaterThanOrEqual(200);
+    expect(answer.status).toBeLessThan(300);
+    // It did hand out a secret: a refresh token, API key, deploy token or device code.
+    expect(answer.body).toMatch(/lk_rt_\w+|lk_pat_\w+|lk_dpl_\w+|"device_code":"[0-9a-f]{64}"/);
+    expect(answer.cacheControl).toBe('no-store');
+  });
+
+  it('the table covers every route marked @SendsSecret(), and every route in it is marked', () => {
+    const reflector = t.app.get(Reflector);
+    const marked = discoverRoutes(t.app)
+      .filter((r) => reflector.get<boolean>(SENDS_SECRET, (r.controller.prototype as Record<string, Function>)[r.handlerName]))
+      .map((r) => `${r.method} ${r.path}`);
+    expect(marked.sort()).toEqual(Object.keys(table).sort());
   });
 });

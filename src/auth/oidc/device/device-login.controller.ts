@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../../common/auth/decorators';
@@ -18,6 +18,7 @@ import { DEVICE_LOGIN_TTL, DEVICE_POLL_INTERVAL, DeviceLoginsService } from './d
 import { deviceAuthorizePath, sendApproved, sendUserCodeForm } from './device-pages';
 import { DeviceAuthorizationResponse } from './dto/device-authorization-response.dto';
 import { UserCodeFormDto } from './dto/user-code-form.dto';
+import { SendsSecret } from '../../../common/http/sends-secret.decorator';
 
 /**
  * The device-code login through an external provider (Tiled contract §6.2), the two routes of
@@ -41,7 +42,7 @@ export class DeviceLoginController {
   @RateLimit('public')
   @Post('authorize')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @SendsSecret() // the device code
   @ApiOkResponse({ type: DeviceAuthorizationResponse })
   async start(@Param('provider') provider: string, @Req() req: LatchkeyRequest): Promise<DeviceAuthorizationResponse> {
     this.providers.get(provider);
