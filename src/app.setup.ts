@@ -53,7 +53,9 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
   // Nest would turn a JSON syntax error into a generic 400 carrying the parser's message.
   app.use(malformedJsonToAppError);
-  app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
+  // TRUST_PROXY: false, or the proxies (addresses, CIDRs, names) whose X-Forwarded-* count; Express
+  // (proxy-addr) walks X-Forwarded-For from the socket back to the first address it does not trust.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // No enableShutdownHooks(): main.ts drains and closes on SIGTERM itself (GracefulShutdown).
   // Migrations are done: from now on a query that takes longer than a few seconds is a fault.

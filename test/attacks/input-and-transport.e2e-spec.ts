@@ -10,6 +10,7 @@ import { LOG_SINK, type LogSink } from '../../src/common/logging';
 import { SENDS_SECRET } from '../../src/common/http/sends-secret.decorator';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { createTestDatabase } from '../utils/test-database';
 import { discoverRoutes } from '../utils/routes';
 import { TestBrowser } from '../utils/test-browser';
 
@@ -218,5 +219,70 @@ describe('attack: a cache keeps a copy of a new secret', () => {
       .filter((r) => reflector.get<boolean>(SENDS_SECRET, (r.controller.prototype as Record<string, Function>)[r.handlerName]))
       .map((r) => `${r.method} ${r.path}`);
     expect(marked.sort()).toEqual(Object.keys(table).sort());
+  });
+});
+
+describe('attack: a spoofed X-Forwarded-For when TRUST_PROXY names the proxies', () => {
+  // supertest connects from loopback: 127.0.0.1 (or ::1, or IPv4-mapped ::ffff:127.0.0.1).
+  const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$|^::1$/;
+  const lastLoginIp = async (t: TestApp): Promise<string> => {
+    const rows = (await t.dataSource.query(`SELECT ip FROM ${t.table('audit_events')} WHERE ip IS NOT NULL ORDER BY id DESC`)) as { ip: string }[];
+    return rows[0].ip;
+  };
+  /** Failed password logins, each claiming a different forwarded address; the statuses. */
+  const loginsFrom = async (t: TestApp, count: number) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await t.http().post(LOGIN).set('X-Forwarded-For', `203.0.113.${i + 1}`).type('form').send({ username: `nobody${i}`, password: 'wrong' });
+      statuses.push(res.status);
+    }
+    return statuses;
+  };
+  const limits = { RATE_LIMIT_WINDOW: '60', RATE_LIMIT_LOGIN_PER_IP: '3', RATE_LIMIT_LOGIN_PER_USERNAME: '100' };
+
+  describe('TRUST_PROXY=10.9.9.9 (a proxy that is not the client)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ TRUST_PROXY: '10.9.9.9', ...limits });
+      await t.createUser('alice');
+    });
+    afterAll(async () => t?.close());
+
+    it('keeps every spoofed address in the one bucket of the real client: the 4th login is 429', async () => {
+      expect(await loginsFrom(t, 4)).toEqual([401, 401, 401, 429]);
+    });
+
+    it('audits the real address, not the forwarded one, and builds links from the Host, not X-Forwarded-Host', async () => {
+      await t.http().post(LOGIN).set('X-Forwarded-For', '198.51.100.77').type('form').send({ username: 'alice', password: DEFAULT_PASSWORD });
+      expect(await lastLoginIp(t)).toMatch(LOOPBACK);
+      const handshake = await t.http().get(`${API}/`).set('X-Forwarded-Host', 'evil.example').set('X-Forwarded-Proto', 'https').expect(200);
+      expect(JSON.stringify(handshake.body)).not.toContain('evil.example');
+    });
+  });
+
+  describe('TRUST_PROXY=127.0.0.1,::1 (the real proxy: the test client)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ TRUST_PROXY: '127.0.0.1,::1', ...limits });
+      await t.createUser('alice');
+    });
+    afterAll(async () => t?.close());
+
+    it('counts each forwarded client in its own bucket and audits its address', async () => {
+      expect(await loginsFrom(t, 5)).toEqual([401, 401, 401, 401, 401]);
+      await t.http().post(LOGIN).set('X-Forwarded-For', '198.51.100.77').type('form').send({ username: 'alice', password: DEFAULT_PASSWORD }).expect(200);
+      expect(await lastLoginIp(t)).toBe('198.51.100.77');
+      const handshake = await t.http().get(`${API}/`).set('X-Forwarded-Host', 'auth.example').set('X-Forwarded-Proto', 'https').expect(200);
+      expect(handshake.body.links.self).toBe('https://auth.example/api/v1');
+    });
+  });
+
+  it('refuses to boot on a TRUST_PROXY that is neither true/false nor a list of addresses', async () => {
+    const db = await createTestDatabase();
+    try {
+      await expect(createTestApp({ TRUST_PROXY: '10.0.0.300' }, db)).rejects.toThrow(/TRUST_PROXY="10\.0\.0\.300".*comma-separated list of proxy addresses/s);
+    } finally {
+      await db.drop();
+    }
   });
 });
