@@ -5,12 +5,18 @@
  * - TRUST_PROXY naming proxies: a spoofed X-Forwarded-For from anyone else changes nothing;
  * - data files under DATA_DIR are private to the service's user (0600 / 0700).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Reflector } from '@nestjs/core';
+import request from 'supertest';
 import { LOG_SINK, type LogSink } from '../../src/common/logging';
 import { SENDS_SECRET } from '../../src/common/http/sends-secret.decorator';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { LocalIdp, startLocalIdp } from '../utils/local-idp';
 import { createTestDatabase } from '../utils/test-database';
+import { buildServer, freePort, ServerProcess, startServer } from '../utils/server-process';
 import { discoverRoutes } from '../utils/routes';
 import { TestBrowser } from '../utils/test-browser';
 
@@ -284,5 +290,69 @@ describe('attack: a spoofed X-Forwarded-For when TRUST_PROXY names the proxies',
     } finally {
       await db.drop();
     }
+  });
+});
+
+describe('attack: another local user reads the data files', () => {
+  // The real server (npm start's main.js) on an empty DATA_DIR, in development mode: it generates
+  // its secrets there and creates its SQLite database; the CLI adds a user; a plugin file is uploaded.
+  let build: { dir: string; remove: () => void };
+  let server: ServerProcess | undefined;
+  let scratch: string;
+  let dataDir: string;
+  const env = () => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+
+  beforeAll(async () => {
+    build = buildServer();
+    scratch = mkdtempSync(join(tmpdir(), 'latchkey-files-'));
+    dataDir = join(scratch, 'data', 'latchkey'); // does not exist yet
+    server = await startServer('files', build.dir, await freePort(), env());
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    build?.remove();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Every file and directory under DATA_DIR (DATA_DIR included) with its permission bits. */
+  function modes(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (path: string, name: string) => {
+      const info = statSync(path);
+      out[name] = (info.mode & 0o777).toString(8);
+      if (info.isDirectory()) for (const child of readdirSync(path)) walk(join(path, child), `${name}/${child}`);
+    };
+    walk(dataDir, 'DATA_DIR');
+    return out;
+  }
+  const privateOnly = (all: Record<string, string>) =>
+    Object.fromEntries(Object.entries(all).map(([name]) => [name, statSync(join(dataDir, name.replace(/^DATA_DIR\/?/, ''))).isDirectory() ? '700' : '600']));
+
+  it('creates DATA_DIR, secrets.json and the SQLite database (with its -wal and -shm) for the service user only', async () => {
+    const found = modes();
+    expect(Object.keys(found)).toEqual(
+      expect.arrayContaining(['DATA_DIR', 'DATA_DIR/secrets.json', 'DATA_DIR/latchkey.sqlite', 'DATA_DIR/latchkey.sqlite-wal', 'DATA_DIR/latchkey.sqlite-shm']),
+    );
+    expect(found).toEqual(privateOnly(found));
+    // The directories above DATA_DIR that the server created as well.
+    expect((statSync(join(scratch, 'data')).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('keeps it so after the CLI adds a user and a plugin file is uploaded', async () => {
+    execFileSync(process.execPath, [join(build.dir, 'src/cli.js'), 'user:create', 'root'], {
+      cwd: scratch,
+      env: { PATH: process.env.PATH ?? '', NODE_PATH: join(__dirname, '../../node_modules'), ...env() },
+      input: 'a long passphrase for root\n',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const http = () => request(server!.url);
+    const login = await http().post(LOGIN).type('form').send({ username: 'root', password: 'a long passphrase for root' }).expect(200);
+    const auth = bearer(login.body.access_token);
+    await http().post(`${API}/plugins`).set(auth).send({ name: 'private-files' }).expect(201);
+    await http().post(`${API}/plugins/private-files/versions`).set(auth).field('version', '1.0.0').attach('file', Buffer.from('pkg'), 'p-1.0.0.tar.gz').expect(201);
+    const found = modes();
+    expect(Object.keys(found).some((name) => name.startsWith('DATA_DIR/plugins/') && name.endsWith('.bin'))).toBe(true);
+    expect(Object.keys(found)).toContain('DATA_DIR/plugins/.incoming');
+    expect(found).toEqual(privateOnly(found));
   });
 });
