@@ -33,6 +33,7 @@ import { asGrant, TokenGrantRequestDto } from './dto/token-grant-request.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { origin } from '../common/http/base-url';
 import { SendsSecret } from '../common/http/sends-secret.decorator';
+import { MULTIPART_FIELD_NAME_BYTES } from '../common/http/json-depth';
 
 /** The Tiled-compatible auth routes (contract §6). */
 @ApiTags('auth')
@@ -59,8 +60,9 @@ export class AuthController {
   @Post('provider/:provider/token')
   @HttpCode(200)
   @SendsSecret() // refresh token (password or device-code grant)
-  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files.
-  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0 } }))
+  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files. Field
+  // names nest by brackets (`a[b][c]`), so their length bounds the depth (MULTIPART_FIELD_NAME_BYTES).
+  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0, fieldNameSize: MULTIPART_FIELD_NAME_BYTES } }))
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
   @ApiOkResponse({ type: TokenResponse })
   async token(

@@ -83,13 +83,33 @@ describe('attack: deeply nested input', () => {
     expect(lines.join('\n')).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
   });
 
-  it('gives nesting no way in through urlencoded bodies, query strings or JSON cookies', async () => {
+  it('gives nesting no way in through urlencoded or multipart bodies, query strings or JSON cookies', async () => {
     lines.length = 0;
     const key = 'a' + '[b]'.repeat(5_000);
     // urlencoded is parsed flat (extended: false): the bracketed key is one unknown field.
     const form = await t.http().post(LOGIN).type('form').send(`${key}=1&username=alice&password=x`);
     expect(form.status).toBeGreaterThanOrEqual(400);
     expect(form.status).toBeLessThan(500);
+    // Multipart fields (multer) nest by bracket names: a name is at most 64 bytes, so 32 levels.
+    const shallow = await t.http().post(LOGIN).field('a' + '[]'.repeat(31), '1').field('username', 'alice').field('password', 'x');
+    expect(shallow.body.code).toBe('VALIDATION_FAILED'); // parsed; the DTO refuses the unknown field
+    for (const name of ['a' + '[]'.repeat(32), 'a' + '[b]'.repeat(5_000)]) {
+      const deep = await t.http().post(LOGIN).field(name, '1').field('username', 'alice').field('password', 'x');
+      expect(deep.status).toBe(400);
+      expect(deep.body.message).toMatch(/Field name too long/i);
+    }
+    // The plugin upload (multer too), by its maintainer.
+    const auth = bearer((await t.login('alice')).access_token);
+    await t.http().post(`${API}/plugins`).set(auth).send({ name: 'deep-fields' }).expect(201);
+    const upload = await t
+      .http()
+      .post(`${API}/plugins/deep-fields/versions`)
+      .set(auth)
+      .field('a' + '[b]'.repeat(5_000), '1')
+      .field('version', '1.0.0')
+      .attach('file', Buffer.from('pkg'), 'p.tar.gz');
+    expect(upload.status).toBe(400);
+    expect(upload.body.message).toMatch(/Field name too long/i);
     // The query parser is flat too.
     await t.http().get(`${API}/auth/whoami?${'a' + '[b]'.repeat(1_000)}=1`).expect(200);
     // cookie-parser turns `j:` cookies into values; Latchkey reads its cookies only as strings.

@@ -3,6 +3,13 @@ import type { IncomingMessage } from 'node:http';
 /** Deepest nesting of arrays and objects a JSON body may have (`{}` is depth 1, `[[1]]` depth 2). */
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * Longest multipart field name (multer `fieldNameSize`). multer nests fields by bracket names
+ * (`a[b][c]=…` becomes `{a: {b: {c: …}}}`), so a long name is a deep value: 64 bytes allow at most
+ * 32 levels (`a[][]…`), and a longer name is a 400 before anything reads the body.
+ */
+export const MULTIPART_FIELD_NAME_BYTES = 64;
+
 /** Thrown by `refuseDeepJson`; app.setup.ts answers it with `JSON_TOO_DEEP` (400). */
 export class JsonTooDeepError extends Error {
   constructor() {
