@@ -8,6 +8,7 @@ import { API_PREFIX } from './common/http/base-url';
 import { requestId } from './common/http/request-id.middleware';
 import { requestScope } from './common/http/request-scope';
 import { AppError } from './common/errors/app-error';
+import { JsonCharsetError, JsonTooDeepError, refuseDeepJson } from './common/http/json-depth';
 import { CredentialStrategies } from './common/auth/credential-strategy';
 import { PinoLoggerService, requestLogger, ROOT_LOGGER } from './common/logging';
 import { GracefulShutdown } from './health/graceful-shutdown';
@@ -47,11 +48,16 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   app.use(app.get(GracefulShutdown).gate);
   app.use(requestScope);
   app.use(cookieParser());
-  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  // JSON deeper than MAX_JSON_DEPTH is refused from the raw bytes, before JSON.parse. The other
+  // parsers cannot nest: urlencoded is `extended: false` (flat keys), Express 5's query parser is
+  // 'simple' (flat), multipart fields are strings, and `j:` JSON cookies are only ever read as strings.
+  app.useBodyParser('json', { limit: config.maxBodyBytes, verify: refuseDeepJson });
   app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
   // Nest would turn a JSON syntax error into a generic 400 carrying the parser's message.
   app.use(malformedJsonToAppError);
-  app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
+  // TRUST_PROXY: false, or the proxies (addresses, CIDRs, names) whose X-Forwarded-* count; Express
+  // (proxy-addr) walks X-Forwarded-For from the socket back to the first address it does not trust.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // No enableShutdownHooks(): main.ts drains and closes on SIGTERM itself (GracefulShutdown).
   // Migrations are done: from now on a query that takes longer than a few seconds is a fault.
@@ -73,7 +79,10 @@ function strictTransportSecurity(_req: Request, res: Response, next: NextFunctio
 
 function malformedJsonToAppError(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
   const parseFailed = (err as { type?: unknown } | null)?.type === 'entity.parse.failed';
-  next(parseFailed ? new AppError('MALFORMED_JSON', 'The request body is not valid JSON.') : err);
+  if (parseFailed) return next(new AppError('MALFORMED_JSON', 'The request body is not valid JSON.'));
+  if (err instanceof JsonTooDeepError) return next(new AppError('JSON_TOO_DEEP', err.message));
+  if (err instanceof JsonCharsetError) return next(new AppError('UNSUPPORTED_MEDIA_TYPE', err.message));
+  next(err);
 }
 
 function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {

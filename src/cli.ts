@@ -2,6 +2,8 @@
 import { runCli } from './cli/cli';
 import { loadDotEnv } from './config/configuration';
 
+// Files it creates (a new SQLite database, development secrets) are the service user's only, as in main.ts.
+process.umask(0o077);
 loadDotEnv();
 
 runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(

@@ -10,6 +10,9 @@ import { GracefulShutdown } from './health/graceful-shutdown';
 import { UsersService } from './users/users.service';
 
 async function bootstrap(): Promise<void> {
+  // Whatever this process creates (SQLite and its -wal/-shm, secrets.json, plugin files, their
+  // directories) is readable by the service's user only: 0600 files, 0700 directories.
+  process.umask(0o077);
   let config;
   try {
     loadDotEnv();

@@ -11,6 +11,7 @@ import { UsersService } from '../users/users.service';
 import { AdminUsersService } from './admin-users.service';
 import { CreatePrincipalQueryDto, ListPrincipalsQueryDto, principalPage } from './dto/tiled-principal.dto';
 import { UuidParamPipe } from './uuid-param.pipe';
+import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** Tiled answers a malformed principal id with 422. */
 const principalId = () => new UuidParamPipe((raw) => new AppError('VALIDATION_FAILED', `Invalid principal id ${raw}: a UUID is expected.`));
@@ -63,6 +64,7 @@ export class TiledPrincipalsController {
    */
   @Post(':uuid/apikey')
   @HttpCode(200)
+  @SendsSecret()
   @RequireScopes('admin:apikeys')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
   async createKey(

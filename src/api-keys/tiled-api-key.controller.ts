@@ -7,6 +7,7 @@ import { RateLimit } from '../common/rate-limit';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { TiledApiKeyResponse, TiledApiKeyWithSecret, toTiledApiKey } from './dto/api-key-response.dto';
+import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** The Tiled-compatible API key routes (contract §6.8–6.10). */
 @ApiTags('api-keys')
@@ -20,6 +21,7 @@ export class TiledApiKeyController {
   @Post()
   @HttpCode(200)
   @RequireScopes('create:apikeys')
+  @SendsSecret()
   @RateLimit('create')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
   async create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyWithSecret> {

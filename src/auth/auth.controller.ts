@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { NoFilesInterceptor } from '@nestjs/platform-express';
 import {
   ApiBearerAuth,
@@ -32,6 +32,8 @@ import { DeviceTokenRequestDto } from './oidc/device/dto/device-token-request.dt
 import { asGrant, TokenGrantRequestDto } from './dto/token-grant-request.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { origin } from '../common/http/base-url';
+import { SendsSecret } from '../common/http/sends-secret.decorator';
+import { MULTIPART_FIELD_NAME_BYTES } from '../common/http/json-depth';
 
 /** The Tiled-compatible auth routes (contract §6). */
 @ApiTags('auth')
@@ -57,9 +59,10 @@ export class AuthController {
   @RateLimit('login')
   @Post('provider/:provider/token')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store') // RFC 6749 §5.1: token responses are never cached
-  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files.
-  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0 } }))
+  @SendsSecret() // refresh token (password or device-code grant)
+  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files. Field
+  // names nest by brackets (`a[b][c]`), so their length bounds the depth (MULTIPART_FIELD_NAME_BYTES).
+  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0, fieldNameSize: MULTIPART_FIELD_NAME_BYTES } }))
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
   @ApiOkResponse({ type: TokenResponse })
   async token(
@@ -87,7 +90,7 @@ export class AuthController {
   @RateLimit('refresh')
   @Post('session/refresh')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @SendsSecret()
   @ApiOkResponse({ type: RefreshResponse })
   refresh(@Body() body: RefreshTokenRequestDto): Promise<RefreshResponse> {
     return this.sessions.refresh(body.refresh_token);

@@ -67,9 +67,29 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...prod, SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'Qw7e'.repeat(10) }).env).toBe('production');
   });
 
-  it('reads TRUST_PROXY strictly', () => {
-    expect(loadConfig(base({ TRUST_PROXY: 'yes' })).trustProxy).toBe(true);
+  it('reads TRUST_PROXY strictly: a true/false word, or a list of proxy addresses, CIDRs and names', () => {
+    expect(loadConfig(base({ TRUST_PROXY: 'yes' })).trustProxy).toBe('loopback, linklocal, uniquelocal');
     expect(loadConfig(base({ TRUST_PROXY: '0' })).trustProxy).toBe(false);
+    expect(loadConfig(base({})).trustProxy).toBe(false);
+    expect(loadConfig(base({ TRUST_PROXY: '10.0.0.5,10.1.0.0/16' })).trustProxy).toBe('10.0.0.5, 10.1.0.0/16');
+    expect(loadConfig(base({ TRUST_PROXY: 'loopback' })).trustProxy).toBe('loopback');
+    expect(loadConfig(base({ TRUST_PROXY: ' fd00::/8 , 192.168.0.0/255.255.0.0, ::1 ' })).trustProxy).toBe('fd00::/8, 192.168.0.0/255.255.0.0, ::1');
+  });
+
+  it.each(['10.0.0.300', '10.0.0.0/33', 'fd00::/129', 'proxy.example', '10.0.0.5,', '10.0.0.5,,10.0.0.6', 'localhost', '10.0.0.0/16/1', 'fe80::1%eth0'])(
+    'refuses TRUST_PROXY=%s at boot with a message that says what it takes',
+    (value) => {
+      expect(() => loadConfig(base({ TRUST_PROXY: value }))).toThrow(/TRUST_PROXY=.*comma-separated list of proxy addresses/s);
+    },
+  );
+
+  it('hands Express only TRUST_PROXY values its `trust proxy` setting accepts', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const express = require('express') as () => { set(name: string, value: unknown): unknown };
+    for (const value of ['true', 'loopback', '10.0.0.5,10.1.0.0/16', 'fd00::/8, 192.168.0.0/255.255.0.0, ::1', '::ffff:10.0.0.1']) {
+      const trustProxy = loadConfig(base({ TRUST_PROXY: value })).trustProxy;
+      expect(() => express().set('trust proxy', trustProxy)).not.toThrow();
+    }
   });
 
   it('in development generates secrets once into DATA_DIR/secrets.json (mode 0600) and reuses them', () => {

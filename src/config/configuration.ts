@@ -12,6 +12,12 @@ export interface SigningKey {
   readonly key: KeyObject;
 }
 
+/** See AppConfig.trustProxy. */
+export type TrustProxy = false | string;
+
+/** What TRUST_PROXY=true trusts: proxies on this host or on a private network. */
+export const PRIVATE_PROXIES = 'loopback, linklocal, uniquelocal';
+
 export type DatabaseConfig =
   | { readonly type: 'sqlite'; readonly path: string }
   | { readonly type: 'postgres'; readonly url: string; readonly schema?: string };
@@ -20,7 +26,11 @@ export interface AppConfig {
   readonly env: 'development' | 'production' | 'test';
   readonly port: number;
   readonly publicUrl?: string;
-  readonly trustProxy: boolean;
+  /**
+   * Express's `trust proxy`: false (no proxy; the socket's address is the client's), or the list of
+   * proxies whose X-Forwarded-* headers count (TRUST_PROXY=true: loopback, linklocal, uniquelocal).
+   */
+  readonly trustProxy: TrustProxy;
   readonly dataDir: string;
   readonly logLevel: LogLevelName;
   /** `json` (default in production and test) or `pretty` (default in development). */
@@ -134,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     env: nodeEnv,
     port: vars.PORT ?? 3000,
     publicUrl: vars.PUBLIC_URL?.replace(/\/+$/, ''),
-    trustProxy: vars.TRUST_PROXY ?? false,
+    trustProxy: vars.TRUST_PROXY === true ? PRIVATE_PROXIES : (vars.TRUST_PROXY ?? false),
     dataDir,
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log'),
     logFormat: vars.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json'),

@@ -10,8 +10,12 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
+  ValidateIf,
   validateSync,
+  type ValidationOptions,
 } from 'class-validator';
+import { isIP } from 'node:net';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -23,6 +27,37 @@ const toBool = ({ value }: { value: unknown }) => {
   const v = value.trim().toLowerCase();
   return TRUE.includes(v) ? true : FALSE.includes(v) ? false : value;
 };
+/**
+ * TRUST_PROXY: a true/false word, or a comma-separated list of the proxies to trust (addresses,
+ * CIDRs, IPv4 address/netmask, or Express's names loopback, linklocal, uniquelocal). The list is
+ * only checked here and handed to Express (`trust proxy`, proxy-addr) as written.
+ */
+const toTrustProxy = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (TRUE.includes(v)) return true;
+  if (FALSE.includes(v)) return false;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .join(', ');
+};
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+/** One entry of a TRUST_PROXY list, as proxy-addr accepts it. */
+export function isTrustedProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length > 0 || address.includes('%')) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4; // IPv4 netmask, e.g. 10.0.0.0/255.255.0.0
+}
+const IsTrustedProxyList = (options: ValidationOptions) =>
+  ValidateBy(
+    { name: 'isTrustedProxyList', validator: { validate: (v: unknown) => typeof v === 'string' && v.split(', ').every(isTrustedProxyEntry) } },
+    options,
+  );
 const blankToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -50,10 +85,15 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   PUBLIC_URL?: string;
 
-  @Transform(toBool)
+  @Transform(toTrustProxy)
   @IsOptional()
-  @IsBoolean({ message: 'TRUST_PROXY must be true or false (1/0, yes/no, on/off)' })
-  TRUST_PROXY?: boolean;
+  @ValidateIf((o: EnvironmentVariables) => typeof o.TRUST_PROXY !== 'boolean')
+  @IsTrustedProxyList({
+    message:
+      'TRUST_PROXY must be true or false (1/0, yes/no, on/off), or a comma-separated list of proxy addresses, ' +
+      'CIDRs (10.1.0.0/16, fd00::/8) and the names loopback, linklocal, uniquelocal',
+  })
+  TRUST_PROXY?: boolean | string;
 
   @Transform(blankToUndefined)
   @IsOptional()

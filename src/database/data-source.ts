@@ -1,3 +1,5 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Client } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/configuration';
@@ -71,6 +73,7 @@ export function dataSourceOptions(db: DatabaseConfig, entities: DataSourceOption
       extra: { max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, Client: boundedQueryClient() },
     };
   }
+  if (db.path !== ':memory:') createPrivateFile(db.path);
   return {
     ...common,
     type: 'sqlite',
@@ -82,6 +85,16 @@ export function dataSourceOptions(db: DatabaseConfig, entities: DataSourceOption
     // with a `verbose()` that leaves it as it is.
     driver: quietSqlite3(),
   };
+}
+
+/**
+ * Creates the SQLite database file, and the directories above it, readable by this user only
+ * (0600, 0700) before SQLite opens it: SQLite gives its -wal and -shm files the database file's
+ * mode. An existing file is left as it is.
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
 }
 
 /** The sqlite3 module, with a `verbose()` that does not switch on its per-call stack traces. */

@@ -14,6 +14,7 @@ import {
   UpdatePluginTokenDto,
 } from './dto/plugin-token.dto';
 import { PluginTokensService } from './plugin-tokens.service';
+import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** A plugin's deploy tokens: every maintainer manages every token of the plugin. */
 @ApiTags('plugin-tokens')
@@ -29,6 +30,7 @@ export class PluginTokensController {
   /** Creates a deploy token; the response is the only time its secret is shown. */
   @Post()
   @RequireScopes('write:plugins')
+  @SendsSecret()
   @RateLimit('create')
   @ApiCreatedResponse({ type: PluginTokenWithSecret })
   async create(
@@ -77,6 +79,7 @@ export class PluginTokensController {
   /** A new secret for the same token; the old one works for `overlap_seconds` more. */
   @Post(':id/rotate')
   @RequireScopes('write:plugins')
+  @SendsSecret()
   @RateLimit('create')
   @HttpCode(200)
   @ApiOkResponse({ type: PluginTokenWithSecret })

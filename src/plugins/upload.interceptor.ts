@@ -7,6 +7,7 @@ import { finalize, from, Observable, switchMap } from 'rxjs';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { PluginStorage } from './plugin-storage';
+import { MULTIPART_FIELD_NAME_BYTES } from '../common/http/json-depth';
 
 /**
  * Reads a multipart upload (one file in field `file`, small text fields) into the plugin
@@ -29,7 +30,7 @@ export class UploadInterceptor implements NestInterceptor {
     this.maxBytes = config.plugins.maxUploadBytes;
     this.parse = multer({
       storage: storage.engine(),
-      limits: { fileSize: this.maxBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12, headerPairs: 100 },
+      limits: { fileSize: this.maxBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12, headerPairs: 100, fieldNameSize: MULTIPART_FIELD_NAME_BYTES },
     }).single('file');
   }
 

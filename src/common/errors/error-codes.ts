@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   FILE_REQUIRED: 400,
   /** A device-code login polled before anyone approved it (Tiled: `detail.error = "authorization_pending"`). */
   DEVICE_AUTHORIZATION_PENDING: 400,
+  /** A JSON body nested deeper than 32 arrays/objects (refused before it is parsed). */
+  JSON_TOO_DEEP: 400,
   // 401
   AUTH_REQUIRED: 401,
   AUTH_INVALID_CREDENTIALS: 401,

@@ -1,24 +1,33 @@
 import type { Request } from 'express';
+import type { TrustProxy } from '../../config/configuration';
 
 /** Every API route lives under this prefix (the Tiled clients' `/api/v1`). */
 export const API_PREFIX = 'api/v1';
 
 /**
  * The absolute API base (`…/api/v1`) as the client sees it (Tiled contract §0): PUBLIC_URL when
- * configured; otherwise X-Forwarded-Proto/Host when behind a trusted proxy; otherwise the
- * connection scheme and Host header.
+ * configured; otherwise X-Forwarded-Proto/Host when the request came through a trusted proxy
+ * (TRUST_PROXY, and the connection is from one of the proxies it names); otherwise the connection
+ * scheme and Host header.
  */
-export function apiBase(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {
+export function apiBase(req: Request, publicUrl: string | undefined, trustProxy: TrustProxy): string {
   return `${origin(req, publicUrl, trustProxy)}/${API_PREFIX}`;
 }
 
-export function origin(req: Request, publicUrl: string | undefined, trustProxy: boolean): string {
+export function origin(req: Request, publicUrl: string | undefined, trustProxy: TrustProxy): string {
   if (publicUrl) return publicUrl;
-  const fwdProto = trustProxy ? firstHeader(req.headers['x-forwarded-proto']) : undefined;
-  const fwdHost = trustProxy ? firstHeader(req.headers['x-forwarded-host']) : undefined;
+  const proxied = trustProxy !== false && fromTrustedProxy(req);
+  const fwdProto = proxied ? firstHeader(req.headers['x-forwarded-proto']) : undefined;
+  const fwdHost = proxied ? firstHeader(req.headers['x-forwarded-host']) : undefined;
   const proto = fwdProto === 'https' || fwdProto === 'http' ? fwdProto : req.protocol;
   const host = sanitizeHost(fwdHost ?? req.headers.host) ?? 'localhost';
   return `${proto}://${host}`;
+}
+
+/** Whether the connection's peer is a proxy `trust proxy` names (Express's own compiled check). */
+function fromTrustedProxy(req: Request): boolean {
+  const trust = (req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined) ?? undefined;
+  return typeof trust === 'function' && trust(req.socket?.remoteAddress, 0);
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -22,6 +22,7 @@ import { PageErrorsFilter } from '../page-errors.filter';
 import { PagesService } from '../pages.service';
 import { auditTable } from '../audit-table';
 import { badge, confirmButton, csrfField, device, when } from '../view-helpers';
+import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
 const NOTICES: Record<string, string> = {
   'key-revoked': 'API key revoked: it no longer works.',
@@ -146,6 +147,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
 
   /** Creates a key; its secret is in this response only (no redirect, never in a URL). */
   @Post('api-keys')
+  @SendsSecret()
   @UseGuards(BrowserFormGuard)
   @RequireScopes('create:apikeys')
   @RateLimit('create')

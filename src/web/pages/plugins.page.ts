@@ -28,6 +28,7 @@ import { html, SafeHtml } from '../html';
 import { PageErrorsFilter } from '../page-errors.filter';
 import { PagesService, type Viewer } from '../pages.service';
 import { badge, confirmButton, csrfField, when } from '../view-helpers';
+import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
 const NOTICES: Record<string, string> = {
   'token-renamed': 'Description saved.',
@@ -211,6 +212,7 @@ ${tokens.length
 
   /** Creates a token; its secret is in this response only. */
   @Post('plugins/:plugin/tokens')
+  @SendsSecret()
   @UseGuards(BrowserFormGuard)
   @RequireScopes('write:plugins')
   @RateLimit('create')
@@ -243,6 +245,7 @@ ${tokens.length
 
   /** A new secret for the same token (shown once here); the old one works for the chosen overlap. */
   @Post('plugins/:plugin/tokens/:token/rotate')
+  @SendsSecret()
   @UseGuards(BrowserFormGuard)
   @RequireScopes('write:plugins')
   @RateLimit('create')

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../../common/auth/decorators';
@@ -14,10 +14,11 @@ import { UsersService } from '../../../users/users.service';
 import { PagesService } from '../../../web/pages.service';
 import { clientInfo } from '../../auth.controller';
 import { OidcProviders } from '../oidc-providers';
-import { DEVICE_LOGIN_TTL, DEVICE_POLL_INTERVAL, DeviceLoginsService } from './device-logins.service';
+import { type Approver, DEVICE_APPROVER_MAX_WRONG_CODES, DEVICE_LOGIN_TTL, DEVICE_POLL_INTERVAL, DeviceLoginsService } from './device-logins.service';
 import { deviceAuthorizePath, sendApproved, sendUserCodeForm } from './device-pages';
 import { DeviceAuthorizationResponse } from './dto/device-authorization-response.dto';
 import { UserCodeFormDto } from './dto/user-code-form.dto';
+import { SendsSecret } from '../../../common/http/sends-secret.decorator';
 
 /**
  * The device-code login through an external provider (Tiled contract §6.2), the two routes of
@@ -41,7 +42,7 @@ export class DeviceLoginController {
   @RateLimit('public')
   @Post('authorize')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @SendsSecret() // the device code
   @ApiOkResponse({ type: DeviceAuthorizationResponse })
   async start(@Param('provider') provider: string, @Req() req: LatchkeyRequest): Promise<DeviceAuthorizationResponse> {
     this.providers.get(provider);
@@ -74,10 +75,20 @@ export class DeviceLoginController {
   ): Promise<void> {
     const { displayName } = this.providers.get(provider).config;
     const page = req.accepts(['json', 'html']) === 'html';
-    let approver: { user: User; subject: string } | undefined;
+    let approver: { user: User; subject: string; approval: Approver } | undefined;
     try {
       approver = await this.approver(req, provider, form.csrf, displayName);
-      await this.deviceLogins.approve(provider, form.user_code, approver.user, approver.subject, clientInfo(req));
+      try {
+        await this.deviceLogins.approve(provider, form.user_code, approver.user, approver.subject, clientInfo(req));
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'USER_CODE_INVALID') throw err;
+        // Wrong codes are counted per IdP login; after the last one allowed, the approval is forgotten.
+        if (await this.deviceLogins.wrongCode(approver.approval)) {
+          this.deviceLogins.forgetApprover(res, provider);
+          throw tooManyWrongCodes(displayName);
+        }
+        throw err;
+      }
       this.deviceLogins.forgetApprover(res, provider);
       sendApproved(this.pages, res, approver.user.username);
     } catch (err) {
@@ -86,7 +97,8 @@ export class DeviceLoginController {
         const { username } = approver.user;
         return sendUserCodeForm(this.pages, res, { status: err.status, provider, displayName, username, csrf: req.csrfToken!, error: err.message });
       }
-      this.pages.error(res, err.status, 'The session was not authorized', err.message, { href: deviceAuthorizePath(provider), label: 'Start again' });
+      const label = err.code === 'IDP_LOGIN_REQUIRED' ? `Log in again with ${displayName}` : 'Start again';
+      this.pages.error(res, err.status, 'The session was not authorized', err.message, { href: deviceAuthorizePath(provider), label });
     }
   }
 
@@ -101,7 +113,15 @@ export class DeviceLoginController {
     if (!approver || !user) {
       throw new AppError('IDP_LOGIN_REQUIRED', `Your ${displayName} login for this approval is over, or was made in another browser. Start again.`);
     }
+    if (await this.deviceLogins.approverForgotten(approver)) throw tooManyWrongCodes(displayName);
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
-    return { user, subject: approver.subject };
+    return { user, subject: approver.subject, approval: approver };
   }
+}
+
+function tooManyWrongCodes(displayName: string): AppError {
+  return new AppError(
+    'IDP_LOGIN_REQUIRED',
+    `${DEVICE_APPROVER_MAX_WRONG_CODES} wrong codes were entered after this ${displayName} login, so it can no longer approve anything. Log in again to enter a code.`,
+  );
 }

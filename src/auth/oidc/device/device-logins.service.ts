@@ -7,6 +7,7 @@ import { hashSecret } from '../../../common/auth/token-format';
 import { Clock } from '../../../common/clock';
 import { SealedBox } from '../../../common/crypto/sealed-box';
 import { AppError } from '../../../common/errors/app-error';
+import { RateLimitStorage } from '../../../common/rate-limit/rate-limit.storage';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import { ClientInfo, SessionsService } from '../../../sessions/sessions.service';
 import type { User } from '../../../users/user.entity';
@@ -23,11 +24,15 @@ export const DEVICE_POLL_INTERVAL = 5;
 /** Holds the identity an IdP just proved, from the login callback to the user-code form's post. */
 const APPROVER_COOKIE = 'lk_device';
 const HEX = /^[0-9a-f]+$/i;
+/** Wrong user codes one IdP login may enter; after the last, its approver cookie is worthless. */
+export const DEVICE_APPROVER_MAX_WRONG_CODES = 5;
 
 /** Who approves a device-code login: the Latchkey user and the IdP subject of their login. */
 export interface Approver {
   userId: string;
   subject: string;
+  /** Random id of this IdP login's approval (in the sealed cookie): what wrong user codes are counted against. */
+  id: string;
 }
 
 interface SealedApprover extends Approver {
@@ -59,6 +64,7 @@ export class DeviceLoginsService {
     private readonly sessions: SessionsService,
     private readonly clock: Clock,
     private readonly loginAudit: LoginAudit,
+    private readonly counters: RateLimitStorage,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.approverBox = new SealedBox(config.auth.signingKeys, 'oidc-device-approver');
@@ -141,9 +147,10 @@ export class DeviceLoginsService {
   }
 
   /** After the IdP login of an approval: sets the sealed approver cookie (HttpOnly, Lax, the provider's routes, 15 minutes). */
-  rememberApprover(res: Response, provider: string, approver: Approver): void {
+  rememberApprover(res: Response, provider: string, approver: Omit<Approver, 'id'>): void {
     const expiresAt = this.clock.now().getTime() + DEVICE_LOGIN_TTL * 1000;
-    const sealed = this.approverBox.sealJson({ userId: approver.userId, subject: approver.subject, provider, expiresAt } satisfies SealedApprover);
+    const id = randomBytes(16).toString('base64url');
+    const sealed = this.approverBox.sealJson({ userId: approver.userId, subject: approver.subject, id, provider, expiresAt } satisfies SealedApprover);
     res.cookie(APPROVER_COOKIE, sealed, { ...this.cookieOptions(provider), maxAge: DEVICE_LOGIN_TTL * 1000 });
   }
 
@@ -152,7 +159,28 @@ export class DeviceLoginsService {
     const raw = (req.cookies as Record<string, unknown> | undefined)?.[APPROVER_COOKIE];
     const sealed = typeof raw === 'string' ? this.approverBox.openJson<SealedApprover>(raw) : undefined;
     if (!sealed || sealed.provider !== provider || !(sealed.expiresAt > this.clock.now().getTime())) return undefined;
-    return { userId: sealed.userId, subject: sealed.subject };
+    if (typeof sealed.id !== 'string') return undefined; // sealed before approvals had an id
+    return { userId: sealed.userId, subject: sealed.subject, id: sealed.id };
+  }
+
+  /**
+   * Whether this approval has used up its wrong user codes. The count is kept server-side, keyed
+   * by the approval's id (shared through Redis when configured), so replaying the cookie as it was
+   * before the wrong guesses does not reset it; only a new IdP login (a new id) does.
+   */
+  async approverForgotten(approver: Approver): Promise<boolean> {
+    return (await this.counters.remaining(`${this.wrongCodesKey(approver)}:block`)) > 0;
+  }
+
+  /** Counts a wrong user code against this approval; true when that was the last one allowed. */
+  async wrongCode(approver: Approver): Promise<boolean> {
+    const ttlMs = DEVICE_LOGIN_TTL * 1000;
+    const { blocked } = await this.counters.hit(this.wrongCodesKey(approver), ttlMs, DEVICE_APPROVER_MAX_WRONG_CODES - 1, ttlMs);
+    return blocked;
+  }
+
+  private wrongCodesKey(approver: Approver): string {
+    return `device-approver:${hashSecret(this.config.auth.tokenPepper, `device-approver\0${approver.id}`).slice(0, 32)}`;
   }
 
   /** One approval per IdP login: the cookie goes once it has served. */

@@ -25,6 +25,7 @@ import { OidcProviders } from '../oidc-providers';
 import { AuthorizeQueryDto } from './dto/authorize-query.dto';
 import { CompletedLogin, OidcLoginService } from './oidc-login.service';
 import { LoginAudit } from '../../login-audit';
+import { SendsSecret } from '../../../common/http/sends-secret.decorator';
 
 /**
  * Login through an external OpenID Connect provider (Tiled contract §6.2): authorization code
@@ -103,6 +104,7 @@ export class OidcLoginController {
   @Public()
   @RateLimit('public')
   @Get('code')
+  @SendsSecret() // refresh token (API login) or offline token page
   @ApiExcludeEndpoint()
   async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
     try {
