@@ -15,6 +15,7 @@ import { sessionIdOf, type UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
+import { SendsSecret } from '../common/http/sends-secret.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { RefreshResponse } from './dto/token-response.dto';
 import { RevokeAllResponse, toRevokeAllResponse } from './dto/revoke-all-response.dto';
@@ -58,6 +59,7 @@ export class AccountController {
   @Post('password')
   @SessionOnly()
   @RecentLogin()
+  @SendsSecret() // the rotated session's refresh token (or its new cookie)
   @ApiOperation({ summary: 'Change the password; ends the other sessions and rotates this one' })
   @ApiOkResponse({ type: RefreshResponse, description: 'Called with an access token: the new token pair of this session' })
   @ApiNoContentResponse({ description: 'Called with a browser session: a new session cookie is set' })
@@ -70,7 +72,6 @@ export class AccountController {
     const api = principal.credential.type === 'access_token';
     const tokens = await this.sessions.rotateAfterPasswordChange(principal.userId, sessionId, api);
     if (!tokens) await this.browserSessions.rotateCookie(sessionId, res);
-    res.set('Cache-Control', 'no-store');
     // The status depends on the credential, so the handler answers itself.
     if (tokens) res.status(200).json(tokens satisfies RefreshResponse);
     else res.status(204).end();

@@ -180,6 +180,13 @@ describe('attack: a cache keeps a copy of a new secret', () => {
       const res = await t.http().post(`${API}/auth/principal/${principal.body.uuid}/apikey`).set(bearer(root.access_token)).send({ scopes: ['read:metadata'], expires_in: null });
       return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
     },
+    'POST /api/v1/users/me/password': async () => {
+      // The session is rotated: the answer carries its new refresh token.
+      await t.createUser('pw-changer');
+      const access = (await t.login('pw-changer')).access_token;
+      const res = await t.http().post(`${API}/users/me/password`).set(bearer(access)).send({ current_password: DEFAULT_PASSWORD, new_password: 'another long passphrase 42' });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
     'POST /api/v1/plugins/:package/tokens': async () => {
       const access = (await t.login('root')).access_token;
       await t.http().post(`${API}/plugins`).set(bearer(access)).send({ name: 'api-create' }).expect(201);
