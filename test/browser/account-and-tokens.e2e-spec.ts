@@ -71,7 +71,8 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     expect(page.url()).toBe(`${base}/account`);
 
     await page.click('button[data-copy=secret]');
-    await expect(page.locator('button[data-copy=secret]').textContent()).resolves.toBe('Copied');
+    // The copy is async (navigator.clipboard): wait for the label rather than reading it once.
+    await page.locator('button[data-copy=secret]', { hasText: 'Copied' }).waitFor({ timeout: 5000 });
     const copied = String(await page.evaluate('navigator.clipboard.readText()'));
     expect(copied).toBe(shown);
     await screenshot(page, '1-api-key-shown-once');
