@@ -24,6 +24,8 @@ export const AUDIT_EVENT_TYPES = [
   'plugin.maintainer_added',
   'plugin.maintainer_removed',
   'plugin.version_uploaded',
+  'identity.linked',
+  'identity.unlinked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -11,6 +11,8 @@ import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
+import { IdentityLinkController } from './oidc/login/identity-link.controller';
+import { IdentityLinksService } from './oidc/login/identity-links.service';
 import { OidcLoginController } from './oidc/login/oidc-login.controller';
 import { OidcLoginService } from './oidc/login/oidc-login.service';
 import { OidcProviders } from './oidc/oidc-providers';
@@ -22,7 +24,7 @@ import { WebModule } from '../web/web.module';
 
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceLogin]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
-  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController],
+  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController],
   providers: [
     PasswordProvider,
     LoginAudit,
@@ -30,6 +32,7 @@ import { WebModule } from '../web/web.module';
     OfflineTokensService,
     OfflineTokenStrategy,
     OidcLoginService,
+    IdentityLinksService,
     DeviceLoginsService,
     BrowserSessionsService,
     BrowserSessionStrategy,

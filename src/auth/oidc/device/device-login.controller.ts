@@ -102,6 +102,7 @@ export class DeviceLoginController {
       throw new AppError('IDP_LOGIN_REQUIRED', `Your ${displayName} login for this approval is over, or was made in another browser. Start again.`);
     }
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
+    if (user.kind !== 'user') throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
     return { user, subject: approver.subject };
   }
 }
