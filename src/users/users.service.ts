@@ -64,6 +64,8 @@ export class UsersService {
   private readonly revokers: CredentialRevoker[] = [];
   /** Changes that may remove an administrator, one at a time in this process (guardLastAdmin). */
   private adminChanges: Promise<unknown> = Promise.resolve();
+  /** Unlinks, one at a time in this process (unlinkIdentity). */
+  private identityChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -314,11 +316,12 @@ export class UsersService {
    * Unlinks one of the user's identities (by the user or an administrator: the actor is the
    * request's). 404 when it is not the user's; 409 LAST_LOGIN_METHOD when it is their last one
    * and they have no password (they could never log in again: disable or delete them instead).
-   * The check and the delete are one transaction, the user's row locked on PostgreSQL, so two
-   * concurrent unlinks cannot both pass. Records `identity.unlinked`.
+   * The check and the delete are one transaction, the user's row locked on PostgreSQL (and one
+   * at a time in this process, as SQLite wants), so two concurrent unlinks cannot both pass.
+   * Records `identity.unlinked`.
    */
   async unlinkIdentity(userId: string, identityId: string): Promise<Identity> {
-    const { user, identity } = await this.users.manager.transaction(async (em) => {
+    const run = () => this.users.manager.transaction(async (em) => {
       const users = em.getRepository(User);
       const identities = em.getRepository(Identity);
       const lock = users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: userId });
@@ -336,6 +339,9 @@ export class UsersService {
       await identities.delete({ id: found.id });
       return { user: owner, identity: found };
     });
+    const queued = this.identityChanges.then(run, run);
+    this.identityChanges = queued.catch(() => undefined);
+    const { user, identity } = await queued;
     this.logger.warn(`identity unlinked: user ${userId} ✕ ${identity.provider} subject at ${identity.issuer}`);
     await this.audit.record('identity.unlinked', {
       subject: userSubject(user),
