@@ -5,6 +5,7 @@ import { PluginsModule } from '../plugins/plugins.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminCredentialsController } from './admin-credentials.controller';
+import { AdminIdentitiesController } from './admin-identities.controller';
 import { AdminCredentialsService } from './admin-credentials.service';
 import { AdminPluginsController } from './admin-plugins.controller';
 import { AdminUsersController } from './admin-users.controller';
@@ -19,7 +20,7 @@ import { TiledPrincipalsController } from './tiled-principals.controller';
  */
 @Module({
   imports: [UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule],
-  controllers: [AdminUsersController, AdminCredentialsController, AdminPluginsController, TiledPrincipalsController],
+  controllers: [AdminUsersController, AdminIdentitiesController, AdminCredentialsController, AdminPluginsController, TiledPrincipalsController],
   providers: [AdminUsersService, AdminCredentialsService],
   exports: [AdminUsersService],
 })

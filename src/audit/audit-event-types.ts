@@ -30,6 +30,8 @@ export const AUDIT_EVENT_TYPES = [
   'plugin.invitation_accepted',
   'plugin.invitation_declined',
   'plugin.invitation_revoked',
+  'identity.linked',
+  'identity.unlinked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -13,6 +13,8 @@ import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
 import { OfflineTokenFloor, OfflineTokenGrant } from './oidc/offline-token-grant.entity';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
+import { IdentityLinkController } from './oidc/login/identity-link.controller';
+import { IdentityLinksService } from './oidc/login/identity-links.service';
 import { OidcLoginController } from './oidc/login/oidc-login.controller';
 import { OidcLoginService } from './oidc/login/oidc-login.service';
 import { OidcProviders } from './oidc/oidc-providers';
@@ -24,7 +26,7 @@ import { WebModule } from '../web/web.module';
 
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
-  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController],
+  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController],
   providers: [
     PasswordProvider,
     LoginAudit,
@@ -33,6 +35,7 @@ import { WebModule } from '../web/web.module';
     OfflineTokensService,
     OfflineTokenStrategy,
     OidcLoginService,
+    IdentityLinksService,
     DeviceLoginsService,
     BrowserSessionsService,
     BrowserSessionStrategy,

@@ -199,6 +199,10 @@ export class SessionsService implements OnModuleInit {
     now: Date,
     extra: Partial<Pick<Session, 'cookieHash' | 'idpProvider' | 'idpTokens' | 'idpExpiresAt'>>,
   ): Promise<Session> {
+    // The last line of defence: whatever login path got here, a service principal gets no session.
+    if (user.kind !== 'user') {
+      throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
+    }
     const active = await this.sessions.count({
       where: { userId: user.id, revokedAt: IsNull(), expiresAt: MoreThan(now) },
     });

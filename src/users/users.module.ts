@@ -4,12 +4,13 @@ import { PasswordHasher } from './password-hasher';
 import { Identity } from './identity.entity';
 import { User } from './user.entity';
 import { UserStateCache } from './user-state.cache';
+import { IdentitiesController } from './identities.controller';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, Identity])],
-  controllers: [UsersController],
+  controllers: [UsersController, IdentitiesController],
   providers: [UsersService, PasswordHasher, UserStateCache],
   exports: [UsersService],
 })

@@ -64,6 +64,8 @@ export class UsersService {
   private readonly revokers: CredentialRevoker[] = [];
   /** Changes that may remove an administrator, one at a time in this process (guardLastAdmin). */
   private adminChanges: Promise<unknown> = Promise.resolve();
+  /** Unlinks, one at a time in this process (unlinkIdentity). */
+  private identityChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -228,7 +230,10 @@ export class UsersService {
   /**
    * The user behind an external identity, created on first sight (just-in-time provisioning)
    * with role `user` and no password. The username comes from the IdP's claim when it is free
-   * and valid, else from the provider name and a digest of the subject.
+   * and valid, else from the provider name and a digest of the subject. An identity is never
+   * attached to an existing user by a matching username or email (that would hand the account
+   * to whoever controls that name at the IdP): a taken username just means another one. 403
+   * SERVICE_PRINCIPAL_NO_LOGIN for an identity of a service principal.
    */
   async findOrCreateByIdentity(
     provider: string,
@@ -238,8 +243,11 @@ export class UsersService {
   ): Promise<User> {
     const known = await this.identities.findOne({ where: { issuer, subject } });
     if (known) {
+      const user = await this.getById(known.userId);
+      // Nothing links an identity to a service principal; one from before that rule still logs nobody in.
+      if (user.kind !== 'user') throw serviceNoLogin();
       await this.identities.update({ id: known.id }, { lastLoginAt: new Date() });
-      return this.getById(known.userId);
+      return user;
     }
     const preferredUsername = await usernameHint();
     const digest = createHash('sha256').update(`${issuer}\0${subject}`).digest('hex').slice(0, 10);
@@ -270,17 +278,82 @@ export class UsersService {
   }
 
   /**
-   * Links an external identity to an existing user (e.g. one who asks for an offline token of an
-   * IdP account not linked yet). 409 when that identity already belongs to someone else.
+   * Links an external identity to an existing user: the last step of the interactive link flow
+   * (the user confirmed it from their browser session), never a side effect of a login. 409
+   * IDENTITY_ALREADY_LINKED when the identity belongs to anyone (this user included: nothing is
+   * re-linked), 403 for a service principal. Records `identity.linked` (actor: the request's).
    */
-  async linkIdentity(userId: string, provider: string, issuer: string, subject: string): Promise<void> {
-    const known = await this.identities.findOne({ where: { issuer, subject } });
-    if (known && known.userId !== userId) {
-      throw new AppError('IDENTITY_LINKED_ELSEWHERE', 'This identity provider account belongs to another Latchkey user.');
-    }
+  async linkIdentity(userId: string, provider: string, issuer: string, subject: string): Promise<Identity> {
+    const user = await this.getById(userId);
+    if (user.kind !== 'user') throw serviceNoLogin();
+    const alreadyLinked = () => new AppError('IDENTITY_ALREADY_LINKED', 'This identity provider account is already linked to a Latchkey user.');
+    if (await this.identities.exists({ where: { issuer, subject } })) throw alreadyLinked();
     const now = new Date();
-    if (known) await this.identities.update({ id: known.id }, { lastLoginAt: now });
-    else await this.identities.insert({ id: randomUUID(), userId, provider, issuer, subject, createdAt: now, lastLoginAt: now });
+    const identity: Identity = { id: randomUUID(), userId, provider, issuer, subject, createdAt: now, lastLoginAt: null };
+    try {
+      await this.identities.insert({ ...identity });
+    } catch (error) {
+      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) throw alreadyLinked();
+      throw error;
+    }
+    this.logger.warn(`identity linked: user ${userId} ← ${provider} subject at ${issuer}`);
+    await this.audit.record('identity.linked', {
+      subject: userSubject(user),
+      userId,
+      details: { identity: identity.id, provider, issuer, subject },
+    });
+    return identity;
+  }
+
+  /** The user's identity `identityId`; 404 IDENTITY_NOT_FOUND when it is not theirs. */
+  async identityOf(userId: string, identityId: string): Promise<Identity> {
+    const identity = await this.identities.findOne({ where: { id: identityId, userId } });
+    if (!identity) throw new AppError('IDENTITY_NOT_FOUND', 'No such linked identity.');
+    return identity;
+  }
+
+  /**
+   * Unlinks one of the user's identities (by the user or an administrator: the actor is the
+   * request's). 404 when it is not the user's; 409 LAST_LOGIN_METHOD when it is their last one
+   * and they have no password (they could never log in again: disable or delete them instead).
+   * The check and the delete are one transaction, the user's row locked on PostgreSQL (and one
+   * at a time in this process, as SQLite wants), so two concurrent unlinks cannot both pass.
+   * Records `identity.unlinked`.
+   */
+  async unlinkIdentity(userId: string, identityId: string): Promise<Identity> {
+    const run = () => this.users.manager.transaction(async (em) => {
+      const users = em.getRepository(User);
+      const identities = em.getRepository(Identity);
+      const lock = users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: userId });
+      if (em.connection.options.type === 'postgres') lock.setLock('pessimistic_write');
+      const owner = await lock.getOne();
+      if (!owner) throw new AppError('USER_NOT_FOUND', 'No such user.');
+      const found = await identities.findOne({ where: { id: identityId, userId } });
+      if (!found) throw new AppError('IDENTITY_NOT_FOUND', 'No such linked identity.');
+      if (!owner.passwordHash && (await identities.count({ where: { userId } })) <= 1) {
+        throw new AppError(
+          'LAST_LOGIN_METHOD',
+          'This is the only way this account can log in (it has no password): link another identity provider account first.',
+        );
+      }
+      await identities.delete({ id: found.id });
+      return { user: owner, identity: found };
+    });
+    const queued = this.identityChanges.then(run, run);
+    this.identityChanges = queued.catch(() => undefined);
+    const { user, identity } = await queued;
+    this.logger.warn(`identity unlinked: user ${userId} ✕ ${identity.provider} subject at ${identity.issuer}`);
+    await this.audit.record('identity.unlinked', {
+      subject: userSubject(user),
+      userId,
+      details: { identity: identity.id, provider: identity.provider, issuer: identity.issuer, subject: identity.subject },
+    });
+    return identity;
+  }
+
+  /** The identity (issuer, subject), whoever it belongs to. */
+  findIdentity(issuer: string, subject: string): Promise<Identity | null> {
+    return this.identities.findOne({ where: { issuer, subject } });
   }
 
   /** Whether the user can log in with a password (users made for an IdP identity cannot). */
@@ -480,6 +553,10 @@ export class UsersService {
       lastLoginAt: true,
     } as const;
   }
+}
+
+function serviceNoLogin(): AppError {
+  return new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in or link an identity provider account: it authenticates with API keys only.');
 }
 
 function userSubject(user: { id: string; username: string }) {

@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   SESSION_REQUIRED: 403,
   PLUGIN_MAINTAINER_REQUIRED: 403,
   PLUGIN_TOKEN_SCOPE_DENIED: 403,
+  /** A service principal tried to log in (password, IdP, device flow) or to link an IdP account: it uses API keys only. */
+  SERVICE_PRINCIPAL_NO_LOGIN: 403,
+  /** An offline token asked for with an IdP account that is not linked to the caller: link it first. */
+  IDENTITY_NOT_LINKED: 403,
+  /** A pending IdP link that is missing, expired, already confirmed, or started by another browser session. */
+  IDENTITY_LINK_INVALID: 403,
   // 404
   NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
@@ -61,6 +67,8 @@ export const ERROR_CODES = {
   DEVICE_CODE_NOT_FOUND: 404,
   /** No pending invitation with this id for the caller (unknown, someone else's, revoked, declined, accepted). */
   INVITATION_NOT_FOUND: 404,
+  /** A linked IdP identity that does not exist (or is not this user's). */
+  IDENTITY_NOT_FOUND: 404,
   // 405 / 409 / 413 / 415 / 422 / 429
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -69,6 +77,10 @@ export const ERROR_CODES = {
   PLUGIN_NAME_TAKEN: 409,
   LAST_MAINTAINER: 409,
   IDENTITY_LINKED_ELSEWHERE: 409,
+  /** Linking an IdP account that is already linked to a Latchkey user (this one or another). */
+  IDENTITY_ALREADY_LINKED: 409,
+  /** Unlinking the last IdP identity of a user who has no password would leave no way to log in. */
+  LAST_LOGIN_METHOD: 409,
   VERSION_EXISTS: 409,
   /** The change would leave no active administrator (disable, delete, or drop the admin role). */
   LAST_ADMIN: 409,

@@ -15,6 +15,7 @@ import { AppConfig, InjectConfig } from '../../config/app.config';
 import { SessionsService } from '../../sessions/sessions.service';
 import { UsersService } from '../../users/users.service';
 import { uuidOr404 } from '../../admin/uuid-param.pipe';
+import { identityIdOr404 } from '../../users/identity-id.pipe';
 import { CreateApiKeyFormDto, CsrfFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
 import { BrowserFormGuard } from '../browser-form.guard';
 import { html } from '../html';
@@ -27,6 +28,8 @@ import { SendsSecret } from '../../common/http/sends-secret.decorator';
 const NOTICES: Record<string, string> = {
   'key-revoked': 'API key revoked: it no longer works.',
   'session-revoked': 'Session revoked: that device is logged out.',
+  'identity-linked': 'Account linked: you can now log in with it.',
+  'identity-unlinked': 'Account unlinked: it no longer logs you in.',
 };
 
 const KEY_LIFETIMES: [string, string][] = [
@@ -81,12 +84,29 @@ export class AccountPageController {
     const canCreate = principal.scopes.includes('create:apikeys');
 
     const who = html`<section class="card" id="who"><h2>Who you are</h2>
-<p>Signed in as <strong id="username">${principal.username}</strong> (${principal.roles.join(', ')}).</p>
-${identities.length > 0 ? html`<p class="muted">Linked: ${identities.map((i, n) => html`${n > 0 ? ', ' : ''}${display(i.provider)}`)}</p>` : ''}
+<p>Signed in as <strong id="username">${principal.username}</strong> (${principal.roles.join(', ')}).</p></section>`;
+
+    // Offline tokens only from a provider where one of your accounts is linked (the callback checks it too).
+    const linkedProviders = providers.filter((p) => identities.some((i) => i.provider === p.name));
+    const identityRows = identities.map(
+      (i) => html`<tr data-identity="${i.id}">
+<td data-label="Provider">${display(i.provider)}</td>
+<td data-label="Account"><span class="mono small">${i.subject}</span></td>
+<td data-label="Linked">${when(i.createdAt)}</td>
+<td data-label="Last login">${when(i.lastLoginAt, 'never')}</td>
+<td data-label="">${confirmButton(req, `/account/identities/${i.id}/unlink`, 'Unlink', `Unlink this ${display(i.provider)} account? It will no longer log you in.`, 'Yes, unlink', `unlink-${i.id}`)}</td></tr>`,
+    );
+    const identitiesCard = html`<section class="card" id="identities"><h2>Linked accounts</h2>
+${identities.length
+  ? html`<table class="cards"><thead><tr><th>Provider</th><th>Account</th><th>Linked</th><th>Last login</th><th></th></tr></thead><tbody>${identityRows}</tbody></table>`
+  : html`<p class="empty">No identity provider account is linked.</p>`}
 ${providers.length
   ? html`<div class="actions">${providers.map(
+      (p) => html`<form method="post" action="/${API_PREFIX}/auth/provider/${p.name}/link" class="inline">${csrfField(req)}<button type="submit" class="secondary small" id="link-${p.name}">Link an account at ${p.displayName}</button></form>`,
+    )}${linkedProviders.map(
       (p) => html`<a class="button secondary small" href="/${API_PREFIX}/auth/provider/${p.name}/offline-token">Get an offline token from ${p.displayName}</a>`,
-    )}</div>`
+    )}</div>
+<p class="muted small">Linking asks you to log in at the provider, then to confirm. Whoever can log in to a linked account can log in here as you.</p>`
   : ''}</section>`;
 
     const sessionRows = live.map(
@@ -138,7 +158,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
 
     const eventsCard = html`<section class="card" id="events"><h2>Your recent activity</h2>${auditTable(events.events)}</section>`;
 
-    this.pages.send(res, 200, 'Your account', html`${who}${sessionsCard}${keysCard}${everywhere}${eventsCard}`, {
+    this.pages.send(res, 200, 'Your account', html`${who}${identitiesCard}${sessionsCard}${keysCard}${everywhere}${eventsCard}`, {
       viewer: { principal, csrf: req.csrfToken ?? '' },
       nav: 'account',
       notice: query.done ? NOTICES[query.done] : undefined,
@@ -202,6 +222,22 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
       return res.redirect(303, '/logout');
     }
     res.redirect(303, '/account?done=session-revoked#sessions');
+  }
+
+  /** What `DELETE /api/v1/users/me/identities/{id}` does (same rules: recent login, not the last way to log in). */
+  @Post('identities/:identity/unlink')
+  @UseGuards(BrowserFormGuard)
+  @SessionOnly()
+  @RecentLogin()
+  @RequireScopes('write:account')
+  async unlinkIdentity(
+    @Param('identity', identityIdOr404()) identityId: string,
+    @Body() _body: CsrfFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.users.unlinkIdentity(principal.userId, identityId);
+    res.redirect(303, '/account?done=identity-unlinked#identities');
   }
 
   /** What `POST /api/v1/users/me/revoke-all` does (same recent-login rule), then the cookie goes too. */

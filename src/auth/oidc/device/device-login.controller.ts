@@ -115,6 +115,7 @@ export class DeviceLoginController {
     }
     if (await this.deviceLogins.approverForgotten(approver)) throw tooManyWrongCodes(displayName);
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
+    if (user.kind !== 'user') throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
     return { user, subject: approver.subject, approval: approver };
   }
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiForbiddenResponse, ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Public, RequireScopes } from '../../../common/auth/decorators';
+import { CurrentPrincipal, Public, RequireScopes, SessionOnly } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
-import type { UserPrincipal } from '../../../common/auth/principal';
+import { sessionIdOf, type UserPrincipal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { isBrowserNavigation } from '../../../common/errors/all-exceptions.filter';
 import { API_PREFIX, apiBase } from '../../../common/http/base-url';
@@ -23,19 +23,24 @@ import { sendUserCodeForm } from '../device/device-pages';
 import { SESSION_GONE_ERRORS } from '../oidc-client';
 import { OidcProviders } from '../oidc-providers';
 import { AuthorizeQueryDto } from './dto/authorize-query.dto';
+import { IdentityLinksService } from './identity-links.service';
 import { CompletedLogin, OidcLoginService } from './oidc-login.service';
 import { LoginAudit } from '../../login-audit';
 import { SendsSecret } from '../../../common/http/sends-secret.decorator';
 
 /**
  * Login through an external OpenID Connect provider (Tiled contract §6.2): authorization code
- * flow with state, nonce and PKCE S256. One callback serves four purposes, chosen when the
+ * flow with state, nonce and PKCE S256. One callback serves five purposes, chosen when the
  * login starts and carried in the sealed state:
  * - API users (no `next`): a page that shows a Latchkey refresh token once (JSON for non-browsers);
  * - browser users (`next=/path`): a browser session cookie, then back to `next`;
- * - offline tokens (`/offline-token`): a page that shows the IdP's offline refresh token once;
+ * - offline tokens (`/offline-token`): a page that shows the IdP's offline refresh token once,
+ *   only when the IdP account is already linked to the user who asked;
  * - device-code logins (`device=1`, the `tiled login` of DeviceLoginController): a page asking
- *   for the code the program shows, the identity kept meanwhile in a sealed cookie.
+ *   for the code the program shows, the identity kept meanwhile in a sealed cookie;
+ * - links (`POST …/link`, IdentityLinkController): the page confirming the link, which links nothing yet.
+ * An IdP login finds or creates the user of its (issuer, subject), never another user: linking
+ * an IdP account to an existing user is the explicit, confirmed act of IdentityLinksService.
  */
 @ApiTags('auth')
 @Controller('auth/provider/:provider')
@@ -50,6 +55,7 @@ export class OidcLoginController {
     private readonly loginAudit: LoginAudit,
     private readonly deviceLogins: DeviceLoginsService,
     private readonly csrf: CsrfTokens,
+    private readonly links: IdentityLinksService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -86,17 +92,26 @@ export class OidcLoginController {
     redirect(res, await this.login.start(req, provider, state));
   }
 
-  /** Asks the IdP for an offline token (scope offline_access, with consent) for the logged-in user. */
+  /**
+   * Asks the IdP for an offline token (scope offline_access, with consent) for the logged-in
+   * user. Needs an interactive login (browser session or access token), never an API key or a
+   * deploy token. The callback shows the token only when the IdP account that logs in there is
+   * already linked to this user and the login session that asked is still live; it links nothing.
+   */
   @Get('offline-token')
-  @RequireScopes('write:account') // it mints a credential for the caller's account
+  @SessionOnly()
+  @RequireScopes('write:account')
+  @ApiOperation({ summary: 'Get an offline token from the identity provider, for an IdP account already linked to you' })
   @ApiFoundResponse({ description: 'Redirect to the identity provider; the callback shows the offline token once' })
+  @ApiForbiddenResponse({ description: 'SESSION_REQUIRED (an API key or deploy token), INSUFFICIENT_SCOPE' })
   async offlineToken(
     @Param('provider') provider: string,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
     @Res() res: Response,
   ): Promise<void> {
-    const url = await this.login.start(req, provider, { mode: 'offline', userId: principal.userId }, { offline: true, prompt: 'consent' });
+    const state = { mode: 'offline' as const, userId: principal.userId, sessionId: sessionIdOf(principal) };
+    const url = await this.login.start(req, provider, state, { offline: true, prompt: 'consent' });
     redirect(res, url);
   }
 
@@ -118,12 +133,12 @@ export class OidcLoginController {
       if (error !== undefined) return await this.idpError(provider, String(error), req, res);
       if (code === undefined) throw new AppError('EXTERNAL_LOGIN_FAILED', 'The identity provider sent no authorization code.');
       const login = await this.login.complete(req, provider);
+      if (login.state.mode === 'link') return await this.links.review(login, req, res);
+      if (login.state.mode === 'offline') return await this.showOfflineToken(login, res);
       const user = await this.userOf(login);
       switch (login.state.mode) {
         case 'browser':
           return await this.finishBrowserLogin(login, user, req, res);
-        case 'offline':
-          return this.showOfflineToken(login, res);
         case 'device':
           return this.askForUserCode(login, user, req, res);
         default:
@@ -155,17 +170,13 @@ export class OidcLoginController {
     throw new AppError('EXTERNAL_LOGIN_FAILED', `The identity provider did not log you in (${code || 'error'}).`);
   }
 
-  /** The Latchkey user of the IdP identity: found or created by (issuer, subject), and active. */
-  private async userOf({ client, claims, tokens, state }: CompletedLogin): Promise<User> {
+  /**
+   * The Latchkey user of the IdP identity: found or created by (issuer, subject), and active.
+   * A service principal's identity is refused (403 SERVICE_PRINCIPAL_NO_LOGIN).
+   */
+  private async userOf({ client, claims, tokens }: CompletedLogin): Promise<User> {
     const { name, issuer } = client.config;
-    let user: User;
-    if (state.mode === 'offline') {
-      // An offline token is for the user who asked: link the identity to them, if it is nobody else's.
-      await this.users.linkIdentity(state.userId!, name, issuer, claims.sub);
-      user = await this.users.getById(state.userId!);
-    } else {
-      user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, tokens));
-    }
+    const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, tokens));
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
     return user;
   }
@@ -219,8 +230,28 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
     sendUserCodeForm(this.pages, res, { status: 200, provider, displayName, username: user.username, csrf });
   }
 
-  private showOfflineToken(login: CompletedLogin, res: Response): void {
-    const { displayName } = login.client.config;
+  /**
+   * The offline token, shown once: only while the login session that asked is live, and only
+   * when the IdP account that logged in is already linked to the user who asked. Otherwise 401/
+   * 403 and nothing is shown (the IdP's token is dropped) and nothing is linked.
+   */
+  private async showOfflineToken(login: CompletedLogin, res: Response): Promise<void> {
+    const { displayName, issuer } = login.client.config;
+    const { userId, sessionId } = login.state;
+    const session = sessionId ? await this.sessions.findWithIdpTokens(sessionId) : null;
+    if (!userId || !session || !this.sessions.isLive(session) || session.userId !== userId) {
+      throw new AppError('SESSION_EXPIRED', 'The login that asked for this offline token has ended. Log in again, then retry.');
+    }
+    const user = await this.users.getById(userId);
+    if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
+    if (user.kind !== 'user') throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
+    const identity = await this.users.findIdentity(issuer, login.claims.sub);
+    if (identity?.userId !== userId) {
+      throw new AppError(
+        'IDENTITY_NOT_LINKED',
+        `The ${displayName} account you logged in with is not linked to your Latchkey account, so no offline token was issued. Link it from your account page first.`,
+      );
+    }
     if (!login.tokens.refreshToken) {
       throw new AppError(
         'EXTERNAL_LOGIN_FAILED',

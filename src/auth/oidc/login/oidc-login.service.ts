@@ -14,15 +14,21 @@ import { runStrategy } from './run-strategy';
 export interface LoginState {
   /**
    * api: show a Latchkey refresh token once; browser: set the session cookie; offline: show an
-   * IdP offline token once; device: ask for the user code of a device-code login to approve.
+   * IdP offline token once (for an identity already linked to `userId`); device: ask for the
+   * user code of a device-code login to approve; link: show the confirmation page of linking
+   * the IdP account to `userId` (IdentityLinksService). No mode links anything by itself.
    */
-  mode: 'api' | 'browser' | 'offline' | 'device';
+  mode: 'api' | 'browser' | 'offline' | 'device' | 'link';
   /** Browser logins: the local path to return to. */
   next?: string;
   /** A `prompt=none` attempt to renew the browser session `sessionId`. */
   silent?: boolean;
+  /**
+   * The session being renewed (silent), or the login session that started an offline-token
+   * request or a link (it must still be live, and for a link be this browser's, at the callback).
+   */
   sessionId?: string;
-  /** Offline-token requests: the user who asked (the IdP identity must be theirs). */
+  /** Offline-token requests and links: the user who asked (the IdP identity must be, or become, theirs). */
   userId?: string;
 }
 

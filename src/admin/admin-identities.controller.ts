@@ -1,0 +1,43 @@
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../common/auth/decorators';
+import { Role } from '../common/auth/scopes';
+import { IdentityResponse, toIdentityResponse } from '../users/dto/identity-response.dto';
+import { identityIdOr404 } from '../users/identity-id.pipe';
+import { UsersService } from '../users/users.service';
+import { uuidOr404 } from './uuid-param.pipe';
+
+const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
+
+/**
+ * A user's linked IdP accounts, for administrators: list, and unlink one that should not be
+ * there (`identity.unlinked`, the administrator as actor). Linking stays the user's own,
+ * interactive act. The last identity of a user without a password is not unlinked (409
+ * LAST_LOGIN_METHOD): disable or delete the user instead.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(Role.Admin)
+@Controller('admin/users/:id/identities')
+export class AdminIdentitiesController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: "A user's linked identity provider accounts" })
+  @ApiOkResponse({ type: [IdentityResponse] })
+  @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
+  async list(@Param('id', userId()) id: string): Promise<IdentityResponse[]> {
+    await this.users.getById(id);
+    return (await this.users.identitiesOf(id)).map(toIdentityResponse);
+  }
+
+  @Delete(':identityId')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Unlink one of a user's identity provider accounts (identity.unlinked)" })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'USER_NOT_FOUND, IDENTITY_NOT_FOUND' })
+  @ApiConflictResponse({ description: "LAST_LOGIN_METHOD: the user's only way to log in (no password)" })
+  async unlink(@Param('id', userId()) id: string, @Param('identityId', identityIdOr404()) identityId: string): Promise<void> {
+    await this.users.unlinkIdentity(id, identityId);
+  }
+}

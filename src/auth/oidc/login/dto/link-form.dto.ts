@@ -1,0 +1,11 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
+import { CsrfFormDto } from '../../../../web/dto/page-forms.dto';
+
+/** The confirmation page's form: the CSRF field and the pending link, sealed. */
+export class LinkConfirmFormDto extends CsrfFormDto {
+  @ApiProperty({ description: 'The sealed pending link of the confirmation page (opaque).' })
+  @IsString()
+  @MaxLength(2048)
+  link: string;
+}
