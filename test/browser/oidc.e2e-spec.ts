@@ -74,7 +74,7 @@ chromium.describe('pages in Chromium: login through the IdP, silent refresh, exp
     await page.click('a.button:has-text("Test IdP")');
     await signInAtIdp(page, '/account', '3-idp-login-form');
     await expect(page.locator('#username').textContent()).resolves.toBe('alice');
-    await expect(page.locator('#who').textContent()).resolves.toContain('Linked: Test IdP');
+    await expect(page.locator('#identities td[data-label="Provider"]').first().textContent()).resolves.toContain('Test IdP');
     await expect(page.locator('#sessions td[data-label="Device"]').first().textContent()).resolves.toContain('Test IdP');
     const cookie = (await page.context().cookies(base)).find((c) => c.name === 'lk_session')!;
     expect(cookie.httpOnly).toBe(true);
