@@ -1,10 +1,11 @@
 import { DeviceLogin } from '../src/auth/oidc/device/device-login.entity';
 import { Clock } from '../src/common/clock';
 import { Session } from '../src/sessions/session.entity';
-import { createTestApp, TestApp } from './utils/create-test-app';
+import { TestApp } from './utils/create-test-app';
 import { FakeClock } from './utils/fake-clock';
-import { LocalIdp, startLocalIdp } from './utils/local-idp';
+import { LocalIdp } from './utils/local-idp';
 import { TestBrowser } from './utils/test-browser';
+import { startAppWithIdp } from './utils/app-with-idp';
 
 const API = '/api/v1';
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -32,12 +33,7 @@ describe('device-code login through an external provider (tiled login)', () => {
   const clock = new FakeClock();
 
   beforeAll(async () => {
-    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
-    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) }, undefined, [
-      { provide: Clock, useValue: clock },
-    ]);
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ idp, t, base } = await startAppWithIdp({ overrides: [{ provide: Clock, useValue: clock }] }));
   });
   afterAll(async () => {
     await t?.close();

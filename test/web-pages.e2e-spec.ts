@@ -1,6 +1,7 @@
-import { bearer, createTestApp, TestApp } from './utils/create-test-app';
-import { LocalIdp, startLocalIdp } from './utils/local-idp';
+import { bearer, TestApp } from './utils/create-test-app';
+import { LocalIdp } from './utils/local-idp';
 import { TestBrowser } from './utils/test-browser';
+import { startAppWithIdp } from './utils/app-with-idp';
 
 const API = '/api/v1';
 const PASSWORD = 'correct horse battery staple';
@@ -18,10 +19,7 @@ describe('web pages over HTTP', () => {
   let base: string;
 
   beforeAll(async () => {
-    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
-    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) });
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ idp, t, base } = await startAppWithIdp());
     await t.createUser('alice');
     await t.createUser('bob');
     await t.createUser('root', PASSWORD, ['user', 'admin']);

@@ -7,9 +7,10 @@
  * forgotten, server-side: the right code is refused, and replaying the cookie as it was before
  * the wrong guesses does not reset the count. A new IdP login starts afresh.
  */
-import { createTestApp, TestApp } from '../utils/create-test-app';
-import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { TestApp } from '../utils/create-test-app';
+import { LocalIdp } from '../utils/local-idp';
 import { TestBrowser } from '../utils/test-browser';
+import { startAppWithIdp } from '../utils/app-with-idp';
 
 const API = '/api/v1';
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -21,10 +22,7 @@ describe('attack: guessing device-flow user codes with one IdP login', () => {
   let base: string;
 
   beforeAll(async () => {
-    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
-    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) });
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ idp, t, base } = await startAppWithIdp());
   });
   afterAll(async () => {
     await t?.close();

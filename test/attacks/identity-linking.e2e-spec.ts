@@ -3,10 +3,11 @@ import { AuditEvent } from '../../src/audit/audit-event.entity';
 import { Clock } from '../../src/common/clock';
 import { Identity } from '../../src/users/identity.entity';
 import { UsersService } from '../../src/users/users.service';
-import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
+import { bearer, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { FakeClock } from '../utils/fake-clock';
-import { LocalIdp, LocalIdpUser, startLocalIdp } from '../utils/local-idp';
+import { LocalIdp, LocalIdpUser } from '../utils/local-idp';
 import { TestBrowser } from '../utils/test-browser';
+import { startAppWithIdp } from '../utils/app-with-idp';
 
 const API = '/api/v1';
 /** Accounts at the test IdP: the attacker's, and fresh ones for each victim (a linked account stays linked). */
@@ -38,13 +39,8 @@ describe('attack: taking over an account by linking an IdP account to it', () =>
   const clock = new FakeClock();
 
   beforeAll(async () => {
-    idp = await startLocalIdp({ users: IDP_USERS, redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
+    ({ idp, t, base } = await startAppWithIdp({ idp: { users: IDP_USERS }, env: { USER_CACHE_TTL: '0' }, overrides: [{ provide: Clock, useValue: clock }] }));
     issuer = idp.issuer;
-    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }), USER_CACHE_TTL: '0' }, undefined, [
-      { provide: Clock, useValue: clock },
-    ]);
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
   });
   afterAll(async () => {
     await t?.close();

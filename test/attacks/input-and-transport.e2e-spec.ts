@@ -14,11 +14,12 @@ import request from 'supertest';
 import { LOG_SINK, type LogSink } from '../../src/common/logging';
 import { SENDS_SECRET } from '../../src/common/http/sends-secret.decorator';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
-import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { LocalIdp } from '../utils/local-idp';
 import { createTestDatabase } from '../utils/test-database';
 import { buildServer, freePort, ServerProcess, startServer } from '../utils/server-process';
 import { discoverRoutes } from '../utils/routes';
 import { TestBrowser } from '../utils/test-browser';
+import { startAppWithIdp } from '../utils/app-with-idp';
 
 const API = '/api/v1';
 const LOGIN = `${API}/auth/provider/local/token`;
@@ -130,10 +131,7 @@ describe('attack: a cache keeps a copy of a new secret', () => {
   const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)![1];
 
   beforeAll(async () => {
-    idp = await startLocalIdp({ redirectUris: [`http://127.0.0.1${API}/auth/provider/idp/code`] });
-    t = await createTestApp({ OIDC_PROVIDERS: 'idp', ...idp.providerEnv('idp', { displayName: 'Test IdP' }) });
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ idp, t, base } = await startAppWithIdp());
     await t.createUser('root', DEFAULT_PASSWORD, ['user', 'admin']);
   });
   afterAll(async () => {
