@@ -5,6 +5,7 @@ import { WriteBehindQueue } from '../common/usage/write-behind-queue';
 import { RawSql } from '../database/raw-sql';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { CredentialUse, UsageCredentialRef } from './credential-use.entity';
+import { inTransaction } from '../database/transactions';
 
 /** One use waiting to be written. */
 export interface PendingUse {
@@ -141,9 +142,9 @@ async function insert(repo: Repository<CredentialUse>, uses: PendingUse[]): Prom
     await insertRows(repo, uses);
     return;
   }
-  await repo.manager.transaction(async (manager) => {
-    const inTransaction = manager.getRepository(CredentialUse);
-    for (let i = 0; i < uses.length; i += ROWS_PER_INSERT) await insertRows(inTransaction, uses.slice(i, i + ROWS_PER_INSERT));
+  await inTransaction(repo.manager.connection, async (manager) => {
+    const rows = manager.getRepository(CredentialUse);
+    for (let i = 0; i < uses.length; i += ROWS_PER_INSERT) await insertRows(rows, uses.slice(i, i + ROWS_PER_INSERT));
   });
 }
 

@@ -13,6 +13,7 @@ import { UsersService } from '../users/users.service';
 import { Plugin } from './plugin.entity';
 import { PluginInvitation } from './plugin-invitation.entity';
 import { PluginMaintainer } from './plugin-maintainer.entity';
+import { inTransaction } from '../database/transactions';
 
 /**
  * Becoming a maintainer takes two people: a maintainer invites a username, and that user accepts.
@@ -52,7 +53,7 @@ export class PluginInvitationsService {
     });
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dataSource.transaction(async (tx) => {
+        await inTransaction(this.dataSource, async (tx) => {
           await tx.delete(PluginInvitation, { pluginId: plugin.id, username: name });
           await tx.insert(PluginInvitation, invitation);
         });
@@ -100,7 +101,7 @@ export class PluginInvitationsService {
   async accept(id: string, principal: UserPrincipal): Promise<PluginInvitation> {
     const invitation = await this.ownPending(id, principal);
     const plugin = invitation.plugin!;
-    const added = await this.dataSource.transaction(async (tx) => {
+    const added = await inTransaction(this.dataSource, async (tx) => {
       // Deleting first makes a double accept (two tabs) answer 404 once instead of racing.
       const { affected } = await tx.delete(PluginInvitation, { id: invitation.id });
       if (!affected) throw notFound();

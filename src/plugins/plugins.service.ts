@@ -9,6 +9,7 @@ import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { Plugin } from './plugin.entity';
 import { PluginMaintainer } from './plugin-maintainer.entity';
+import { inTransaction } from '../database/transactions';
 
 /** A package name: lower-case letters and digits, with single `-`, `_` or `.` between them. */
 export const PACKAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -50,7 +51,7 @@ export class PluginsService {
       createdAt: new Date(),
     });
     try {
-      await this.dataSource.transaction(async (tx) => {
+      await inTransaction(this.dataSource, async (tx) => {
         await tx.insert(Plugin, plugin);
         await tx.insert(PluginMaintainer, { pluginId: plugin.id, userId: creator.userId, addedAt: new Date() });
       });
@@ -131,7 +132,7 @@ export class PluginsService {
     const notAMaintainer = () => new AppError('NOT_A_MAINTAINER', `${name} does not maintain "${plugin.name}".`);
     const user = await this.users.findByUsername(name);
     if (!user) throw notAMaintainer();
-    await this.dataSource.transaction(async (tx) => {
+    await inTransaction(this.dataSource, async (tx) => {
       const repo = tx.getRepository(PluginMaintainer);
       if (!(await repo.exists({ where: { pluginId: plugin.id, userId: user.id } }))) throw notAMaintainer();
       if ((await repo.count({ where: { pluginId: plugin.id } })) <= 1) {

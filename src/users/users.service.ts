@@ -9,6 +9,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './pass
 import { Identity } from './identity.entity';
 import { User, UserKind, UserStatus } from './user.entity';
 import { UserStateCache, userState } from './user-state.cache';
+import { inTransaction } from '../database/transactions';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -64,8 +65,6 @@ export class UsersService {
   private readonly revokers: CredentialRevoker[] = [];
   /** Changes that may remove an administrator, one at a time in this process (guardLastAdmin). */
   private adminChanges: Promise<unknown> = Promise.resolve();
-  /** Unlinks, one at a time in this process (unlinkIdentity). */
-  private identityChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -316,12 +315,12 @@ export class UsersService {
    * Unlinks one of the user's identities (by the user or an administrator: the actor is the
    * request's). 404 when it is not the user's; 409 LAST_LOGIN_METHOD when it is their last one
    * and they have no password (they could never log in again: disable or delete them instead).
-   * The check and the delete are one transaction, the user's row locked on PostgreSQL (and one
-   * at a time in this process, as SQLite wants), so two concurrent unlinks cannot both pass.
+   * The check and the delete are one transaction (`inTransaction`: one at a time on SQLite), the
+   * user's row locked on PostgreSQL, so two concurrent unlinks cannot both pass.
    * Records `identity.unlinked`.
    */
   async unlinkIdentity(userId: string, identityId: string): Promise<Identity> {
-    const run = () => this.users.manager.transaction(async (em) => {
+    const { user, identity } = await inTransaction(this.users.manager.connection, async (em) => {
       const users = em.getRepository(User);
       const identities = em.getRepository(Identity);
       const lock = users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: userId });
@@ -339,9 +338,6 @@ export class UsersService {
       await identities.delete({ id: found.id });
       return { user: owner, identity: found };
     });
-    const queued = this.identityChanges.then(run, run);
-    this.identityChanges = queued.catch(() => undefined);
-    const { user, identity } = await queued;
     this.logger.warn(`identity unlinked: user ${userId} ✕ ${identity.provider} subject at ${identity.issuer}`);
     await this.audit.record('identity.unlinked', {
       subject: userSubject(user),
@@ -492,7 +488,7 @@ export class UsersService {
    */
   private guardLastAdmin<T>(userId: string, safety: AdminSafety, change: (repo: Repository<User>, current: User) => Promise<T>): Promise<T> {
     const run = () =>
-      this.users.manager.transaction(async (em) => {
+      inTransaction(this.users.manager.connection, async (em) => {
         const repo = em.getRepository(User);
         if (em.connection.options.type === 'postgres') {
           await activeAdmins(repo.createQueryBuilder('u'))

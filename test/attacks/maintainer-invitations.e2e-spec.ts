@@ -70,6 +70,17 @@ describe('attack: plugin maintainer invitations', () => {
     ]);
   });
 
+  it('two maintainers inviting at once (and a double accept) get clear answers, never a 500; one invitation stays', async () => {
+    await t.http().post(`${API}/plugins`).set(anna).send({ name: 'racing' }).expect(201);
+    const sent = await Promise.all([1, 2, 3, 4, 5].map(() => invite('racing', 'bob')));
+    expect(sent.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    const pending = (await pendingOf(bob)).filter((i) => i.plugin === 'racing');
+    expect(pending).toHaveLength(1);
+    const accepts = await Promise.all([1, 2, 3].map(() => t.http().post(`${API}/plugin-invitations/${pending[0].id}/accept`).set(bob)));
+    expect(accepts.map((r) => r.status).sort()).toEqual([200, 404, 404]);
+    expect(await maintainersOf('racing')).toEqual(['anna', 'bob']);
+  });
+
   it('answers an invitation for an unknown username exactly as one for a real user (or a maintainer already)', async () => {
     await t.http().post(`${API}/plugins`).set(anna).send({ name: 'enumerate-me' }).expect(201);
     const answers = [await invite('enumerate-me', 'bob'), await invite('enumerate-me', 'no-such-user-xyz'), await invite('enumerate-me', 'anna')];
