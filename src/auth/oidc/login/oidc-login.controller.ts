@@ -23,7 +23,7 @@ import { SESSION_GONE_ERRORS } from '../oidc-client';
 import { OidcProviders } from '../oidc-providers';
 import { AuthorizeQueryDto } from './dto/authorize-query.dto';
 import { IdentityLinksService } from './identity-links.service';
-import { CompletedLogin, OidcLoginService } from './oidc-login.service';
+import { CompletedLogin, type LoginState, OidcLoginService } from './oidc-login.service';
 import { LoginAudit } from '../../login-audit';
 
 /**
@@ -118,6 +118,7 @@ export class OidcLoginController {
   @Get('code')
   @ApiExcludeEndpoint()
   async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+    let mode: LoginState['mode'] | undefined;
     try {
       this.providers.get(provider);
       const { code, state, error } = req.query;
@@ -129,6 +130,7 @@ export class OidcLoginController {
       if (error !== undefined) return await this.idpError(provider, String(error), req, res);
       if (code === undefined) throw new AppError('EXTERNAL_LOGIN_FAILED', 'The identity provider sent no authorization code.');
       const login = await this.login.complete(req, provider);
+      mode = login.state.mode;
       if (login.state.mode === 'link') return await this.links.review(login, req, res);
       if (login.state.mode === 'offline') return await this.showOfflineToken(login, res);
       const user = await this.userOf(login);
@@ -141,10 +143,14 @@ export class OidcLoginController {
           return await this.finishApiLogin(login, user, req, res);
       }
     } catch (err) {
-      if (err instanceof AppError && err.status === 401) {
+      if (err instanceof AppError && err.status === 401 && mode !== 'link' && mode !== 'offline') {
         await this.loginAudit.failed(provider.slice(0, 64), 'oidc', err.code);
       }
       if (!(err instanceof AppError) || !isBrowserNavigation(req)) throw err;
+      if (mode === 'link' || mode === 'offline') {
+        const title = mode === 'link' ? 'The account was not linked' : 'No offline token';
+        return this.pages.error(res, err.status, title, err.message, { href: '/account', label: 'Back to your account' });
+      }
       this.pages.error(res, err.status, 'Login failed', err.message, {
         href: `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize`,
         label: 'Try again',
