@@ -205,7 +205,10 @@ describe('personal API keys (Tiled-compatible)', () => {
     await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${secret}`).expect(200);
     queries.length = 0;
     for (let i = 0; i < 20; i++) await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${secret}`).expect(200);
-    expect(queries).toEqual([]); // key lookup cached, last use written behind
+    // Key lookup cached: no query but the usage log's write-behind flush (once a second, off the
+    // request), which a slow machine may hit during the 20 requests.
+    const writeBehind = /^INSERT INTO \S*credential_uses\b/;
+    expect(queries.filter((q) => !writeBehind.test(q))).toEqual([]);
   });
 
   it('records last use at once for a new key, then at most once per interval; whoami shows the newest', async () => {
