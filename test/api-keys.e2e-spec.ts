@@ -1,5 +1,6 @@
 import { User } from '../src/users/user.entity';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
+import { spyOnQueries } from './utils/query-spy';
 
 const API = '/api/v1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,17 +18,7 @@ describe('personal API keys (Tiled-compatible)', () => {
     alice = await t.login('alice');
     // Count SQL statements, to show which paths reach the database.
     queries = [];
-    const runner = t.dataSource.driver as unknown as { createQueryRunner: (mode: string) => { query: Function } };
-    const create = runner.createQueryRunner.bind(runner);
-    runner.createQueryRunner = (mode: string) => {
-      const qr = create(mode);
-      const query = qr.query.bind(qr);
-      qr.query = (sql: string, ...rest: unknown[]) => {
-        queries.push(sql);
-        return query(sql, ...rest);
-      };
-      return qr;
-    };
+    spyOnQueries(t.dataSource, (sql) => queries.push(sql));
   });
   afterAll(() => t.close());
 

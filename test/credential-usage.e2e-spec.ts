@@ -2,6 +2,7 @@ import { ApiKey } from '../src/api-keys/api-key.entity';
 import { CredentialUse } from '../src/credential-usage/credential-use.entity';
 import { CredentialUsageRecorder } from '../src/credential-usage/credential-usage.recorder';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
+import { spyOnQueries } from './utils/query-spy';
 
 const API = '/api/v1';
 const N = 5;
@@ -35,22 +36,9 @@ describe('per-credential usage log', () => {
     alice = await t.login('alice');
     bob = await t.login('bob');
     root = await t.login('root');
-    // Count SQL statements, to show what a flush costs (SQLite hands out one runner: wrap it once).
+    // Count SQL statements, to show what a flush costs.
     queries = [];
-    const driver = t.dataSource.driver as unknown as { createQueryRunner: (mode: string) => { query: Function } };
-    const create = driver.createQueryRunner.bind(driver);
-    const wrapped = new WeakSet<object>();
-    driver.createQueryRunner = (mode: string) => {
-      const qr = create(mode);
-      if (wrapped.has(qr)) return qr;
-      wrapped.add(qr);
-      const query = qr.query.bind(qr);
-      qr.query = (sql: string, ...rest: unknown[]) => {
-        queries.push(sql);
-        return query(sql, ...rest);
-      };
-      return qr;
-    };
+    spyOnQueries(t.dataSource, (sql) => queries.push(sql));
   });
   afterAll(() => t.close());
 

@@ -1,11 +1,10 @@
 import { bearer, TestApp } from './utils/create-test-app';
 import { LocalIdp } from './utils/local-idp';
-import { TestBrowser } from './utils/test-browser';
+import { TestBrowser, csrfOf, loginInBrowser } from './utils/test-browser';
 import { startAppWithIdp } from './utils/app-with-idp';
 
 const API = '/api/v1';
 const PASSWORD = 'correct horse battery staple';
-const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
 const secretOf = (body: string) => /<textarea id="secret"[^>]*>([^<]+)<\/textarea>/.exec(body)?.[1];
 
 /**
@@ -30,13 +29,7 @@ describe('web pages over HTTP', () => {
   });
 
   /** A browser logged in through the /login form. */
-  async function loggedIn(username: string): Promise<TestBrowser> {
-    const browser = new TestBrowser();
-    const form = await browser.request(`${base}/login`);
-    const res = await browser.request(`${base}/login`, { form: { username, password: PASSWORD, csrf: csrfOf(form.body)!, next: '/account' } });
-    expect(res.status).toBe(303);
-    return browser;
-  }
+  const loggedIn = (username: string) => loginInBrowser(base, username, PASSWORD);
   /** Posts a form of a page the way the page does (its csrf field). */
   async function submit(browser: TestBrowser, page: string, action: string, form: Record<string, string> = {}) {
     const csrf = csrfOf((await browser.request(`${base}${page}`)).body)!;

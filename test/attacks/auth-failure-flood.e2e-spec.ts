@@ -7,6 +7,7 @@
 import { generateToken } from '../../src/common/auth/token-format';
 import { RateLimitStorage } from '../../src/common/rate-limit';
 import { bearer, createTestApp, type TestApp } from '../utils/create-test-app';
+import { spyOnQueries } from '../utils/query-spy';
 
 const API = '/api/v1';
 const BUDGET = 50;
@@ -38,20 +39,9 @@ describe('attack: a flood of random API keys from one address', () => {
     key = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send({ scopes: null, expires_in: null, note: null, access_tags: null }).expect(200)).body.secret;
     // Count the API-key lookups that reach the database.
     keyLookups = 0;
-    const driver = t.dataSource.driver as unknown as { createQueryRunner: (mode: string) => { query: Function } };
-    const create = driver.createQueryRunner.bind(driver);
-    const wrapped = new WeakSet<object>(); // SQLite hands out the same runner again
-    driver.createQueryRunner = (mode: string) => {
-      const qr = create(mode);
-      if (wrapped.has(qr)) return qr;
-      wrapped.add(qr);
-      const query = qr.query.bind(qr);
-      qr.query = (sql: string, ...rest: unknown[]) => {
-        if (/FROM\s+\S*api_keys\S*\s+WHERE secret_hash/i.test(sql)) keyLookups++;
-        return query(sql, ...rest);
-      };
-      return qr;
-    };
+    spyOnQueries(t.dataSource, (sql) => {
+      if (/FROM\s+\S*api_keys\S*\s+WHERE secret_hash/i.test(sql)) keyLookups++;
+    });
   });
   afterAll(() => t?.close());
 

@@ -1,10 +1,9 @@
 import { Clock } from '../../src/common/clock';
 import { createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { FakeClock } from '../utils/fake-clock';
-import { TestBrowser } from '../utils/test-browser';
+import { TestBrowser, csrfOf, loginInBrowser } from '../utils/test-browser';
 
 const API = '/api/v1';
-const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
 /** REFRESH_TOKEN_MAX_AGE of the first app: the browser-session idle timeout defaults to it. */
 const REFRESH_MAX_AGE = 3600;
 
@@ -28,13 +27,7 @@ describe('attack: using an idle browser session', () => {
   afterAll(() => t.close());
 
   /** A browser logged in through the /login form. */
-  async function loggedIn(): Promise<TestBrowser> {
-    const browser = new TestBrowser();
-    const form = await browser.request(`${base}/login`);
-    const res = await browser.request(`${base}/login`, { form: { username: 'alice', password: DEFAULT_PASSWORD, csrf: csrfOf(form.body)!, next: '/account' } });
-    expect(res.status).toBe(303);
-    return browser;
-  }
+  const loggedIn = () => loginInBrowser(base, 'alice');
   /** An API call with nothing but the stolen cookie. */
   const withCookie = (cookie: string) => t.http().get(`${API}/auth/whoami`).set('Cookie', `lk_session=${cookie}`);
   const sessionRow = async (cookieHashNotNull = true) =>

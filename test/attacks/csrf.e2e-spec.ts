@@ -1,9 +1,8 @@
 import { createTestApp, TestApp } from '../utils/create-test-app';
-import { TestBrowser } from '../utils/test-browser';
+import { TestBrowser, csrfOf, loginInBrowser } from '../utils/test-browser';
 
 const API = '/api/v1';
 const PASSWORD = 'correct horse battery staple';
-const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
 const setCookie = (page: { headers: Headers }, name: string) => page.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
 
 /**
@@ -25,13 +24,7 @@ describe('attack: CSRF against browser sessions', () => {
   });
   afterAll(() => t.close());
 
-  async function loggedIn(username: string): Promise<TestBrowser> {
-    const browser = new TestBrowser();
-    const form = await browser.request(`${base}/login`);
-    const res = await browser.request(`${base}/login`, { form: { username, password: PASSWORD, csrf: csrfOf(form.body)!, next: '/account' } });
-    expect(res.status).toBe(303);
-    return browser;
-  }
+  const loggedIn = (username: string) => loginInBrowser(base, username, PASSWORD);
 
   /** Replaces the browser's tiled_csrf cookie, as an attacker on a sibling subdomain can. */
   function plant(browser: TestBrowser, token: string): void {

@@ -18,7 +18,7 @@ import { LocalIdp } from '../utils/local-idp';
 import { createTestDatabase } from '../utils/test-database';
 import { buildServer, freePort, ServerProcess, startServer } from '../utils/server-process';
 import { discoverRoutes } from '../utils/routes';
-import { TestBrowser } from '../utils/test-browser';
+import { TestBrowser, loginInBrowser } from '../utils/test-browser';
 import { startAppWithIdp } from '../utils/app-with-idp';
 
 const API = '/api/v1';
@@ -140,13 +140,7 @@ describe('attack: a cache keeps a copy of a new secret', () => {
   });
 
   /** A browser logged in through the /login form, as `root`. */
-  async function pageSession(): Promise<TestBrowser> {
-    const browser = new TestBrowser();
-    const form = await browser.request(`${base}/login`);
-    const res = await browser.request(`${base}/login`, { form: { username: 'root', password: DEFAULT_PASSWORD, csrf: csrfOf(form.body), next: '/account' } });
-    expect(res.status).toBe(303);
-    return browser;
-  }
+  const pageSession = () => loginInBrowser(base, 'root');
   async function submit(browser: TestBrowser, page: string, action: string, form: Record<string, string>) {
     const csrf = csrfOf((await browser.request(`${base}${page}`)).body);
     return browser.request(`${base}${action}`, { form: { csrf, ...form } });

@@ -3,6 +3,7 @@
  * port, as in a real browser, so the app and the local IdP on 127.0.0.1 share it), manual
  * redirects, and the local IdP's login form filled in when it shows up. No JavaScript.
  */
+import { DEFAULT_PASSWORD } from './create-test-app';
 import { CookieJar } from './local-idp';
 
 export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -80,4 +81,18 @@ export class TestBrowser {
       .find((c) => c.startsWith(`${name}=`))
       ?.slice(name.length + 1);
   }
+}
+
+/** The value of a page's hidden `csrf` form field. */
+export function csrfOf(body: string): string | undefined {
+  return /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+}
+
+/** A new browser logged in through the /login form of the app at `base` (its session cookie set). */
+export async function loginInBrowser(base: string, username: string, password = DEFAULT_PASSWORD): Promise<TestBrowser> {
+  const browser = new TestBrowser();
+  const form = await browser.request(`${base}/login`);
+  const res = await browser.request(`${base}/login`, { form: { username, password, csrf: csrfOf(form.body)!, next: '/account' } });
+  if (res.status !== 303) throw new Error(`login of ${username} through /login failed: ${res.status}`);
+  return browser;
 }
