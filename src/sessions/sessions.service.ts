@@ -13,7 +13,7 @@ import { scopesForRoles } from '../common/auth/scopes';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import { currentRequest } from '../common/http/request-scope';
 import type { User } from '../users/user.entity';
-import { UsersService } from '../users/users.service';
+import { assertCanLogIn, UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { RevokedSessions } from './revoked-sessions';
@@ -200,9 +200,7 @@ export class SessionsService implements OnModuleInit {
     extra: Partial<Pick<Session, 'cookieHash' | 'idpProvider' | 'idpTokens' | 'idpExpiresAt'>>,
   ): Promise<Session> {
     // The last line of defence: whatever login path got here, a service principal gets no session.
-    if (user.kind !== 'user') {
-      throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
-    }
+    assertCanLogIn(user);
     const active = await this.sessions.count({
       where: { userId: user.id, revokedAt: IsNull(), expiresAt: MoreThan(now) },
     });
@@ -276,8 +274,8 @@ export class SessionsService implements OnModuleInit {
     const revoked = await this.revokeAllForUser(userId, 'password_change', sessionId);
     const now = this.clock.now();
     const session = await this.sessions.findOne({ where: { id: sessionId, userId } });
-    const user = await this.users.findById(userId);
-    if (!session || !this.isLive(session, now) || !user || user.status !== 'active' || user.epoch !== session.userEpoch) throw expired();
+    if (!session || !this.isLive(session, now)) throw expired();
+    const user = await this.activeOwner(session);
     await this.refreshTokens.delete({ sessionId });
     const tokens = api ? await this.issue(session, user, now) : undefined;
     await this.audit.record('session.rotated', {

@@ -244,7 +244,7 @@ export class UsersService {
     if (known) {
       const user = await this.getById(known.userId);
       // Nothing links an identity to a service principal; one from before that rule still logs nobody in.
-      if (user.kind !== 'user') throw serviceNoLogin();
+      assertCanLogIn(user);
       await this.identities.update({ id: known.id }, { lastLoginAt: new Date() });
       return user;
     }
@@ -284,7 +284,7 @@ export class UsersService {
    */
   async linkIdentity(userId: string, provider: string, issuer: string, subject: string): Promise<Identity> {
     const user = await this.getById(userId);
-    if (user.kind !== 'user') throw serviceNoLogin();
+    assertCanLogIn(user);
     const alreadyLinked = () => new AppError('IDENTITY_ALREADY_LINKED', 'This identity provider account is already linked to a Latchkey user.');
     if (await this.identities.exists({ where: { issuer, subject } })) throw alreadyLinked();
     const now = new Date();
@@ -551,8 +551,14 @@ export class UsersService {
   }
 }
 
-function serviceNoLogin(): AppError {
-  return new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in or link an identity provider account: it authenticates with API keys only.');
+/**
+ * 403 SERVICE_PRINCIPAL_NO_LOGIN unless `user` is a person: a service principal never logs in
+ * (password, browser, IdP, device code), never gets a session and never has an IdP account linked.
+ */
+export function assertCanLogIn(user: Pick<User, 'kind'>): void {
+  if (user.kind !== 'user') {
+    throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in or link an identity provider account: it authenticates with API keys only.');
+  }
 }
 
 function userSubject(user: { id: string; username: string }) {

@@ -10,7 +10,7 @@ import { CSRF_COOKIE } from '../../../common/http/csrf.middleware';
 import type { LatchkeyRequest } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import type { User } from '../../../users/user.entity';
-import { UsersService } from '../../../users/users.service';
+import { assertCanLogIn, UsersService } from '../../../users/users.service';
 import { PagesService } from '../../../web/pages.service';
 import { clientInfo } from '../../auth.controller';
 import { OidcProviders } from '../oidc-providers';
@@ -115,7 +115,7 @@ export class DeviceLoginController {
     }
     if (await this.deviceLogins.approverForgotten(approver)) throw tooManyWrongCodes(displayName);
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
-    if (user.kind !== 'user') throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
+    assertCanLogIn(user);
     return { user, subject: approver.subject, approval: approver };
   }
 }

@@ -11,7 +11,7 @@ import { AppConfig, InjectConfig } from '../../../config/app.config';
 import { SessionsService } from '../../../sessions/sessions.service';
 import type { Identity } from '../../../users/identity.entity';
 import type { User } from '../../../users/user.entity';
-import { UsersService } from '../../../users/users.service';
+import { assertCanLogIn, UsersService } from '../../../users/users.service';
 import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
 import { html } from '../../../web/html';
 import { PagesService } from '../../../web/pages.service';
@@ -143,9 +143,7 @@ with all of its roles. Link only an account that is yours.</p>
   private async activeUser(userId: string): Promise<User> {
     const user = await this.users.getById(userId);
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
-    if (user.kind !== 'user') {
-      throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot link an identity provider account: it authenticates with API keys only.');
-    }
+    assertCanLogIn(user);
     return user;
   }
 }

@@ -13,7 +13,7 @@ import type { LatchkeyRequest } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import { SessionsService } from '../../../sessions/sessions.service';
 import type { User } from '../../../users/user.entity';
-import { UsersService } from '../../../users/users.service';
+import { assertCanLogIn, UsersService } from '../../../users/users.service';
 import { html } from '../../../web/html';
 import { PagesService } from '../../../web/pages.service';
 import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
@@ -250,7 +250,7 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
     }
     const user = await this.users.getById(userId);
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
-    if (user.kind !== 'user') throw new AppError('SERVICE_PRINCIPAL_NO_LOGIN', 'A service principal cannot log in: it authenticates with API keys only.');
+    assertCanLogIn(user);
     const identity = await this.users.findIdentity(issuer, login.claims.sub);
     if (identity?.userId !== userId) {
       throw new AppError(
