@@ -14,7 +14,7 @@ import {
   StaleQueryDto,
 } from './dto/admin-credentials.dto';
 import { pageOf } from './dto/page.dto';
-import { uuidOr404 } from './uuid-param.pipe';
+import { uuidOr404 } from '../common/http/uuid-param.pipe';
 
 /**
  * Every session, API key and deploy token, whoever holds it. Revoking is idempotent (204 again

@@ -3,9 +3,8 @@ import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundRe
 import { Roles } from '../common/auth/decorators';
 import { Role } from '../common/auth/scopes';
 import { IdentityResponse, toIdentityResponse } from '../users/dto/identity-response.dto';
-import { identityIdOr404 } from '../users/identity-id.pipe';
 import { UsersService } from '../users/users.service';
-import { uuidOr404 } from './uuid-param.pipe';
+import { uuidOr404 } from '../common/http/uuid-param.pipe';
 
 const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
 
@@ -37,7 +36,7 @@ export class AdminIdentitiesController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'USER_NOT_FOUND, IDENTITY_NOT_FOUND' })
   @ApiConflictResponse({ description: "LAST_LOGIN_METHOD: the user's only way to log in (no password)" })
-  async unlink(@Param('id', userId()) id: string, @Param('identityId', identityIdOr404()) identityId: string): Promise<void> {
+  async unlink(@Param('id', userId()) id: string, @Param('identityId', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) identityId: string): Promise<void> {
     await this.users.unlinkIdentity(id, identityId);
   }
 }

@@ -7,7 +7,7 @@ import { Role } from '../common/auth/scopes';
 import { AdminUsersService } from './admin-users.service';
 import { AdminUserPage, AdminUserResponse, CreateUserDto, DeletedUserResponse, ListUsersQueryDto, SetRolesDto } from './dto/admin-user.dto';
 import { pageOf } from './dto/page.dto';
-import { uuidOr404 } from './uuid-param.pipe';
+import { uuidOr404 } from '../common/http/uuid-param.pipe';
 
 const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
 

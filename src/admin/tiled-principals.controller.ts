@@ -10,7 +10,7 @@ import { AppError } from '../common/errors/app-error';
 import { UsersService } from '../users/users.service';
 import { AdminUsersService } from './admin-users.service';
 import { CreatePrincipalQueryDto, ListPrincipalsQueryDto, principalPage } from './dto/tiled-principal.dto';
-import { UuidParamPipe } from './uuid-param.pipe';
+import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** Tiled answers a malformed principal id with 422. */

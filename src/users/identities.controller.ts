@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RecentLogin, RequireScopes, SessionOnly } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
-import { identityIdOr404 } from './identity-id.pipe';
+import { uuidOr404 } from '../common/http/uuid-param.pipe';
 import { IdentityResponse, toIdentityResponse } from './dto/identity-response.dto';
 import { UsersService } from './users.service';
 
@@ -35,7 +35,7 @@ export class IdentitiesController {
   @ApiNotFoundResponse({ description: 'IDENTITY_NOT_FOUND' })
   @ApiConflictResponse({ description: 'LAST_LOGIN_METHOD: your only way to log in (no password)' })
   @ApiUnauthorizedResponse({ description: 'REAUTH_REQUIRED' })
-  async unlink(@Param('id', identityIdOr404()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+  async unlink(@Param('id', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, id);
   }
 }

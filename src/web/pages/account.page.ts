@@ -14,8 +14,7 @@ import type { LatchkeyRequest } from '../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { SessionsService } from '../../sessions/sessions.service';
 import { UsersService } from '../../users/users.service';
-import { uuidOr404 } from '../../admin/uuid-param.pipe';
-import { identityIdOr404 } from '../../users/identity-id.pipe';
+import { uuidOr404 } from '../../common/http/uuid-param.pipe';
 import { CreateApiKeyFormDto, CsrfFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
 import { BrowserFormGuard } from '../browser-form.guard';
 import { html } from '../html';
@@ -231,7 +230,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
   @RecentLogin()
   @RequireScopes('write:account')
   async unlinkIdentity(
-    @Param('identity', identityIdOr404()) identityId: string,
+    @Param('identity', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) identityId: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Res() res: Response,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGua
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AdminUsersService } from '../../admin/admin-users.service';
-import { uuidOr404 } from '../../admin/uuid-param.pipe';
+import { uuidOr404 } from '../../common/http/uuid-param.pipe';
 import { AuditService } from '../../audit/audit.service';
 import { CurrentPrincipal, Roles } from '../../common/auth/decorators';
 import type { UserPrincipal } from '../../common/auth/principal';

@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
-import { parseUuid } from '../common/uuid';
+import { AppError } from '../errors/app-error';
+import { parseUuid } from '../uuid';
 
 
 /**
@@ -18,5 +18,5 @@ export class UuidParamPipe implements PipeTransform<unknown, string> {
 }
 
 /** 404 `code` for a malformed id, as for an unknown one. */
-export const uuidOr404 = (code: 'USER_NOT_FOUND' | 'SESSION_NOT_FOUND' | 'API_KEY_NOT_FOUND' | 'PLUGIN_TOKEN_NOT_FOUND', message: string) =>
+export const uuidOr404 = (code: 'USER_NOT_FOUND' | 'SESSION_NOT_FOUND' | 'API_KEY_NOT_FOUND' | 'PLUGIN_TOKEN_NOT_FOUND' | 'IDENTITY_NOT_FOUND', message: string) =>
   new UuidParamPipe(() => new AppError(code, message));
