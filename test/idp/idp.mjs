@@ -38,6 +38,14 @@
  *                                with invalid_grant. Default "0": refresh tokens only for offline_access.
  *   IDP_ACCESS_TOKEN_AUTH_TIME   "1": access tokens carry `auth_time`, the user's login time (as
  *                                Keycloak's do). Default "0".
+ *   IDP_AUDIENCE_STYLE           "resource" (default): `aud` of access tokens is IDP_AUDIENCE. "scope": `aud`
+ *                                is the token's scope string and the client is only in `client_id`
+ *                                (RFC 9068), no `azp`, as some IdPs do.
+ *   IDP_LOGOUT_NEEDS_STATE       "1": RP-initiated logout returns to post_logout_redirect_uri only
+ *                                when the request carried a `state` (else it ends on the IdP's
+ *                                own "logged out" page). Default "0".
+ *   IDP_PREFERRED_USERNAME       "0": no `preferred_username` claim anywhere (ID token, userinfo),
+ *                                as IdPs without usernames do. Default "1".
  *   IDP_CONFORM_ID_TOKEN_CLAIMS  "1": spec-strict, profile/email claims only at userinfo. Default "0":
  *                                they are in the ID token too (as most IdPs do).
  *   IDP_JWKS                     JSON {keys:[private JWKs]} signing keys; default: one RSA key made
@@ -122,6 +130,10 @@ const rotateRefreshTokens = flag('IDP_ROTATE_REFRESH_TOKENS', false);
 const conformIdTokenClaims = flag('IDP_CONFORM_ID_TOKEN_CLAIMS', false);
 const onlineRefreshTokens = flag('IDP_ONLINE_REFRESH_TOKENS', false);
 const accessTokenAuthTime = flag('IDP_ACCESS_TOKEN_AUTH_TIME', false);
+const audienceStyle = process.env.IDP_AUDIENCE_STYLE || 'resource';
+if (!['resource', 'scope'].includes(audienceStyle)) throw new Error('IDP_AUDIENCE_STYLE: resource or scope');
+const logoutNeedsState = flag('IDP_LOGOUT_NEEDS_STATE', false);
+const preferredUsername = flag('IDP_PREFERRED_USERNAME', true);
 const cookieKeys = jsonEnv('IDP_COOKIE_KEYS', [randomBytes(32).toString('base64url')]);
 
 function makeJwks() {
@@ -246,7 +258,7 @@ function buildProvider(issuer) {
         async claims() {
           return {
             sub,
-            preferred_username: user.username,
+            ...(preferredUsername ? { preferred_username: user.username } : {}),
             name: user.name ?? user.username,
             email: user.email ?? `${user.username}@example.test`,
             email_verified: true,
@@ -298,6 +310,17 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></for
       const { RefreshToken, AuthorizationCode } = ctx.oidc.entities;
       const authTime = RefreshToken?.authTime ?? AuthorizationCode?.authTime;
       return typeof authTime === 'number' ? { auth_time: authTime } : undefined;
+    },
+    // IDP_AUDIENCE_STYLE=scope: `aud` is the scope string; `client_id` (always there) names the client.
+    formats: {
+      customizers: {
+        async jwt(ctx, token, jwt) {
+          if (audienceStyle === 'scope') {
+            jwt.payload.aud = jwt.payload.scope ?? 'openid';
+            delete jwt.payload.azp;
+          }
+        },
+      },
     },
     ttl: {
       AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
@@ -420,6 +443,13 @@ function install(provider) {
     if (path === '/token/revocation' && method === 'POST') {
       stats.revocation += 1;
       return next();
+    }
+
+    // ---- IDP_LOGOUT_NEEDS_STATE=1: without a `state`, logout forgets where to return (ends on the IdP's page)
+    if (logoutNeedsState && path === '/session/end' && method === 'GET' && !ctx.query.state && ctx.query.post_logout_redirect_uri) {
+      const query = new URLSearchParams(ctx.querystring);
+      query.delete('post_logout_redirect_uri');
+      ctx.querystring = query.toString();
     }
 
     // ---- interactions

@@ -17,6 +17,7 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { idpProfile } from './idp-profiles';
 
 // From test/utils (ts-jest) or, compiled for the benchmarks, from dist/test/utils.
 const IDP_SCRIPT = [join(__dirname, '..', 'idp', 'idp.mjs'), join(__dirname, '..', '..', '..', 'test', 'idp', 'idp.mjs')].find((p) =>
@@ -67,6 +68,15 @@ export interface LocalIdpOptions {
   onlineRefreshTokens?: boolean;
   /** Access tokens carry `auth_time` (the user's login time), as Keycloak's do. Default false. */
   accessTokenAuthTime?: boolean;
+  /**
+   * `resource` (default): the JWT `aud` is the resource (`audience`). `scope`: `aud` is the
+   * token's scope string and the client is only in `client_id`, no `azp` (RFC 9068 style IdPs).
+   */
+  audienceStyle?: 'resource' | 'scope';
+  /** RP-initiated logout redirects back only when the request carried a `state`. Default false. */
+  logoutNeedsState?: boolean;
+  /** Send `preferred_username` (default true); false: no such claim anywhere (ID token, userinfo). */
+  preferredUsername?: boolean;
   /** Default 10 s. */
   startTimeoutMs?: number;
   /** Anything else for the child's environment (IDP_* variables, see idp.mjs). */
@@ -237,6 +247,8 @@ export class LocalIdp {
   readonly resource: string;
   readonly audience: string;
   readonly users: LocalIdpUser[];
+  /** The options it was started with (the run's IdP profile, then the suite's own). */
+  readonly options: LocalIdpOptions;
 
   private child: ChildProcessWithoutNullStreams | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -245,7 +257,9 @@ export class LocalIdp {
   private readonly startTimeoutMs: number;
 
   /** Use startLocalIdp(). */
-  constructor(options: LocalIdpOptions = {}) {
+  constructor(suiteOptions: LocalIdpOptions = {}) {
+    const options: LocalIdpOptions = { ...idpProfile().idp, ...suiteOptions };
+    this.options = options;
     this.clientId = options.clientId ?? 'latchkey';
     this.clientSecret = options.clientSecret ?? 'latchkey-secret';
     this.redirectUris = options.redirectUris ?? ['http://127.0.0.1/callback'];
@@ -274,6 +288,9 @@ export class LocalIdp {
       IDP_CONFORM_ID_TOKEN_CLAIMS: options.conformIdTokenClaims ? '1' : '0',
       IDP_ONLINE_REFRESH_TOKENS: options.onlineRefreshTokens ? '1' : '0',
       IDP_ACCESS_TOKEN_AUTH_TIME: options.accessTokenAuthTime ? '1' : '0',
+      IDP_AUDIENCE_STYLE: options.audienceStyle ?? 'resource',
+      IDP_LOGOUT_NEEDS_STATE: options.logoutNeedsState ? '1' : '0',
+      IDP_PREFERRED_USERNAME: options.preferredUsername === false ? '0' : '1',
       // Same keys across restart(): tokens signed before a restart still verify against the JWKS.
       IDP_JWKS: JSON.stringify(makeSigningJwks()),
       IDP_COOKIE_KEYS: JSON.stringify([randomBytes(32).toString('base64url')]),
@@ -446,7 +463,9 @@ export class LocalIdp {
       [`${prefix}ISSUER`]: this.issuer,
       [`${prefix}CLIENT_ID`]: this.clientId,
       [`${prefix}CLIENT_SECRET`]: this.clientSecret,
-      [`${prefix}AUDIENCE`]: this.audience,
+      // An IdP that puts the scope string in `aud` has no audience to configure: the client_id claim names us.
+      ...(this.options.audienceStyle === 'scope' ? {} : { [`${prefix}AUDIENCE`]: this.audience }),
+      ...Object.fromEntries(Object.entries(idpProfile().provider).map(([key, value]) => [`${prefix}${key}`, value])),
       // oidc-provider's refresh (offline) tokens are opaque, not JWTs: they reach it only with this.
       [`${prefix}OPAQUE_OFFLINE_TOKENS`]: 'true',
       ...(extra.displayName ? { [`${prefix}DISPLAY_NAME`]: extra.displayName } : {}),

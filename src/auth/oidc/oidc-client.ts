@@ -197,11 +197,22 @@ export class OidcClient {
     } catch (error) {
       throw this.invalid((error as Error).message);
     }
-    const audiences = [claims.aud ?? []].flat();
-    const expected = this.config.audience ?? this.config.clientId;
-    if (!audiences.includes(expected) && claims.azp !== this.config.clientId) throw this.invalid(`audience ${audiences.join(',')}`);
+    if (!this.isForUs(claims)) throw this.invalid(`audience ${[claims.aud ?? []].flat().join(',').slice(0, 200)}, client ${String(claims.client_id ?? claims.azp ?? '(none)').slice(0, 64)}`);
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp');
     return claims as IdpAccessClaims;
+  }
+
+  /**
+   * Whether an access token is meant for Latchkey. With OIDC_<P>_AUDIENCE set, its `aud` must
+   * name that audience (the RFC 9068 resource-server check). Without, the token must have been
+   * issued to our client: `client_id` (RFC 9068), `azp` (OIDC, Keycloak) or `aud` names it. Some
+   * IdPs put the scope string or their own API in `aud`, so `aud` alone cannot be required.
+   */
+  private isForUs(claims: JwtPayload): boolean {
+    const audiences = [claims.aud ?? []].flat();
+    if (this.config.audience) return audiences.includes(this.config.audience);
+    const client = this.config.clientId;
+    return claims.client_id === client || claims.azp === client || audiences.includes(client);
   }
 
   /**
