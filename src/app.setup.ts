@@ -8,6 +8,7 @@ import { API_PREFIX } from './common/http/base-url';
 import { requestId } from './common/http/request-id.middleware';
 import { requestScope } from './common/http/request-scope';
 import { AppError } from './common/errors/app-error';
+import { sendExactJsonContentType } from './common/http/exact-json';
 import { JsonCharsetError, JsonTooDeepError, refuseDeepJson } from './common/http/json-depth';
 import { CredentialStrategies } from './common/auth/credential-strategy';
 import { PinoLoggerService, requestLogger, ROOT_LOGGER } from './common/logging';
@@ -59,6 +60,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   // (proxy-addr) walks X-Forwarded-For from the socket back to the first address it does not trust.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  sendExactJsonContentType(app.getHttpAdapter().getInstance());
   // No enableShutdownHooks(): main.ts drains and closes on SIGTERM itself (GracefulShutdown).
   // Migrations are done: from now on a query that takes longer than a few seconds is a fault.
   boundQueriesForServing();

@@ -1,27 +1,31 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';
 import type { LatchkeyRequest } from '../common/http/request-context';
 import { apiBase } from '../common/http/base-url';
 import { AppConfig, InjectConfig } from '../config/app.config';
 
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 300;
+
 /**
  * A consumer of Latchkey's guards, as any other Nest module would be: it imports nothing from
  * the auth feature modules, only decorators from `common/auth`. It serves the Tiled metadata
  * root as an empty container, which is what the Tiled client reads after logging in to an
- * auth-only server; every other path is 404 (after the scope check).
+ * auth-only server, and the root's search as an empty page (what `repr`, `list` and `len` of
+ * that client read); every other path is 404 (after the scope check).
  */
 @ApiTags('metadata')
 @ApiBearerAuth()
 @ApiSecurity('Apikey')
 @TiledCompatible()
 @RequireScopes('read:metadata')
-@Controller('metadata')
+@Controller()
 export class MetadataController {
   constructor(@InjectConfig() private readonly config: AppConfig) {}
 
-  @Get()
+  @Get('metadata')
   @ApiOkResponse({ description: 'The root node: an empty container' })
   root(@Req() req: LatchkeyRequest) {
     const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
@@ -48,9 +52,59 @@ export class MetadataController {
     };
   }
 
-  @Get('*path')
-  node(@Param('path') path: string[] | string) {
-    const name = [path].flat().join('/');
-    throw new AppError('NOT_FOUND', `No such entry: /${name.slice(0, 200)}`);
+  @Get('metadata/*path')
+  node(@Param('path') path: string[] | string): never {
+    throw noSuchEntry(path);
   }
+
+  /**
+   * The root's children, one page at a time, in Tiled's shape: none here. The Python client
+   * sends `fields=`, `sort=`, `filter[…]` and `page[…]` parameters; the paging ones are checked
+   * (422 when malformed), the others are read as Tiled reads them and match nothing.
+   */
+  @Get('search')
+  @ApiQuery({ name: 'page[offset]', required: false, schema: { type: 'integer', minimum: 0, default: 0 } })
+  @ApiQuery({ name: 'page[limit]', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } })
+  @ApiQuery({ name: 'fields', required: false, schema: { type: 'string' }, description: 'Which parts of each entry to include (e.g. `count`, or empty)' })
+  @ApiQuery({ name: 'sort', required: false, schema: { type: 'string' } })
+  @ApiOkResponse({ description: 'A page of the root\'s children (`data`), with paging `links` and `meta.count`' })
+  search(@Query() query: Record<string, unknown>, @Req() req: LatchkeyRequest) {
+    const { offset, limit } = tiledPage(query);
+    const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
+    return { data: [], error: null, links: pageLinks(`${base}/search/`, offset, limit, 0), meta: { count: 0 } };
+  }
+
+  @Get('search/*path')
+  searchNode(@Param('path') path: string[] | string): never {
+    throw noSuchEntry(path);
+  }
+}
+
+function noSuchEntry(path: string[] | string): AppError {
+  const name = [path].flat().join('/');
+  return new AppError('NOT_FOUND', `No such entry: /${name.slice(0, 200)}`);
+}
+
+/** `page[offset]` (≥ 0) and `page[limit]` (0–300, default 100), as Tiled reads them; 422 otherwise. */
+function tiledPage(query: Record<string, unknown>): { offset: number; limit: number } {
+  const read = (name: string, fallback: number, max: number): number => {
+    const raw = query[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value <= max)) throw new AppError('VALIDATION_FAILED', `${name} must be an integer from 0 to ${max}.`);
+    return value;
+  };
+  return { offset: read('page[offset]', 0, 1_000_000_000), limit: read('page[limit]', DEFAULT_LIMIT, MAX_LIMIT) };
+}
+
+/** Tiled's paging links (tiled.server.links.pagination_links): next/prev only where there is such a page. */
+function pageLinks(url: string, offset: number, limit: number, count: number) {
+  const at = (o: number) => `${url}?page[offset]=${o}&page[limit]=${limit}`;
+  return {
+    self: at(offset),
+    first: limit ? at(0) : null,
+    last: limit ? at(Math.floor(Math.max(count - 1, 0) / limit) * limit) : null,
+    next: offset + limit < count ? at(offset + limit) : null,
+    prev: offset > 0 ? at(Math.max(0, offset - limit)) : null,
+  };
 }
