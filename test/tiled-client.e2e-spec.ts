@@ -40,8 +40,8 @@ describe('the Tiled Python client browses', () => {
     let count = -1;
     let pages = 0;
     while (next !== null && pages < 10) {
-      const sep = next.includes('?') ? '&' : '?';
-      const page = await t.http().get(pathOf(`${next}${sep}fields=&sort=`)).set(headers).set(MSGPACK).expect(200);
+      const sep: string = next.includes('?') ? '&' : '?';
+      const page: { body: any; headers: Record<string, string> } = await t.http().get(pathOf(`${next}${sep}fields=&sort=`)).set(headers).set(MSGPACK).expect(200);
       expect(page.headers['content-type']).toBe('application/json');
       count = page.body.meta.count;
       keys.push(...page.body.data.map((item: { id: string }) => item.id));

@@ -41,6 +41,8 @@ interface CachedKey {
   readonly id: string;
   readonly userId: string;
   readonly scopes: readonly string[];
+  /** Tiled access tags the key is restricted to; null: unrestricted. */
+  readonly accessTags: readonly string[] | null;
   readonly expiresAt: number | null;
   readonly userEpoch: number;
   readonly revoked: boolean;
@@ -111,7 +113,8 @@ export class ApiKeysService implements OnModuleInit {
   private async insert(userId: string, epoch: number, scopes: string[], input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
     const accessTags = input.accessTags ?? null;
     if (accessTags !== null && (scopes.includes(INHERIT) || scopes.includes('admin:apikeys'))) {
-      throw new AppError('INSUFFICIENT_SCOPE', 'Scopes "inherit" and "admin:apikeys" cannot be combined with access tag restrictions.');
+      // As Tiled (since 2026): a key that follows its owner's scopes, or mints keys, cannot be tag-restricted.
+      throw new AppError('INSUFFICIENT_SCOPE', 'Scopes "inherit" and "admin:apikeys" cannot be combined with access tag restrictions (access_tags); list the scopes the key needs instead.');
     }
     const active = await this.keys
       .createQueryBuilder('k')
@@ -186,7 +189,7 @@ export class ApiKeysService implements OnModuleInit {
       roles: owner.roles,
       groups: owner.groups,
       scopes: effectiveKeyScopes(key.scopes, owner.roles),
-      credential: { type: 'api_key', id: key.id },
+      credential: { type: 'api_key', id: key.id, accessTags: key.accessTags },
     };
   }
 
@@ -287,7 +290,7 @@ export class ApiKeysService implements OnModuleInit {
     return this.cache.get(hash, async () => {
       const sql = (this.sql ??= new RawSql(this.keys));
       const [row] = await sql.query<KeyRow>(
-        `SELECT id, user_id, scopes, expires_at, user_epoch, revoked_at FROM ${sql.table} WHERE secret_hash = ${sql.param(1)}`,
+        `SELECT id, user_id, scopes, access_tags, expires_at, user_epoch, revoked_at FROM ${sql.table} WHERE secret_hash = ${sql.param(1)}`,
         [hash],
       );
       return row
@@ -295,6 +298,7 @@ export class ApiKeysService implements OnModuleInit {
             id: row.id,
             userId: row.user_id,
             scopes: Object.freeze(readJson<string[]>(row.scopes)),
+            accessTags: row.access_tags == null ? null : Object.freeze(readJson<string[]>(row.access_tags)),
             expiresAt: readTimestamp(row.expires_at),
             userEpoch: Number(row.user_epoch),
             revoked: row.revoked_at !== null,
@@ -308,6 +312,7 @@ interface KeyRow {
   id: string;
   user_id: string;
   scopes: unknown;
+  access_tags: unknown;
   expires_at: unknown;
   user_epoch: number | string;
   revoked_at: unknown;

@@ -19,7 +19,8 @@ export interface UserPrincipal {
 export type UserCredentialRef =
   | { readonly type: 'access_token'; readonly sessionId: string; readonly authTime?: number }
   | { readonly type: 'browser_session'; readonly sessionId: string; readonly authTime?: number }
-  | { readonly type: 'api_key'; readonly id: string }
+  /** `accessTags`: the Tiled access tags the key is restricted to (null: no restriction). */
+  | { readonly type: 'api_key'; readonly id: string; readonly accessTags: readonly string[] | null }
   | { readonly type: 'oidc'; readonly provider: string };
 
 export interface PluginTokenPrincipal {
@@ -48,4 +49,13 @@ export function sessionIdOf(principal: Principal): string | undefined {
   if (principal.kind !== 'user') return undefined;
   const c = principal.credential;
   return c.type === 'access_token' || c.type === 'browser_session' ? c.sessionId : undefined;
+}
+
+/**
+ * The Tiled access tags the request is restricted to, or null when it is not restricted (every
+ * credential but an API key created with `access_tags`). A consumer module that tags its data
+ * shows a caller only the entries whose tags are in this list (docs/guards.md).
+ */
+export function accessTagsOf(principal: Principal): readonly string[] | null {
+  return principal.kind === 'user' && principal.credential.type === 'api_key' ? principal.credential.accessTags : null;
 }

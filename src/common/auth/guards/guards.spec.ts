@@ -85,7 +85,7 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
   const registry = new CredentialStrategies();
   registry.register(strategy('jwt', 'bearer', user));
   registry.register(strategy('dpl', 'bearer', pluginToken));
-  registry.register(strategy('key', 'apikey', { ...user, credential: { type: 'api_key', id: 'k1' } } as Principal));
+  registry.register(strategy('key', 'apikey', { ...user, credential: { type: 'api_key', id: 'k1', accessTags: null } } as Principal));
   const authn = new AuthenticationGuard(new Reflector(), registry);
   const authz = new AuthorizationGuard(new Reflector());
   const run = async (controller: Function, handler: string, authorization?: string) => {
@@ -168,7 +168,7 @@ describe('AuthenticationGuard + AuthorizationGuard', () => {
   });
 
   it('a role counts only with all of its scopes: an admin API key restricted to a few scopes is no admin', () => {
-    const admin = (scopes: readonly string[]): Principal => ({ ...user, roles: ['user', 'admin'], scopes: [...scopes], credential: { type: 'api_key', id: 'k' } });
+    const admin = (scopes: readonly string[]): Principal => ({ ...user, roles: ['user', 'admin'], scopes: [...scopes], credential: { type: 'api_key', id: 'k', accessTags: null } });
     const check = (principal: Principal) => {
       const ctx = context(DummyController, 'adminOnly', {});
       ctx.switchToHttp().getRequest<LatchkeyRequest>().principal = principal;
@@ -255,7 +255,7 @@ describe('@RecentLogin', () => {
   });
 
   it('API keys, IdP offline tokens and deploy tokens are no login at all: 403 SESSION_REQUIRED', () => {
-    expect(check({ ...user, credential: { type: 'api_key', id: 'k1' } })).toBe('403 SESSION_REQUIRED');
+    expect(check({ ...user, credential: { type: 'api_key', id: 'k1', accessTags: null } })).toBe('403 SESSION_REQUIRED');
     expect(check({ ...user, credential: { type: 'oidc', provider: 'idp' } })).toBe('403 SESSION_REQUIRED');
     expect(check(pluginToken)).toBe('403 SESSION_REQUIRED');
   });
