@@ -206,10 +206,31 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     expect(browser.cookie('lk_session', `${base}/account`)).toBeUndefined();
     expect((await browser.request(`${base}/account`, { headers: { accept: 'application/json' } })).status).toBe(401);
 
-    // The IdP confirms and sends the browser back to Latchkey's logout page.
-    const final = await idp.logout({ jar: browser.jar, idTokenHint: end.searchParams.get('id_token_hint')!, postLogoutRedirectUri: `${base}/logout` });
-    expect(final).toBe(`${base}/logout`);
+    // With a state (some IdPs return only when one is sent: TEST_IDP_PROFILE=logout-needs-state).
+    const state = end.searchParams.get('state')!;
+    expect(state).toMatch(/^[\w-]{20,}$/);
+
+    // The IdP confirms and sends the browser back to Latchkey's logout page, state included.
+    const final = await idp.logout({
+      jar: browser.jar,
+      idTokenHint: end.searchParams.get('id_token_hint')!,
+      postLogoutRedirectUri: end.searchParams.get('post_logout_redirect_uri')!,
+      state,
+    });
+    expect(final).toBe(`${base}/logout?state=${encodeURIComponent(state)}`);
     const page = await browser.open(final);
+    expect(page.status).toBe(200);
     expect(page.body).toContain('You are logged out');
+    expect(page.body).toContain('and so has your login at the identity provider');
+
+    // The state is single use and this browser's: replayed, or someone else's link, it is just the logged-out page.
+    const again = await browser.open(final);
+    expect(again.status).toBe(200);
+    expect(again.body).not.toContain('identity provider');
+    const forged = await browser.open(`${base}/logout?state=forged-state-value`);
+    expect(forged.status).toBe(200);
+    expect(forged.body).not.toContain('identity provider');
+    // Anything else unexpected is still refused.
+    expect((await browser.open(`${base}/logout?state=x&evil=1`)).status).toBe(422);
   });
 });

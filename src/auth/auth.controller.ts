@@ -135,7 +135,7 @@ export class AuthController {
     if (session) {
       const client = session.idpProvider ? this.providers.find(session.idpProvider) : undefined;
       const back = `${origin(req, this.config.publicUrl, this.config.trustProxy)}/logout`;
-      endSessionUrl = await client?.endSessionUrl(this.browserSessions.idTokenOf(session), back);
+      endSessionUrl = client && (await client.endSessionUrl(this.browserSessions.idTokenOf(session), back, this.browserSessions.issueLogoutState(res)));
       await this.browserSessions.end(session, res, 'logout');
     } else {
       this.browserSessions.clearCookie(res);

@@ -128,7 +128,9 @@ chromium.describe('pages in Chromium: login through the IdP, silent refresh, exp
     await page.waitForURL((u) => u.origin === idp.issuer || u.pathname === '/logout');
     if (page.url().startsWith(idp.issuer)) {
       // The test IdP asks to confirm (a plain form); a real one may not.
-      await Promise.all([page.waitForURL(`${base}/logout`), page.click('button[type=submit]')]);
+      // It returns with the logout's `state` (an IdP may return only when one was sent).
+      await Promise.all([page.waitForURL((u) => `${u.origin}${u.pathname}` === `${base}/logout` && u.searchParams.has('state')), page.click('button[type=submit]')]);
+      await expect(page.locator('main p').first().textContent()).resolves.toContain('and so has your login at the identity provider');
     }
     await expect(page.locator('h1').textContent()).resolves.toBe('You are logged out');
     await screenshot(page, '4-logged-out');

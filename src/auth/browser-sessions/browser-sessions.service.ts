@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
@@ -42,6 +43,10 @@ const SEEN_INTERVAL_MS = 60_000;
  * goes to the login page) and revoked (`idle_timeout`). Use slides it: the last use is written
  * to the row at most once a minute, so most requests cost no write.
  */
+/** The cookie that carries an RP-initiated logout's `state` back to `/logout`. */
+const LOGOUT_STATE_COOKIE = 'lk_logout';
+const LOGOUT_STATE_TTL_MS = 10 * 60_000;
+
 @Injectable()
 export class BrowserSessionsService {
   private readonly logger = new Logger(BrowserSessionsService.name);
@@ -173,6 +178,25 @@ export class BrowserSessionsService {
 
   clearCookie(res: Response): void {
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+  }
+
+  /**
+   * The `state` of an RP-initiated logout (some IdPs return to the client only when one was
+   * sent), kept in a short-lived cookie scoped to `/logout` so that page can tell the IdP's
+   * genuine return from someone linking to `/logout?state=…`.
+   */
+  issueLogoutState(res: Response): string {
+    const state = randomBytes(16).toString('base64url');
+    res.cookie(LOGOUT_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/logout', maxAge: LOGOUT_STATE_TTL_MS });
+    return state;
+  }
+
+  /** Whether `/logout?state=…` is the IdP's return from the logout this browser started (single use). */
+  returnedFromIdpLogout(req: Request, res: Response, state: string | undefined): boolean {
+    const expected: unknown = req.cookies?.[LOGOUT_STATE_COOKIE];
+    if (typeof expected !== 'string') return false;
+    res.clearCookie(LOGOUT_STATE_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/logout' });
+    return typeof state === 'string' && state.length === expected.length && timingSafeEqual(Buffer.from(state), Buffer.from(expected));
   }
 
   /** The ID token the IdP last issued for this session (for id_token_hint). */

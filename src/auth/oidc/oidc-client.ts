@@ -78,16 +78,18 @@ export class OidcClient {
   }
 
   /**
-   * RP-initiated logout: the IdP's end_session_endpoint with id_token_hint, client_id and where
-   * to come back; undefined when the IdP offers none. Never throws (logout must not fail).
+   * RP-initiated logout: the IdP's end_session_endpoint with id_token_hint, client_id, where
+   * to come back and a `state` (some IdPs return only when one is sent); undefined when the IdP
+   * offers none. Never throws (logout must not fail).
    */
-  async endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string): Promise<string | undefined> {
+  async endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string, state: string): Promise<string | undefined> {
     const endpoint = await this.discover().then((d) => d.end_session_endpoint, () => undefined);
     if (!endpoint) return undefined;
     const url = new URL(endpoint);
     if (idTokenHint) url.searchParams.set('id_token_hint', idTokenHint);
     url.searchParams.set('client_id', this.config.clientId);
     url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+    url.searchParams.set('state', state);
     return url.href;
   }
 

@@ -14,6 +14,12 @@ export class LogoutQueryDto {
   @MaxLength(64)
   provider?: string;
 
+  @ApiPropertyOptional({ description: "The `state` of an RP-initiated logout, returned by the identity provider" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  state?: string;
+
   @ApiPropertyOptional({ description: 'Where to return after logging in again (a local path)' })
   @IsOptional()
   @IsString()

@@ -72,7 +72,7 @@ export class LoginPageController {
   /** Where a browser lands after logging out, or when its IdP session has ended. */
   @Public()
   @Get('logout')
-  logout(@Query() query: LogoutQueryDto, @Res() res: Response): void {
+  logout(@Query() query: LogoutQueryDto, @Req() req: LatchkeyRequest, @Res() res: Response): void {
     const providers = this.config.oidc.providers;
     const next = query.next ?? DEFAULT_LANDING;
     const chosen = providers.filter((p) => p.name === query.provider);
@@ -84,7 +84,9 @@ export class LoginPageController {
     const title = expired ? 'Your session has expired' : 'You are logged out';
     const message = expired
       ? 'Your login at the identity provider has ended, so Latchkey ended this session too.'
-      : 'Your Latchkey session has ended in this browser.';
+      : this.browserSessions.returnedFromIdpLogout(req, res, query.state)
+        ? 'Your Latchkey session has ended in this browser, and so has your login at the identity provider.'
+        : 'Your Latchkey session has ended in this browser.';
     const passwordLink = html`<a class="button${links.length ? ' secondary' : ''}" id="login-again" href="/login?next=${encodeURIComponent(next)}">Log in${expired ? ' again' : ''}${links.length ? ' with a password' : ''}</a>`;
     this.pages.send(res, 200, title, html`<p>${message}</p><div class="stack">${links}${expired && chosen.length ? '' : passwordLink}</div>`, { narrow: true });
   }
