@@ -1,5 +1,6 @@
 import { bearer, createTestApp, TestApp } from './utils/create-test-app';
 import { LocalIdp, startLocalIdp } from './utils/local-idp';
+import { idpProfile } from './utils/idp-profiles';
 
 const API = '/api/v1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +35,7 @@ describe('IdP offline tokens as Bearer credentials', () => {
     const { refresh_token } = await idp.obtainOfflineToken('alice', { scope: 'openid profile offline_access' });
     await idp.resetStats();
     const first = await call(refresh_token).expect(200);
-    expect(first.body).toMatchObject({ kind: 'user', username: 'alice', roles: ['user'], credential: { type: 'oidc', provider: 'idp' } });
+    expect(first.body).toMatchObject({ kind: 'user', username: idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }), roles: ['user'], credential: { type: 'oidc', provider: 'idp' } });
     for (let i = 0; i < 5; i++) await call(refresh_token).expect(200);
     expect(await refreshGrants()).toBe(1);
     // The same identity again (a second token of the same subject) maps to the same user.
@@ -137,7 +138,7 @@ describe('IdP offline tokens as Bearer credentials', () => {
     const okBefore = await exchanges('ok');
     const fresh = (await idp.obtainOfflineToken('alice')).refresh_token;
     const back = await call(fresh).expect(200);
-    expect(back.body).toMatchObject({ kind: 'user', username: 'alice', credential: { type: 'oidc', provider: 'idp' } });
+    expect(back.body).toMatchObject({ kind: 'user', username: idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }), credential: { type: 'oidc', provider: 'idp' } });
     expect(await exchanges('ok')).toBe(okBefore + 1);
     expect(await readinessSays('up')).toMatchObject({ status: 'ok' });
   });

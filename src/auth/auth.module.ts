@@ -10,7 +10,7 @@ import { DeviceLogin } from './oidc/device/device-login.entity';
 import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
-import { OfflineTokenFloor, OfflineTokenGrant } from './oidc/offline-token-grant.entity';
+import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
 import { IdentityLinkController } from './oidc/login/identity-link.controller';
@@ -25,7 +25,7 @@ import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-se
 import { WebModule } from '../web/web.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
+  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController],
   providers: [
     PasswordProvider,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { bearer, createTestApp, DEFAULT_PASSWORD, TestApp } from '../utils/create-test-app';
 import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { idpProfile } from '../utils/idp-profiles';
 
 const API = '/api/v1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -153,7 +154,7 @@ describe('attack: unauthenticated IdP amplification through Bearer values', () =
     const { refresh_token } = await idp.obtainOfflineToken('alice', { scope: 'openid profile offline_access' });
     await idp.resetStats();
     const ok = await call(t, refresh_token, '192.0.2.200').expect(200);
-    expect(ok.body).toMatchObject({ kind: 'user', username: 'alice', credential: { type: 'oidc', provider: 'idp' } });
+    expect(ok.body).toMatchObject({ kind: 'user', username: idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }), credential: { type: 'oidc', provider: 'idp' } });
     await call(t, refresh_token, '192.0.2.200').expect(200); // cached
     // From the flooded address too, once exchanged: a cached token costs no budget.
     await call(t, refresh_token, '198.51.100.7').expect(200);

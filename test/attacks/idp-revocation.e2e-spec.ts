@@ -41,8 +41,8 @@ describe('attack: a stolen IdP offline token after revoke-all / disable', () => 
     const refused = await call(t, stolen).expect(401);
     expect(refused.body.code).toBe('AUTH_INVALID_TOKEN');
 
-    // The IdP would still exchange it...
-    expect((await idp.refresh(stolen)).status).toBe(200);
+    // The IdP would still exchange it (one that rotates refresh tokens has consumed this form already)...
+    if (!idp.options.rotateRefreshTokens) expect((await idp.refresh(stolen)).status).toBe(200);
     await idp.resetStats();
     // ...but Latchkey refuses it without asking, here and on a fresh instance of the same database.
     await call(t, stolen).expect(401);

@@ -2,6 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { chromiumOrSkip, launchChromium, LaunchedChromium, newContext, screenshot } from '../utils/chromium';
 import { LocalIdp, startLocalIdp } from '../utils/local-idp';
+import { idpProfile } from '../utils/idp-profiles';
 
 const API = '/api/v1';
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -73,7 +74,7 @@ chromium.describe('pages in Chromium: login through the IdP, silent refresh, exp
     await screenshot(page, '3-login-with-idp-button');
     await page.click('a.button:has-text("Test IdP")');
     await signInAtIdp(page, '/account', '3-idp-login-form');
-    await expect(page.locator('#username').textContent()).resolves.toBe('alice');
+    await expect(page.locator('#username').textContent()).resolves.toBe(idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }));
     await expect(page.locator('#identities td[data-label="Provider"]').first().textContent()).resolves.toContain('Test IdP');
     await expect(page.locator('#sessions td[data-label="Device"]').first().textContent()).resolves.toContain('Test IdP');
     const cookie = (await page.context().cookies(base)).find((c) => c.name === 'lk_session')!;
@@ -100,7 +101,7 @@ chromium.describe('pages in Chromium: login through the IdP, silent refresh, exp
     expect(page.url()).toBe(`${base}/account`);
     expect(trail).toEqual([`${base}/account`]); // no redirect at all
     expect(toIdp).toEqual([]); // the browser never went to the IdP
-    await expect(page.locator('#username').textContent()).resolves.toBe('alice');
+    await expect(page.locator('#username').textContent()).resolves.toBe(idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }));
     expect((await idp.stats()).byGrantType).toEqual({ refresh_token: 1 });
     await screenshot(page, '4-account-after-silent-refresh');
 
@@ -120,7 +121,7 @@ chromium.describe('pages in Chromium: login through the IdP, silent refresh, exp
     // "Log in again" goes through the IdP's login form and back to where the user was.
     await page.click('a:has-text("Log in again with Test IdP")');
     await signInAtIdp(page, '/account', '4-idp-login-again');
-    await expect(page.locator('#username').textContent()).resolves.toBe('alice');
+    await expect(page.locator('#username').textContent()).resolves.toBe(idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' }));
     await screenshot(page, '4-account-after-logging-in-again');
 
     // The log-out button: the Latchkey session and the IdP session end (RP-initiated logout).

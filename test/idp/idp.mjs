@@ -246,7 +246,7 @@ function buildProvider(issuer) {
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
       openid: ['sub'],
-      profile: ['preferred_username', 'name'],
+      profile: preferredUsername ? ['preferred_username', 'name'] : ['name'],
       email: ['email', 'email_verified'],
     },
     conformIdTokenClaims,

@@ -27,7 +27,8 @@ export interface IdpProfile {
 }
 
 const byUsername = (user: { username: string }) => user.username;
-const byEmail = (user: { username: string; email?: string }) => user.email ?? `${user.username}@example.test`;
+/** Latchkey keeps letters, digits, ".", "_" and "-" of a claim ("alice@example.test" → "alice-example.test"). */
+const byEmail = (user: { username: string; email?: string }) => (user.email ?? `${user.username}@example.test`).replace(/[^A-Za-z0-9._-]/g, '-');
 
 const PROFILES: Record<IdpProfileName, IdpProfile> = {
   'oidc-provider': { name: 'oidc-provider', idp: {}, provider: {}, usernameOf: byUsername },

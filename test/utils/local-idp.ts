@@ -634,6 +634,14 @@ export class LocalIdp {
    * The full code flow with PKCE for `scope` (default 'openid offline_access', with prompt=consent,
    * which oidc-provider needs to keep offline_access) and the code exchange.
    */
+  /**
+   * Without preferred_username (profile no-username) users are named by email, so an offline
+   * token is asked for with the `email` scope too, as such an IdP's users are told to.
+   */
+  private offlineScope(scope: string): string {
+    return this.options.preferredUsername === false && !scope.split(' ').includes('email') ? `${scope} email` : scope;
+  }
+
   async obtainOfflineToken(
     username: string,
     options: { password?: string; scope?: string; redirectUri?: string; auth?: ClientAuth } = {},
@@ -646,7 +654,7 @@ export class LocalIdp {
     const location = new URL(
       await this.login(username, password, {
         redirectUri,
-        scope: options.scope ?? 'openid offline_access',
+        scope: this.offlineScope(options.scope ?? 'openid offline_access'),
         prompt: 'consent',
         codeChallenge,
         state,

@@ -39,3 +39,27 @@ export class OfflineTokenFloor {
   @Column({ name: 'not_before', ...COLUMN.timestamp })
   notBefore: Date;
 }
+
+/**
+ * The newest refresh token an IdP that rotates them returned for an offline token a user holds,
+ * under the keyed hash of the token the user presents (which the IdP no longer accepts), sealed
+ * (AES-256-GCM, SealedBox): every instance exchanges the newest one, so the user's token keeps
+ * working for as long as the IdP grant lives. Deleted on revoke-all; pruned when unused for
+ * 180 days (no IdP keeps an idle offline session that long by default).
+ */
+@Entity('offline_token_rotations')
+export class OfflineTokenRotation {
+  @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 })
+  tokenHash: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  provider: string;
+
+  /** The IdP's newest refresh token, sealed; never in plain text. */
+  @Column({ name: 'sealed_token', type: 'text' })
+  sealedToken: string;
+
+  @Index('IDX_offline_token_rotations_updated_at')
+  @Column({ name: 'updated_at', ...COLUMN.timestamp })
+  updatedAt: Date;
+}

@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
+import { SealedBox } from '../../common/crypto/sealed-box';
 import { KeyedHashes } from '../../common/auth/presented-secrets';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
@@ -17,7 +18,7 @@ import { LoginAudit } from '../login-audit';
 import { IdpExchangeLimits } from './idp-exchange-limits';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
-import { OfflineTokenFloor, OfflineTokenGrant } from './offline-token-grant.entity';
+import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './offline-token-grant.entity';
 import { jwtHints, offlineTokenCandidates } from './offline-token-shape';
 
 /** An exchanged offline token: whose it is, and until when the exchange is trusted. */
@@ -28,14 +29,14 @@ interface Exchange {
   readonly epoch: number;
   /** Just before the IdP access token expires (ms since epoch). */
   readonly validUntil: number;
-  /** When the IdP rotates refresh tokens: the newest one, used for the next exchange (memory only). */
-  readonly rotatedTo?: string;
 }
 
-/** What other instances may reuse of an exchange: never the IdP's tokens. */
-type SharedExchange = Pick<Exchange, 'userId' | 'provider' | 'epoch' | 'validUntil'>;
-
 const MAX_CACHED = 50_000;
+/** Stored rotated refresh tokens unused this long are deleted (IdPs end idle offline sessions sooner by default). */
+const ROTATION_RETENTION_MS = 180 * 24 * 3600_000;
+const ROTATION_PURGE_INTERVAL_MS = 3600_000;
+/** How long an exchange waits for another instance's exchange of the same token (PostgreSQL lock). */
+const LOCK_POLL_MS = 25;
 /** Upper bound on how long a shared exchange is kept in Redis (each expires at its own `validUntil` first). */
 const SHARED_MAX_MS = 24 * 3600_000;
 
@@ -64,12 +65,18 @@ const SHARED_MAX_MS = 24 * 3600_000;
  *
  * With Redis, an exchange is shared (user, provider and epoch, under the keyed hash, until the same
  * instant): another instance that meets the token uses it instead of calling the IdP again.
- * A token the IdP rotated on exchange is known, in its new form, only to the instance that
- * exchanged it (it is a secret and stays in memory), so prefer non-rotating offline tokens
- * when running several instances. Refusals stay per instance.
+ * Refusals stay per instance.
+ *
+ * IdPs that rotate refresh tokens (each exchange returns a new one and invalidates the old; a
+ * reused one may end the whole grant): the new token is stored sealed in `offline_token_rotations`
+ * under the keyed hash of the token the user presents, as soon as the IdP answers, and every
+ * later exchange, on any instance, sends the newest one; so the user's token keeps working as long
+ * as the IdP grant lives. Exchanges of one token never run at the same time: single flight per
+ * instance and, on PostgreSQL, an advisory lock across instances (the one that waited then finds
+ * the other's exchange in Redis, or exchanges the newest token).
  */
 @Injectable()
-export class OfflineTokensService implements OnModuleInit {
+export class OfflineTokensService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OfflineTokensService.name);
   private readonly clients: readonly OidcClient[];
   private readonly exchanges = new Map<string, Exchange>();
@@ -78,28 +85,56 @@ export class OfflineTokensService implements OnModuleInit {
   /** Presented offline tokens → their keyed hash, the key of everything below (null: no provider could have issued it). */
   private readonly presented: KeyedHashes;
   /** Exchanges other instances made (no expiry of its own: each entry carries its `validUntil`). */
-  private readonly shared: SharedTier<SharedExchange>;
+  private readonly shared: SharedTier<Exchange>;
+  /** Seals the IdP's rotated refresh tokens at rest. */
+  private readonly box: SealedBox;
+  /** Providers already reported as rotating refresh tokens (one warning each per process). */
+  private readonly rotating = new Set<string>();
+  private readonly lockWaitMs: number;
+  private purgeTimer?: NodeJS.Timeout;
   private readonly stats: CacheCounts = CacheStats.for('offline-token-exchange');
 
   constructor(
     private readonly users: UsersService,
     providers: OidcProviders,
-    @InjectConfig() config: AppConfig,
+    @InjectConfig() private readonly config: AppConfig,
     redis: RedisService,
     private readonly limits: IdpExchangeLimits,
     private readonly loginAudit: LoginAudit,
     @InjectRepository(OfflineTokenGrant) private readonly grants: Repository<OfflineTokenGrant>,
     @InjectRepository(OfflineTokenFloor) private readonly floors: Repository<OfflineTokenFloor>,
+    @InjectRepository(OfflineTokenRotation) private readonly rotations: Repository<OfflineTokenRotation>,
   ) {
     this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
     // The shape check runs once per new value (a remembered one is known to pass): no cost on a cache hit.
     this.presented = new KeyedHashes(config.auth.tokenPepper, (token) => offlineTokenCandidates(token, this.clients).length > 0);
-    this.shared = new SharedTier<SharedExchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
+    this.shared = new SharedTier<Exchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
+    this.box = new SealedBox(config.auth.signingKeys, 'offline-token-rotation');
+    // Another instance's exchange of the same token takes at most its IdP calls (token, then keys).
+    this.lockWaitMs = 2 * config.oidc.httpTimeoutMs + 1000;
   }
 
   onModuleInit(): void {
     this.users.registerRevoker({ name: 'offline_tokens', revokeAllOf: (userId) => this.revokeAllOf(userId) });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled || this.config.env === 'test') return; // tests call purgeRotations() themselves
+    this.purgeTimer = setInterval(() => {
+      this.purgeRotations().catch((error: Error) => this.logger.warn(`purging rotated offline tokens failed: ${error.message}`));
+    }, ROTATION_PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+  }
+
+  /** Deletes stored rotated tokens unused for 180 days; returns how many. */
+  async purgeRotations(now = new Date()): Promise<number> {
+    const result = await this.rotations.delete({ updatedAt: LessThan(new Date(now.getTime() - ROTATION_RETENTION_MS)) });
+    return result.affected ?? 0;
   }
 
   get enabled(): boolean {
@@ -119,7 +154,7 @@ export class OfflineTokensService implements OnModuleInit {
       this.stats.hits++;
       throw refusedError();
     }
-    return this.singleFlight(key, token, exchange, clientIp).then((fresh) => this.principalOf(key, fresh));
+    return this.singleFlight(key, token, clientIp).then((fresh) => this.principalOf(key, fresh));
   }
 
   private principalOf(key: string, exchange: Exchange): MaybePromise<UserPrincipal> {
@@ -146,26 +181,87 @@ export class OfflineTokensService implements OnModuleInit {
     };
   }
 
-  private singleFlight(key: string, token: string, previous: Exchange | undefined, clientIp: string | null | undefined): Promise<Exchange> {
+  private singleFlight(key: string, token: string, clientIp: string | null | undefined): Promise<Exchange> {
     let flight = this.inflight.get(key);
     if (!flight) {
-      flight = this.resolve(key, token, previous, clientIp).finally(() => this.inflight.delete(key));
+      flight = this.resolve(key, token, clientIp).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
     return flight;
   }
 
-  /** Another instance's exchange from Redis when there is one, else an exchange at the IdP. */
-  private async resolve(key: string, token: string, previous: Exchange | undefined, clientIp: string | null | undefined): Promise<Exchange> {
+  /**
+   * Another instance's exchange from Redis when there is one, else an exchange at the IdP, one at
+   * a time across instances (looked up again once the lock is ours: the holder may have made it).
+   */
+  private async resolve(key: string, token: string, clientIp: string | null | undefined): Promise<Exchange> {
+    const shared = await this.sharedExchange(key);
+    if (shared) return shared;
+    return this.oneAtATime(key, async () => {
+      const meanwhile = await this.sharedExchange(key);
+      if (meanwhile) return meanwhile;
+      this.stats.misses++;
+      return this.exchange(key, token, clientIp);
+    });
+  }
+
+  private async sharedExchange(key: string): Promise<Exchange | undefined> {
     const shared = await this.shared.read(key);
-    if (shared && shared.value.validUntil > Date.now() && typeof shared.value.epoch === 'number') {
-      this.stats.hits++;
-      const exchange: Exchange = { ...shared.value, rotatedTo: previous?.rotatedTo };
-      this.remember(key, exchange);
-      return exchange;
+    if (!shared || !(shared.value.validUntil > Date.now()) || typeof shared.value.epoch !== 'number') return undefined;
+    this.stats.hits++;
+    const { userId, provider, epoch, validUntil } = shared.value;
+    const exchange: Exchange = { userId, provider, epoch, validUntil };
+    this.remember(key, exchange);
+    return exchange;
+  }
+
+  /**
+   * Runs `work` while holding a PostgreSQL advisory lock on this token (session-level, on one
+   * pooled connection, polled with pg_try_advisory_lock so no query waits past the statement
+   * timeout): an IdP that rotates refresh tokens must never get the same one twice, which two
+   * instances exchanging one token at once would do. Past the wait, 503. SQLite serves one
+   * instance, where single flight already does this.
+   */
+  private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const dataSource = this.rotations.manager.connection;
+    if (dataSource.options.type !== 'postgres') return work();
+    const lock = `latchkey:offline-token:${key}`;
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const deadline = Date.now() + this.lockWaitMs;
+      for (;;) {
+        const [row] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lock])) as { locked: boolean }[];
+        if (row?.locked) break;
+        if (Date.now() > deadline) throw new AppError('SERVICE_UNAVAILABLE', 'This token is being exchanged at the identity provider; retry shortly.', { headers: { 'Retry-After': '2' } });
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+      try {
+        return await work();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+      }
+    } finally {
+      await runner.release();
     }
-    this.stats.misses++;
-    return this.exchange(key, previous?.rotatedTo ?? token, token, clientIp);
+  }
+
+  /** The newest refresh token the IdP gave for this offline token, when it rotates them. */
+  private async latestRotation(key: string): Promise<{ provider: string; token: string } | undefined> {
+    const row = await this.rotations.findOne({ where: { tokenHash: key } });
+    const token = row ? this.box.open(row.sealedToken) : undefined;
+    return row && token ? { provider: row.provider, token } : undefined;
+  }
+
+  /** Keeps the IdP's new refresh token (sealed) before anything else can fail, and says once per provider that it rotates. */
+  private async keepRotation(key: string, provider: string, token: string): Promise<void> {
+    await this.rotations.upsert({ tokenHash: key, provider, sealedToken: this.box.seal(token), updatedAt: new Date() }, ['tokenHash']);
+    if (!this.rotating.has(provider)) {
+      this.rotating.add(provider);
+      this.logger.warn(
+        `the identity provider "${provider}" rotates refresh tokens: each offline token's newest form is kept sealed in offline_token_rotations and exchanged one at a time (docs/oidc.md)`,
+      );
+    }
   }
 
   private remember(key: string, exchange: Exchange): void {
@@ -174,12 +270,15 @@ export class OfflineTokensService implements OnModuleInit {
   }
 
   /**
-   * An exchange at the IdP, within the address's budget and the concurrency cap. `token` is what
-   * goes to the IdP (the rotated form when there is one), `presented` what the client sent.
+   * An exchange at the IdP, within the address's budget and the concurrency cap. What goes to the
+   * IdP is the newest rotated form of the token when there is one, else what the client sent.
    */
-  private async exchange(key: string, token: string, presented: string, clientIp: string | null | undefined): Promise<Exchange> {
-    const candidates = offlineTokenCandidates(presented, this.clients);
+  private async exchange(key: string, presented: string, clientIp: string | null | undefined): Promise<Exchange> {
+    let candidates = offlineTokenCandidates(presented, this.clients);
     await this.limits.admit(clientIp);
+    const rotation = await this.latestRotation(key);
+    if (rotation) candidates = candidates.filter((c) => c.config.name === rotation.provider);
+    const token = rotation?.token ?? presented;
     const grant = await this.grants.findOne({ where: { tokenHash: key } });
     if (grant) {
       const owner = await this.users.state(grant.userId);
@@ -194,6 +293,8 @@ export class OfflineTokensService implements OnModuleInit {
         admitted = false;
         const { result, claims } = await this.limits.run(async () => {
           const result = await client.refresh(token);
+          // The IdP has just invalidated `token`: keep its successor before anything else can fail.
+          if (result.refreshToken && result.refreshToken !== token) await this.keepRotation(key, client.config.name, result.refreshToken);
           return { result, claims: await client.verifyAccessToken(result.accessToken) };
         });
         const user = await this.users.findOrCreateByIdentity(client.config.name, client.config.issuer, claims.sub, () =>
@@ -221,10 +322,9 @@ export class OfflineTokensService implements OnModuleInit {
           provider: client.config.name,
           epoch: grant?.userEpoch ?? owner.epoch,
           validUntil: now + lifetime - Math.min(30_000, Math.max(0, lifetime / 10)),
-          rotatedTo: result.refreshToken && result.refreshToken !== token ? result.refreshToken : undefined,
         };
         this.remember(key, exchange);
-        this.shared.fill(key, { userId: exchange.userId, provider: exchange.provider, epoch: exchange.epoch, validUntil: exchange.validUntil }, exchange.validUntil);
+        this.shared.fill(key, exchange, exchange.validUntil);
         return exchange;
       } catch (error) {
         if (error instanceof AppError && error.status === 401) continue; // not this IdP's, or refused
@@ -258,6 +358,9 @@ export class OfflineTokensService implements OnModuleInit {
   /** Revoke-all (after the epoch bump): IdP tokens issued before now are refused from now on. */
   private async revokeAllOf(userId: string): Promise<number> {
     await this.floors.upsert({ userId, notBefore: new Date() }, ['userId']);
+    // The rotated forms of the user's tokens are refused from now on (their grants' epoch): drop the secrets too.
+    const hashes = (await this.grants.find({ where: { userId }, select: { tokenHash: true } })).map((g) => g.tokenHash);
+    for (let i = 0; i < hashes.length; i += 500) await this.rotations.delete({ tokenHash: In(hashes.slice(i, i + 500)) });
     for (const [key, exchange] of this.exchanges) if (exchange.userId === userId) this.exchanges.delete(key);
     return this.grants.count({ where: { userId } });
   }

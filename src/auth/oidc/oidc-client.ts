@@ -12,6 +12,7 @@ export interface Discovery {
   authorization_endpoint?: string;
   end_session_endpoint?: string;
   userinfo_endpoint?: string;
+  claims_supported?: unknown;
 }
 
 /** What the IdP's token endpoint answers to a refresh grant. */
@@ -59,6 +60,8 @@ export class OidcClient {
   private discovery?: Promise<Discovery>;
   private keys = new Map<string, KeyObject>();
   private keysFetchedAt = 0;
+  /** Whether the missing username claim was reported (once per process). */
+  private warnedNoUsername = false;
 
   constructor(
     readonly config: OidcProviderConfig,
@@ -162,6 +165,21 @@ export class OidcClient {
    * else from the userinfo endpoint. Best effort: undefined when none says.
    */
   async usernameFor(claims: IdpAccessClaims, result: RefreshResult): Promise<string | undefined> {
+    const name = await this.findUsername(claims, result);
+    if (name === undefined && !this.warnedNoUsername) {
+      this.warnedNoUsername = true;
+      this.logger.warn(`${this.noUsernameClaim('sent no')}; new users are named like "${this.config.name}-1a2b3c4d5e"`);
+    }
+    return name;
+  }
+
+  /** What to tell an operator whose IdP lacks the username claim. */
+  private noUsernameClaim(what: string): string {
+    const setting = `OIDC_${this.config.name.toUpperCase().replace(/-/g, '_')}_USERNAME_CLAIM`;
+    return `the identity provider "${this.config.name}" ${what} "${this.config.usernameClaim}" claim (${setting}): set ${setting} to a claim it sends, e.g. email (docs/oidc.md)`;
+  }
+
+  private async findUsername(claims: IdpAccessClaims, result: RefreshResult): Promise<string | undefined> {
     const claim = this.config.usernameClaim;
     if (typeof claims[claim] === 'string') return claims[claim] as string;
     if (result.idToken) {
@@ -269,6 +287,10 @@ export class OidcClient {
       (doc) => {
         if (doc.issuer?.replace(/\/+$/, '') !== this.config.issuer || !doc.token_endpoint || !doc.jwks_uri) {
           throw new AppError('SERVICE_UNAVAILABLE', `The discovery document of "${this.config.name}" does not match its issuer.`);
+        }
+        // Said at boot (the readiness probe discovers every IdP): the claim usernames come from is not offered.
+        if (Array.isArray(doc.claims_supported) && !doc.claims_supported.includes(this.config.usernameClaim)) {
+          this.logger.warn(this.noUsernameClaim('does not list the'));
         }
         return doc;
       },

@@ -1,17 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { OidcClient } from './oidc-client';
 
-/** The configured OpenID Connect providers (OIDC_PROVIDERS), one OidcClient each, by name. */
+/**
+ * The configured OpenID Connect providers (OIDC_PROVIDERS), one OidcClient each, by name. At boot
+ * each one's discovery document is fetched in the background: the first login does not wait for
+ * it, and the boot log says at once when an IdP does not offer the username claim.
+ */
 @Injectable()
-export class OidcProviders {
+export class OidcProviders implements OnApplicationBootstrap {
   readonly clients: readonly OidcClient[];
   private readonly byName: ReadonlyMap<string, OidcClient>;
 
   constructor(@InjectConfig() config: AppConfig) {
     this.clients = config.oidc.providers.map((p) => new OidcClient(p, config.oidc.httpTimeoutMs));
     this.byName = new Map(this.clients.map((c) => [c.config.name, c]));
+  }
+
+  onApplicationBootstrap(): void {
+    for (const client of this.clients) client.metadata().catch(() => undefined); // an unreachable IdP is retried when needed
   }
 
   get enabled(): boolean {

@@ -75,7 +75,8 @@ export class SharedTier<V> {
 
   /** Offers a freshly loaded value to the other instances, trusted until `until` (fire and forget). */
   fill(key: string, value: V, until: number): void {
-    const ms = Math.min(until - Date.now(), this.ttlMs);
+    // PX takes whole milliseconds: a fractional one is an error ("value is not an integer"), and the fill is lost.
+    const ms = Math.floor(Math.min(until - Date.now(), this.ttlMs));
     if (!this.enabled || !this.redis!.available || ms <= 0) return;
     this.redis!.client!.set(this.redisKey(key), JSON.stringify({ u: until, v: value }), 'PX', ms, 'NX').catch(() => undefined);
   }

@@ -12,6 +12,7 @@ import { AddUserKind1763901000000 } from './1763901000000-AddUserKind';
 import { AddSessionChainAndIdle1763901200000 } from './1763901200000-AddSessionChainAndIdle';
 import { CreatePluginInvitations1763901300000 } from './1763901300000-CreatePluginInvitations';
 import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOfflineTokenGrants';
+import { CreateOfflineTokenRotations1763901500000 } from './1763901500000-CreateOfflineTokenRotations';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AddSessionChainAndIdle1763901200000,
   CreatePluginInvitations1763901300000,
   CreateOfflineTokenGrants1763901400000,
+  CreateOfflineTokenRotations1763901500000,
 ];
