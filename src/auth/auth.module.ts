@@ -11,7 +11,9 @@ import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
 import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
+import { IdpAccessTokensService } from './oidc/idp-access-tokens.service';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
+import { IdpAccessTokenStrategy } from './oidc/strategies/idp-access-token.strategy';
 import { OfflineTokenStrategy } from './oidc/strategies/offline-token.strategy';
 import { IdentityLinkController } from './oidc/login/identity-link.controller';
 import { IdentityLinksService } from './oidc/login/identity-links.service';
@@ -33,6 +35,8 @@ import { WebModule } from '../web/web.module';
     OidcProviders,
     IdpExchangeLimits,
     OfflineTokensService,
+    IdpAccessTokensService,
+    IdpAccessTokenStrategy,
     OfflineTokenStrategy,
     OidcLoginService,
     IdentityLinksService,

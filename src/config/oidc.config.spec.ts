@@ -10,7 +10,8 @@ const provider = {
 describe('OIDC offline-token settings', () => {
   it('defaults: JWT-only offline tokens, 20 exchanges per address (high under NODE_ENV=test), 8 at once, 32 waiting', () => {
     const c = loadOidcConfig({ ...provider, NODE_ENV: 'production' }, 'local');
-    expect(c.providers[0]).toMatchObject({ opaqueOfflineTokens: false, offlineTokenPrefix: undefined });
+    expect(c.providers[0]).toMatchObject({ opaqueOfflineTokens: false, offlineTokenPrefix: undefined, acceptAccessTokens: false });
+    expect(loadOidcConfig({ ...provider, OIDC_KEYCLOAK_ACCEPT_ACCESS_TOKENS: 'TRUE' }, 'local').providers[0].acceptAccessTokens).toBe(true);
     expect(c.exchanges).toEqual({ perIp: 20, concurrency: 8, queue: 32 });
     expect(loadOidcConfig({ NODE_ENV: 'test' }, 'local').exchanges.perIp).toBe(1_000_000);
   });
@@ -26,6 +27,7 @@ describe('OIDC offline-token settings', () => {
 
   it.each([
     ['OIDC_KEYCLOAK_OPAQUE_OFFLINE_TOKENS', 'sometimes'],
+    ['OIDC_KEYCLOAK_ACCEPT_ACCESS_TOKENS', 'yes'],
     ['OIDC_KEYCLOAK_OFFLINE_TOKEN_PREFIX', '1//'], // without OPAQUE_OFFLINE_TOKENS=true
     ['OIDC_EXCHANGES_PER_IP', '0'],
     ['OIDC_EXCHANGE_CONCURRENCY', 'many'],

@@ -20,6 +20,11 @@ export interface OidcProviderConfig {
   readonly opaqueOfflineTokens: boolean;
   /** With opaque tokens: a prefix every one of them starts with (e.g. Google's `1//`), if any. */
   readonly offlineTokenPrefix?: string;
+  /**
+   * Whether this IdP's own JWT access tokens are accepted as `Bearer`, verified locally against
+   * its JWKS (OIDC_<NAME>_ACCEPT_ACCESS_TOKENS). Default false: it widens what is accepted.
+   */
+  readonly acceptAccessTokens: boolean;
 }
 
 /** How many offline-token exchanges may reach the IdPs (exchanges that miss every cache). */
@@ -47,7 +52,8 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * OIDC_NAME_ISSUER (required, http(s) URL), OIDC_NAME_CLIENT_ID (required),
  * OIDC_NAME_CLIENT_SECRET (required), OIDC_NAME_SCOPES (default "openid profile email"),
  * OIDC_NAME_DISPLAY_NAME, OIDC_NAME_AUDIENCE, OIDC_NAME_USERNAME_CLAIM (preferred_username),
- * OIDC_NAME_OPAQUE_OFFLINE_TOKENS (default false), OIDC_NAME_OFFLINE_TOKEN_PREFIX.
+ * OIDC_NAME_OPAQUE_OFFLINE_TOKENS (default false), OIDC_NAME_OFFLINE_TOKEN_PREFIX,
+ * OIDC_NAME_ACCEPT_ACCESS_TOKENS (default false).
  * Exchange limits: OIDC_EXCHANGES_PER_IP (default 20 per RATE_LIMIT_WINDOW; high under
  * NODE_ENV=test like the other rate limits), OIDC_EXCHANGE_CONCURRENCY (8), OIDC_EXCHANGE_QUEUE (32).
  */
@@ -80,6 +86,8 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
     const tokenPrefix = get('OFFLINE_TOKEN_PREFIX');
     if (tokenPrefix !== undefined && !/^[\x21-\x7e]{1,32}$/.test(tokenPrefix)) problems.push(`${prefix}OFFLINE_TOKEN_PREFIX: 1 to 32 visible ASCII characters`);
     if (tokenPrefix !== undefined && !['true', '1'].includes(opaque)) problems.push(`${prefix}OFFLINE_TOKEN_PREFIX: only with ${prefix}OPAQUE_OFFLINE_TOKENS=true`);
+    const acceptAccessTokens = (get('ACCEPT_ACCESS_TOKENS') ?? 'false').toLowerCase();
+    if (!['true', 'false', '1', '0'].includes(acceptAccessTokens)) problems.push(`${prefix}ACCEPT_ACCESS_TOKENS: true or false`);
     if (!issuer || !clientId || !clientSecret) continue;
     providers.push(
       Object.freeze({
@@ -93,6 +101,7 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
         usernameClaim: get('USERNAME_CLAIM') ?? 'preferred_username',
         opaqueOfflineTokens: ['true', '1'].includes(opaque),
         offlineTokenPrefix: tokenPrefix,
+        acceptAccessTokens: ['true', '1'].includes(acceptAccessTokens),
       }),
     );
   }

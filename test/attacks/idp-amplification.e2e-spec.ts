@@ -77,8 +77,13 @@ describe('attack: unauthenticated IdP amplification through Bearer values', () =
     expect(await idpCalls()).toBe(0);
   });
 
-  it('a JWT whose iss is the provider does reach it (routing, not blocking); the IdP refuses it', async () => {
-    const res = await call(t, fakeJwt({ iss: idp.issuer, sub: 'forged' }), '203.0.113.250');
+  it('a JWT whose iss is the provider reaches it only when typed as a refresh token (Keycloak\'s Refresh/Offline); the IdP refuses it', async () => {
+    for (const typ of [undefined, 'Bearer', 'ID']) {
+      const res = await call(t, fakeJwt({ iss: idp.issuer, sub: 'forged', typ }), '203.0.113.250');
+      expect(res.status).toBe(401);
+    }
+    expect(await idpCalls()).toBe(0);
+    const res = await call(t, fakeJwt({ iss: idp.issuer, sub: 'forged', typ: 'Offline' }), '203.0.113.250');
     expect(res.status).toBe(401);
     expect(await idpCalls()).toBe(1);
   });

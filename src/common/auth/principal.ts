@@ -21,7 +21,10 @@ export type UserCredentialRef =
   | { readonly type: 'browser_session'; readonly sessionId: string; readonly authTime?: number }
   /** `accessTags`: the Tiled access tags the key is restricted to (null: no restriction). */
   | { readonly type: 'api_key'; readonly id: string; readonly accessTags: readonly string[] | null }
-  | { readonly type: 'oidc'; readonly provider: string };
+  /** An IdP offline token, exchanged at the IdP. */
+  | { readonly type: 'oidc'; readonly provider: string }
+  /** The IdP's own JWT access token, verified locally (OIDC_<P>_ACCEPT_ACCESS_TOKENS). */
+  | { readonly type: 'idp_access_token'; readonly provider: string };
 
 export interface PluginTokenPrincipal {
   readonly kind: 'plugin_token';

@@ -9,7 +9,7 @@ import type { LatchkeyRequest } from '../http/request-context';
  * when authentication failed, the kind it presented (`invalid`: no strategy knows the shape, or
  * the header was malformed); `none` when it presented nothing or the route reads nothing.
  */
-export type CredentialKind = 'access_token' | 'api_key' | 'deploy_token' | 'browser_session' | 'oidc' | 'none' | 'invalid';
+export type CredentialKind = 'access_token' | 'api_key' | 'deploy_token' | 'browser_session' | 'oidc' | 'idp_access_token' | 'none' | 'invalid';
 
 const BY_STRATEGY: Readonly<Record<string, CredentialKind>> = {
   'access-token': 'access_token',
@@ -17,6 +17,7 @@ const BY_STRATEGY: Readonly<Record<string, CredentialKind>> = {
   'plugin-token': 'deploy_token',
   'browser-session': 'browser_session',
   'oidc-offline-token': 'oidc',
+  'oidc-access-token': 'idp_access_token',
 };
 
 /** Status logged and counted for a request whose client went away before the answer was complete (nginx's 499). */

@@ -3,6 +3,7 @@ import { CredentialStrategies, RegisteredStrategy } from '../../../common/auth/c
 import type { PresentedCredential } from '../../../common/auth/credentials';
 import type { UserPrincipal } from '../../../common/auth/principal';
 import { clientIp, type LatchkeyRequest } from '../../../common/http/request-context';
+import { IdpAccessTokensService } from '../idp-access-tokens.service';
 import { OfflineTokensService } from '../offline-tokens.service';
 import type { MaybePromise } from '../../../common/maybe-async';
 
@@ -19,6 +20,7 @@ export class OfflineTokenStrategy extends RegisteredStrategy {
 
   constructor(
     private readonly offline: OfflineTokensService,
+    private readonly idpAccessTokens: IdpAccessTokensService,
     registry: CredentialStrategies,
   ) {
     super(registry);
@@ -29,7 +31,7 @@ export class OfflineTokenStrategy extends RegisteredStrategy {
   }
 
   accepts(credential: PresentedCredential): boolean {
-    return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_');
+    return credential.scheme === 'bearer' && !credential.secret.startsWith('lk_') && !this.idpAccessTokens.accepts(credential.secret);
   }
 
   authenticate(credential: PresentedCredential, req: LatchkeyRequest): MaybePromise<UserPrincipal> {
