@@ -154,6 +154,26 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     expect(page.url).toContain('/logout?reason=expired');
   });
 
+  it('a refused IdP refresh is not retried on every request: the next requests go straight to the prompt=none round trip', async () => {
+    const browser = await loggedIn();
+    // The refresh token dies (grant revoked at the IdP) while the IdP session lives on.
+    await idp.revokeGrants('sub-alice');
+    await sleep(TTL * 1000 + 100);
+    await idp.resetStats();
+    for (let i = 0; i < 5; i++) {
+      const api = await browser.request(`${base}${API}/auth/whoami`, { headers: { accept: 'application/json' } });
+      expect(api.status).toBe(401);
+      expect(JSON.parse(api.body).code).toBe('IDP_SESSION_EXPIRED');
+    }
+    expect((await grants()).refresh_token).toBe(1); // one refused refresh, not five
+    // A page load takes the prompt=none round trip (here the revoked grant makes the IdP answer
+    // consent_required, so it ends on the logout page), still without another refresh attempt.
+    const page = await browser.open(`${base}/account`);
+    expect(page.trail.some((u) => u.includes('prompt=none'))).toBe(true);
+    expect(page.url).toContain('/logout?reason=expired');
+    expect((await grants()).refresh_token).toBe(1);
+  });
+
   it('IdP session over: the server-side refresh fails, prompt=none answers login_required, the browser lands on the logout page with a working "log in again" link', async () => {
     const browser = await loggedIn();
     const sessionsBefore = await t.dataSource.query(`SELECT id FROM ${t.table('sessions')} WHERE revoked_at IS NULL AND cookie_hash IS NOT NULL`);

@@ -233,4 +233,45 @@ describe('OIDC login (code flow) against a real IdP', () => {
     // The offline-token page needs a login.
     await t.http().get(`${API}/auth/provider/idp/offline-token`).expect(401);
   });
+
+  it('the IdP down: a browser gets an HTML page with Retry-After and a way to try again, at the callback and at the start (also when it was never reachable); scripts get JSON 503', async () => {
+    // Down between the IdP login and its redirect back (the code exchange fails).
+    const browser = new TestBrowser();
+    const start = await browser.request(authorize('idp2', '?next=/account'));
+    const url = new URL(start.headers.get('location')!);
+    const callback = (await browser.open(url.href, { login: ALICE, stopAt: isCallback })).url;
+    await idp2.stop();
+    try {
+      const page = await browser.open(callback);
+      expect(page.status).toBe(503);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('retry-after')).toBe('10');
+      expect(page.body).toContain('The identity provider is not reachable');
+      expect(page.body).toContain(`${API}/auth/provider/idp2/authorize`);
+    } finally {
+      await idp2.restart();
+    }
+
+    // A provider whose IdP has never answered since boot (nothing listens on its port).
+    const down = await createTestApp({
+      OIDC_PROVIDERS: 'down',
+      OIDC_DOWN_ISSUER: 'http://127.0.0.1:9',
+      OIDC_DOWN_CLIENT_ID: 'latchkey',
+      OIDC_DOWN_CLIENT_SECRET: 'latchkey-secret',
+      OIDC_HTTP_TIMEOUT: '500',
+    });
+    try {
+      const html = await down.http().get(`${API}/auth/provider/down/authorize?next=/account`).set('Accept', 'text/html,application/xhtml+xml');
+      expect(html.status).toBe(503);
+      expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(html.headers['retry-after']).toBe('10');
+      expect(html.text).toContain('Try again');
+      const json = await down.http().get(`${API}/auth/provider/down/authorize`).set('Accept', 'application/json');
+      expect(json.status).toBe(503);
+      expect(json.headers['content-type']).toBe('application/json');
+      expect(json.headers['retry-after']).toBe('10');
+    } finally {
+      await down.close();
+    }
+  });
 });

@@ -5,6 +5,8 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 
 /** How long one IdP probe result is reused: readiness is polled every few seconds by every balancer. */
 const IDP_PROBE_TTL_MS = 5000;
+/** A "down" result is reused only this long, so an IdP that comes back is reported within a second or so. */
+const IDP_DOWN_TTL_MS = 1000;
 /** Upper bound of a probe, so a hanging IdP or Redis cannot make readiness itself hang. */
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -55,9 +57,12 @@ export class DependencyProbes {
     if (hit && hit.until > Date.now()) return Promise.resolve(hit.result);
     let flight = this.flights.get(key);
     if (!flight) {
+      // A failed probe is tried once more at once: the first request to an IdP that restarted may
+      // meet a pooled keep-alive connection it closed ("other side closed"), which says nothing.
       flight = this.probeIdp(key, issuer)
+        .then((result) => (result[key]?.status === 'down' ? this.probeIdp(key, issuer) : result))
         .then((result) => {
-          this.cached.set(key, { result, until: Date.now() + IDP_PROBE_TTL_MS });
+          this.cached.set(key, { result, until: Date.now() + (result[key]?.status === 'down' ? IDP_DOWN_TTL_MS : IDP_PROBE_TTL_MS) });
           return result;
         })
         .finally(() => this.flights.delete(key));

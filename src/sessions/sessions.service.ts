@@ -156,6 +156,11 @@ export class SessionsService implements OnModuleInit {
   }
 
   /** Stores refreshed IdP tokens of a live browser session; false when the session ended meanwhile. */
+  /** Replaces the sealed IdP tokens and nothing else (not a refresh: no count, no expiry change). */
+  async replaceIdpTokens(sessionId: string, idpTokens: string): Promise<void> {
+    await this.sessions.update({ id: sessionId }, { idpTokens });
+  }
+
   async updateIdpTokens(sessionId: string, idpTokens: string, idpExpiresAt: Date): Promise<boolean> {
     const now = this.clock.now();
     const result = await this.sessions

@@ -230,6 +230,9 @@ export class BrowserSessionsService {
         return;
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 401) throw error; // 503: IdP down
+        // The refresh token is dead: forget it, so that the requests until the prompt=none round
+        // trip (which brings new tokens, or ends the session) do not ask the IdP again.
+        await this.sessions.replaceIdpTokens(session.id, this.seal({ ...tokens, refreshToken: undefined }));
       }
     }
     this.logger.log(`browser session ${session.id}: ${provider} refused the refresh; silent login next`);

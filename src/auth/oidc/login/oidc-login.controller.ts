@@ -73,6 +73,16 @@ export class OidcLoginController {
     @Req() req: LatchkeyRequest,
     @Res() res: Response,
   ): Promise<void> {
+    try {
+      await this.startLogin(provider, query, req, res);
+    } catch (err) {
+      // The IdP cannot be reached (e.g. never since boot): a browser gets a page it can retry from, scripts JSON.
+      if (!(err instanceof AppError) || err.status !== 503 || !isBrowserNavigation(req)) throw err;
+      this.pages.error(res, 503, 'The identity provider is not reachable', err.message, { href: req.originalUrl, label: 'Try again' }, { headers: pageHeaders(err) });
+    }
+  }
+
+  private async startLogin(provider: string, query: AuthorizeQueryDto, req: LatchkeyRequest, res: Response): Promise<void> {
     this.providers.get(provider);
     if (query.device) return redirect(res, await this.login.start(req, provider, { mode: 'device' }));
     if (query.prompt === 'none') {
@@ -153,12 +163,16 @@ export class OidcLoginController {
       if (!(err instanceof AppError) || !isBrowserNavigation(req)) throw err;
       if (mode === 'link' || mode === 'offline') {
         const title = mode === 'link' ? 'The account was not linked' : 'No offline token';
-        return this.pages.error(res, err.status, title, err.message, { href: '/account', label: 'Back to your account' });
+        return this.pages.error(res, err.status, title, err.message, { href: '/account', label: 'Back to your account' }, { headers: pageHeaders(err) });
       }
-      this.pages.error(res, err.status, 'Login failed', err.message, {
-        href: `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize`,
-        label: 'Try again',
-      });
+      this.pages.error(
+        res,
+        err.status,
+        err.status === 503 ? 'The identity provider is not reachable' : 'Login failed',
+        err.message,
+        { href: `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize`, label: 'Try again' },
+        { headers: pageHeaders(err) },
+      );
     }
   }
 
@@ -274,6 +288,12 @@ working until you revoke it at ${displayName} (it does not end when you log out)
 <p class="muted">Latchkey does not keep it: it exchanges it at ${displayName} when you use it.</p>`,
     );
   }
+}
+
+/** An error's headers for its HTML page (`Retry-After` of a 503), without the API's `WWW-Authenticate`. */
+function pageHeaders(err: AppError): Record<string, string> {
+  const { 'WWW-Authenticate': _challenge, ...headers } = err.options.headers ?? {};
+  return headers;
 }
 
 function redirect(res: Response, url: string, status = 302): void {
