@@ -631,10 +631,6 @@ export class LocalIdp {
   }
 
   /**
-   * The full code flow with PKCE for `scope` (default 'openid offline_access', with prompt=consent,
-   * which oidc-provider needs to keep offline_access) and the code exchange.
-   */
-  /**
    * Without preferred_username (profile no-username) users are named by email, so an offline
    * token is asked for with the `email` scope too, as such an IdP's users are told to.
    */
@@ -642,6 +638,10 @@ export class LocalIdp {
     return this.options.preferredUsername === false && !scope.split(' ').includes('email') ? `${scope} email` : scope;
   }
 
+  /**
+   * The full code flow with PKCE for `scope` (default 'openid offline_access', with prompt=consent,
+   * which oidc-provider needs to keep offline_access) and the code exchange.
+   */
   async obtainOfflineToken(
     username: string,
     options: { password?: string; scope?: string; redirectUri?: string; auth?: ClientAuth } = {},
