@@ -1,6 +1,7 @@
 import { createTestApp, TestApp } from './utils/create-test-app';
 import { LocalIdp, startLocalIdp } from './utils/local-idp';
 import { TestBrowser } from './utils/test-browser';
+import { idpProfile } from './utils/idp-profiles';
 
 const API = '/api/v1';
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -61,7 +62,7 @@ describe('browser sessions with silent refresh against a real IdP', () => {
     });
     expect(page.url).toBe(`${base}/account?tab=1`);
     const account = await browser.request(`${base}/account`);
-    expect(account.body).toContain('Signed in as <strong id="username">alice</strong>');
+    expect(account.body).toContain(`Signed in as <strong id="username">${idpProfile().usernameOf({ username: 'alice', email: 'alice@example.test' })}</strong>`);
 
     const rows = await t.dataSource.query(`SELECT idp_tokens, idp_provider, cookie_hash FROM ${t.table('sessions')} WHERE cookie_hash IS NOT NULL`);
     expect(rows.length).toBeGreaterThan(0);
