@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, MoreThan, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, MoreThan, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Clock } from '../common/clock';
@@ -51,18 +51,16 @@ export class PluginInvitationsService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.plugins.invitationTtl * 1000),
     });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await inTransaction(this.dataSource, async (tx) => {
-          await tx.delete(PluginInvitation, { pluginId: plugin.id, username: name });
-          await tx.insert(PluginInvitation, invitation);
-        });
-        break;
-      } catch (error) {
-        // Two maintainers inviting the same name at once: the later one replaces the earlier.
-        if (attempt > 2 || !(error instanceof QueryFailedError) || !/unique|duplicate/i.test(error.message)) throw error;
+    // Maintainers inviting the same name at once: one after the other, the later replacing the
+    // earlier. SQLite runs one transaction at a time (inTransaction); on PostgreSQL a transaction
+    // lock on (plugin, name) orders them (retrying unique violations still lost a race of five).
+    await inTransaction(this.dataSource, async (tx) => {
+      if (this.dataSource.options.type === 'postgres') {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`latchkey:plugin-invitation:${plugin.id}:${name}`]);
       }
-    }
+      await tx.delete(PluginInvitation, { pluginId: plugin.id, username: name });
+      await tx.insert(PluginInvitation, invitation);
+    });
     this.logger.log(`maintainer invitation ${invitation.id} to ${plugin.name} by user ${by.userId}`);
     await this.event('plugin.maintainer_invited', plugin, invitation);
     invitation.plugin = plugin;
