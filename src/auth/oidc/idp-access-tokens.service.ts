@@ -3,14 +3,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { KeyedHashes } from '../../common/auth/presented-secrets';
 import type { UserPrincipal } from '../../common/auth/principal';
-import { scopesForRoles } from '../../common/auth/scopes';
 import { CacheCounts, CacheStats } from '../../common/cache/cache-stats';
 import { TtlCache } from '../../common/cache/ttl-cache';
-import { AppError, unauthorized } from '../../common/errors/app-error';
+import { AppError } from '../../common/errors/app-error';
 import { andThen, type MaybePromise } from '../../common/maybe-async';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import type { UserState } from '../../users/user-state.cache';
 import { UsersService } from '../../users/users.service';
+import { idpCredentialPrincipal, idpCredentialRefused, idpCredentialRevoked, issuedBeforeRevokeAll } from './idp-credentials';
 import { OfflineTokenFloor } from './offline-token-grant.entity';
 import { isSignedAccessTokenShape, jwtHints } from './offline-token-shape';
 import type { IdpAccessClaims, OidcClient } from './oidc-client';
@@ -88,7 +88,7 @@ export class IdpAccessTokensService {
     if (known) this.verified.delete(key);
     if (this.refused.get(key)) {
       this.stats.hits++;
-      throw refusedError();
+      throw idpCredentialRefused();
     }
     this.stats.misses++;
     let flight = this.inflight.get(key);
@@ -102,18 +102,18 @@ export class IdpAccessTokensService {
   private async verify(key: string, token: string): Promise<Verified> {
     const client = this.byIssuer.get(jwtHints(token)?.iss ?? '');
     try {
-      if (!client) throw refusedError();
+      if (!client) throw idpCredentialRefused();
       const claims = await client.verifyAccessToken(token);
       const notAccess = notAnAccessToken(token, claims);
       if (notAccess) {
         this.logger.warn(`a Bearer JWT from "${client.config.name}" was refused: ${notAccess}`);
-        throw refusedError();
+        throw idpCredentialRefused();
       }
       const { name, issuer } = client.config;
       const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, { accessToken: token }));
       const owner = await this.users.state(user.id);
       const issuedAt = typeof claims.auth_time === 'number' ? claims.auth_time : claims.iat;
-      if (typeof issuedAt === 'number' && (await this.issuedBeforeRevokeAll(user.id, issuedAt))) throw revokedError();
+      if (typeof issuedAt === 'number' && (await issuedBeforeRevokeAll(this.floors, user.id, issuedAt))) throw idpCredentialRevoked();
       const verified: Verified = { userId: user.id, provider: name, epoch: owner.epoch, until: claims.exp * 1000 };
       if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(key, verified);
@@ -129,27 +129,10 @@ export class IdpAccessTokensService {
   }
 
   private ownedBy(key: string, verified: Verified, owner: UserState): UserPrincipal {
-    if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
-    if (owner.epoch !== verified.epoch) {
+    return idpCredentialPrincipal(verified, owner, { type: 'idp_access_token', provider: verified.provider }, () => {
       this.verified.delete(key);
       this.refused.set(key, true);
-      throw revokedError();
-    }
-    if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
-    return {
-      kind: 'user',
-      userId: verified.userId,
-      username: owner.username,
-      roles: owner.roles,
-      groups: owner.groups,
-      scopes: scopesForRoles(owner.roles),
-      credential: { type: 'idp_access_token', provider: verified.provider },
-    };
-  }
-
-  private async issuedBeforeRevokeAll(userId: string, issuedAt: number): Promise<boolean> {
-    const floor = await this.floors.findOne({ where: { userId } });
-    return !!floor && issuedAt < Math.floor(floor.notBefore.getTime() / 1000);
+    });
   }
 }
 
@@ -168,12 +151,4 @@ function notAnAccessToken(token: string, claims: IdpAccessClaims): string | unde
   if (headerTyp === 'at+jwt' || headerTyp === 'application/at+jwt' || typ === 'bearer') return undefined;
   if (typeof claims.scope === 'string' || typeof claims.scp === 'string' || Array.isArray(claims.scp)) return undefined;
   return 'neither typed as an access token nor carrying a scope';
-}
-
-function refusedError(): AppError {
-  return unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
-}
-
-function revokedError(): AppError {
-  return unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
 }

@@ -4,17 +4,17 @@ import { In, LessThan, Repository } from 'typeorm';
 import { SealedBox } from '../../common/crypto/sealed-box';
 import { KeyedHashes } from '../../common/auth/presented-secrets';
 import type { UserPrincipal } from '../../common/auth/principal';
-import { scopesForRoles } from '../../common/auth/scopes';
 import { CacheCounts, CacheStats } from '../../common/cache/cache-stats';
 import { SharedTier } from '../../common/cache/shared-tier';
 import { TtlCache } from '../../common/cache/ttl-cache';
 import { RedisService } from '../../common/redis/redis.service';
-import { AppError, unauthorized } from '../../common/errors/app-error';
+import { AppError } from '../../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { UsersService } from '../../users/users.service';
 import type { UserState } from '../../users/user-state.cache';
 import { andThen, type MaybePromise } from '../../common/maybe-async';
 import { LoginAudit } from '../login-audit';
+import { idpCredentialPrincipal, idpCredentialRefused, idpCredentialRevoked, issuedBeforeRevokeAll } from './idp-credentials';
 import { IdpExchangeLimits } from './idp-exchange-limits';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
@@ -144,7 +144,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
   /** Synchronous when the exchange and the user are cached (the usual case); a promise otherwise. */
   authenticate(token: string, clientIp?: string | null): MaybePromise<UserPrincipal> {
     const key = this.presented.of(token);
-    if (key === null) throw refusedError(); // no configured provider can have issued it: no IdP call
+    if (key === null) throw idpCredentialRefused(); // no configured provider can have issued it: no IdP call
     const exchange = this.exchanges.get(key);
     if (exchange && exchange.validUntil > Date.now()) {
       this.stats.hits++;
@@ -152,7 +152,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     }
     if (this.refused.get(key)) {
       this.stats.hits++;
-      throw refusedError();
+      throw idpCredentialRefused();
     }
     return this.singleFlight(key, token, clientIp).then((fresh) => this.principalOf(key, fresh));
   }
@@ -162,23 +162,11 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
   }
 
   private ownedBy(key: string, exchange: Exchange, owner: UserState): UserPrincipal {
-    if (!owner.exists) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
-    if (owner.epoch !== exchange.epoch) {
-      // A revoke-all came after this token was accepted: it is over, here and (through the grant) at every later exchange.
+    // A revoke-all after this token was accepted ends it, here and (through the grant) at every later exchange.
+    return idpCredentialPrincipal(exchange, owner, { type: 'oidc', provider: exchange.provider }, () => {
       this.exchanges.delete(key);
       this.refused.set(key, true);
-      throw revokedError();
-    }
-    if (owner.status !== 'active') throw unauthorized('AUTH_USER_INACTIVE', 'This account is disabled.');
-    return {
-      kind: 'user',
-      userId: exchange.userId,
-      username: owner.username,
-      roles: owner.roles,
-      groups: owner.groups,
-      scopes: scopesForRoles(owner.roles),
-      credential: { type: 'oidc', provider: exchange.provider },
-    };
+    });
   }
 
   private singleFlight(key: string, token: string, clientIp: string | null | undefined): Promise<Exchange> {
@@ -305,7 +293,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
         if (grant && grant.userId !== user.id) return this.refuse(key, clientIp, 'revoked', { provider: client.config.name, account });
         if (!grant) {
           const issuedAt = jwtHints(presented)?.iat ?? (typeof claims.auth_time === 'number' ? claims.auth_time : undefined);
-          if (issuedAt !== undefined && (await this.issuedBeforeRevokeAll(user.id, issuedAt))) {
+          if (issuedAt !== undefined && (await issuedBeforeRevokeAll(this.floors, user.id, issuedAt))) {
             return this.refuse(key, clientIp, 'revoked', { provider: client.config.name, account });
           }
           await this.grants
@@ -346,13 +334,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     this.logger.warn(reason === 'revoked' ? 'an offline token issued or used before a revoke-all was refused' : 'an offline token was refused by every configured identity provider');
     await this.limits.refused(clientIp);
     await this.loginAudit.failed(who.provider, 'oidc-offline-token', reason === 'revoked' ? 'offline_token_revoked' : 'offline_token_refused', who.account);
-    throw reason === 'revoked' ? revokedError() : refusedError();
-  }
-
-  /** Whether an IdP token issued at `issuedAt` (seconds) predates the user's last revoke-all. */
-  private async issuedBeforeRevokeAll(userId: string, issuedAt: number): Promise<boolean> {
-    const floor = await this.floors.findOne({ where: { userId } });
-    return !!floor && issuedAt < Math.floor(floor.notBefore.getTime() / 1000);
+    throw reason === 'revoked' ? idpCredentialRevoked() : idpCredentialRefused();
   }
 
   /** Revoke-all (after the epoch bump): IdP tokens issued before now are refused from now on. */
@@ -364,12 +346,4 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     for (const [key, exchange] of this.exchanges) if (exchange.userId === userId) this.exchanges.delete(key);
     return this.grants.count({ where: { userId } });
   }
-}
-
-function refusedError(): AppError {
-  return unauthorized('AUTH_INVALID_TOKEN', 'Could not validate credentials');
-}
-
-function revokedError(): AppError {
-  return unauthorized('AUTH_INVALID_TOKEN', 'This token has been revoked.');
 }
