@@ -1,4 +1,4 @@
-import { effectiveKeyScopes, mintRefusal, requestableScopes } from './api-key-scopes';
+import { accessTagsRefusal, effectiveKeyScopes, mintRefusal, requestableScopes } from './api-key-scopes';
 
 describe('API key scopes', () => {
   it('inherit follows the owner\'s current roles', () => {
@@ -37,5 +37,16 @@ describe('API key scopes', () => {
     expect(inherit).toContain('"inherit" needs a credential that holds every scope of the principal; this one lacks [');
     expect(mintRefusal(['write:principals'], ['admin:apikeys'], ['admin'])).toContain('does not hold [write:principals]');
     expect(mintRefusal(['read:principals'], effectiveKeyScopes(['inherit'], ['admin']), ['user'])).not.toContain('does not hold');
+  });
+
+  it('access tags: never with inherit or admin:apikeys, and a tagged credential mints only keys within its tags', () => {
+    expect(accessTagsRefusal(['read:metadata'], ['a'], null)).toBeNull();
+    expect(accessTagsRefusal(['inherit'], null, null)).toBeNull();
+    expect(accessTagsRefusal(['inherit'], [], null)).toMatch(/cannot be combined with access tag restrictions/);
+    expect(accessTagsRefusal(['read:metadata', 'admin:apikeys'], ['a'], null)).toMatch(/cannot be combined with access tag restrictions/);
+    expect(accessTagsRefusal(['read:metadata'], ['a'], ['a', 'b'])).toBeNull();
+    expect(accessTagsRefusal(['read:metadata'], [], ['a'])).toBeNull();
+    expect(accessTagsRefusal(['read:metadata'], null, ['a'])).toMatch(/restricted to the access tags \[a\]/);
+    expect(accessTagsRefusal(['read:metadata'], ['a', 'c'], ['a', 'b'])).toMatch(/^Requested access tags \[c\] are not among/);
   });
 });

@@ -43,3 +43,28 @@ export function mintRefusal(requested: readonly string[], callerScopes: readonly
   }
   return message;
 }
+
+/**
+ * Why a key cannot get these access tags, or null when it can. As Tiled (since 2026), a key that
+ * follows its owner's scopes (`inherit`) or mints keys (`admin:apikeys`) cannot be tag-restricted.
+ * And, as with scopes, a key never mints a broader key: a tag-restricted calling credential may
+ * only mint keys restricted to some of its own tags (an untagged key would see everything).
+ */
+export function accessTagsRefusal(
+  requestedScopes: readonly string[],
+  requestedTags: readonly string[] | null,
+  callerTags: readonly string[] | null,
+): string | null {
+  if (requestedTags !== null && (requestedScopes.includes(INHERIT) || requestedScopes.includes('admin:apikeys'))) {
+    return 'Scopes "inherit" and "admin:apikeys" cannot be combined with access tag restrictions (access_tags); list the scopes the key needs instead.';
+  }
+  if (callerTags === null) return null;
+  if (requestedTags === null) {
+    return `The credential making this request is restricted to the access tags [${callerTags.join(', ')}]; a key it creates must be restricted to some of them too (access_tags).`;
+  }
+  const extra = requestedTags.filter((tag) => !callerTags.includes(tag));
+  if (extra.length > 0) {
+    return `Requested access tags [${extra.join(', ')}] are not among the tags of the credential making this request [${callerTags.join(', ')}], and a key never grants more than the credential that creates it.`;
+  }
+  return null;
+}

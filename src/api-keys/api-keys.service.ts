@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AppError, unauthorized } from '../common/errors/app-error';
-import type { UserPrincipal } from '../common/auth/principal';
+import { accessTagsOf, type UserPrincipal } from '../common/auth/principal';
 import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
@@ -16,7 +16,7 @@ import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
 import { andThen, type MaybePromise } from '../common/maybe-async';
 import type { UserState } from '../users/user-state.cache';
 import { ApiKey } from './api-key.entity';
-import { effectiveKeyScopes, INHERIT, mintRefusal } from './api-key-scopes';
+import { accessTagsRefusal, effectiveKeyScopes, INHERIT, mintRefusal } from './api-key-scopes';
 import { ApiKeyUsageRecorder, KeyUse } from './api-key-usage.recorder';
 
 export interface CreateApiKeyInput {
@@ -98,24 +98,21 @@ export class ApiKeysService implements OnModuleInit {
    * Creates a key for a user or service principal (the caller itself, or, for administrators,
    * Tiled's `POST /auth/principal/{uuid}/apikey`). Bounded by both sides: the scopes must be
    * among the target's role scopes AND carried by the calling credential, and `inherit` needs a
-   * credential holding every scope of the target (so a key never mints a broader key); 403
-   * otherwise. The secret is returned here and never again.
+   * credential holding every scope of the target (so a key never mints a broader key); access
+   * tags never go with `inherit`/`admin:apikeys`, and a tag-restricted caller mints only keys
+   * within its tags (`accessTagsRefusal`); 403 otherwise. The secret is returned here and never again.
    */
   async createFor(caller: UserPrincipal, userId: string, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
     const state = await this.users.state(userId);
     if (!state.exists) throw new AppError('USER_NOT_FOUND', 'No such user.');
     const scopes = input.scopes ?? [INHERIT];
-    const refusal = mintRefusal(scopes, caller.scopes, state.roles);
+    const refusal = mintRefusal(scopes, caller.scopes, state.roles) ?? accessTagsRefusal(scopes, input.accessTags ?? null, accessTagsOf(caller));
     if (refusal) throw new AppError('INSUFFICIENT_SCOPE', refusal);
     return this.insert(userId, state.epoch, scopes, input);
   }
 
   private async insert(userId: string, epoch: number, scopes: string[], input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
-    const accessTags = input.accessTags ?? null;
-    if (accessTags !== null && (scopes.includes(INHERIT) || scopes.includes('admin:apikeys'))) {
-      // As Tiled (since 2026): a key that follows its owner's scopes, or mints keys, cannot be tag-restricted.
-      throw new AppError('INSUFFICIENT_SCOPE', 'Scopes "inherit" and "admin:apikeys" cannot be combined with access tag restrictions (access_tags); list the scopes the key needs instead.');
-    }
+    const accessTags = input.accessTags == null ? null : [...new Set(input.accessTags)];
     const active = await this.keys
       .createQueryBuilder('k')
       .where('k.user_id = :userId AND k.revoked_at IS NULL', { userId })

@@ -117,4 +117,23 @@ describe('attack: a restricted API key mints a broader key', () => {
     const untagged = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata'])).expect(200)).body.secret;
     expect((await t.http().get(`${API}/auth/credential`).set(apikey(untagged)).expect(200)).body.credential.accessTags).toBeNull();
   });
+
+  it('a tag-restricted key cannot mint a key that escapes its tags (untagged, or other tags), for its owner or anyone', async () => {
+    const tagged = (scopes: string[], accessTags: string[] | null) => ({ ...newKey(scopes), access_tags: accessTags });
+    const holder = (await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(tagged(['read:metadata', 'create:apikeys'], ['beamline-7', 'beamline-8'])).expect(200)).body.secret;
+    const keys = async () => (await t.http().get(`${API}/auth/whoami`).set(bearer(alice.access_token)).expect(200)).body.api_keys.length;
+    const before = await keys();
+    for (const accessTags of [null, ['beamline-9'], ['beamline-7', 'beamline-9']]) {
+      const res = await t.http().post(`${API}/auth/apikey`).set(apikey(holder)).send(tagged(['read:metadata'], accessTags));
+      expect({ accessTags, status: res.status, code: res.body.code }).toEqual({ accessTags, status: 403, code: 'INSUFFICIENT_SCOPE' });
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.body.detail).toMatch(accessTags === null ? /restricted to the access tags \[beamline-7, beamline-8\]/ : /^Requested access tags \[beamline-9\] are not among/);
+    }
+    expect(await keys()).toBe(before);
+    // Within its tags it may mint, and the new key is as restricted as asked.
+    const narrower = (await t.http().post(`${API}/auth/apikey`).set(apikey(holder)).send(tagged(['read:metadata'], ['beamline-8'])).expect(200)).body;
+    expect(narrower.access_tags).toEqual(['beamline-8']);
+    // An access token (not tag-restricted) mints untagged keys as before.
+    await t.http().post(`${API}/auth/apikey`).set(bearer(alice.access_token)).send(newKey(['read:metadata'])).expect(200);
+  });
 });
