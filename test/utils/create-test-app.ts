@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -38,20 +39,22 @@ export const DEFAULT_PASSWORD = 'correct horse battery staple';
 /**
  * Boots the real AppModule (migrations run, global pipe/filter/guards as in production) on a
  * database of its own, with `env` applied on top of the test environment for this app only.
- * Pass `db` to boot a second app on the same database (a restart), and `overrides` to replace
- * providers (e.g. the Clock).
+ * Pass `db` to boot a second app on the same database (a restart), `overrides` to replace
+ * providers (e.g. the Clock), and `imports` to add modules beside AppModule (a test-only consumer
+ * of the guards, as another team's module would be).
  */
 export async function createTestApp(
   env: Record<string, string> = {},
   db?: TestDatabase,
   overrides: { provide: unknown; useValue: unknown }[] = [],
+  imports: Type[] = [],
 ): Promise<TestApp> {
   const database = db ?? (await createTestDatabase());
   const saved = { ...process.env };
   Object.assign(process.env, database.env, env);
   let app: NestExpressApplication;
   try {
-    const builder = Test.createTestingModule({ imports: [AppModule] });
+    const builder = Test.createTestingModule({ imports: [AppModule, ...imports] });
     for (const o of overrides) builder.overrideProvider(o.provide).useValue(o.useValue);
     const moduleRef = await builder.compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['fatal'] });

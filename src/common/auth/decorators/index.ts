@@ -1,2 +1,2 @@
 export { AcceptPluginToken, OptionalAuth, Public, RecentLogin, RequireScopes, Roles, SessionOnly, TiledCompatible } from './auth-metadata';
-export { CurrentPrincipal } from './current-principal.decorator';
+export { AccessTags, CurrentPrincipal } from './current-principal.decorator';
