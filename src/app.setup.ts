@@ -112,6 +112,9 @@ function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
       post: { ...post, operationId: 'passwordToken', parameters: (parameters ?? []).filter((p) => !('name' in p) || p.name !== 'provider') },
     };
   }
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  // The JSON document is served here, through res.json, so that it is exactly application/json
+  // like every other JSON answer (Swagger's own route sends a string, which Express gives a charset).
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml', raw: ['yaml'] });
+  app.getHttpAdapter().get('/openapi.json', (_req: unknown, res: Response) => res.json(document));
   return document;
 }

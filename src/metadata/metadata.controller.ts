@@ -8,6 +8,7 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 300;
+const MAX_OFFSET = 1_000_000_000;
 
 /**
  * A consumer of Latchkey's guards, as any other Nest module would be: it imports nothing from
@@ -63,7 +64,7 @@ export class MetadataController {
    * (422 when malformed), the others are read as Tiled reads them and match nothing.
    */
   @Get('search')
-  @ApiQuery({ name: 'page[offset]', required: false, schema: { type: 'integer', minimum: 0, default: 0 } })
+  @ApiQuery({ name: 'page[offset]', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 } })
   @ApiQuery({ name: 'page[limit]', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } })
   @ApiQuery({ name: 'fields', required: false, schema: { type: 'string' }, description: 'Which parts of each entry to include (e.g. `count`, or empty)' })
   @ApiQuery({ name: 'sort', required: false, schema: { type: 'string' } })
@@ -85,16 +86,24 @@ function noSuchEntry(path: string[] | string): AppError {
   return new AppError('NOT_FOUND', `No such entry: /${name.slice(0, 200)}`);
 }
 
-/** `page[offset]` (≥ 0) and `page[limit]` (0–300, default 100), as Tiled reads them; 422 otherwise. */
+/**
+ * `page[offset]` (≥ 0) and `page[limit]` (0–300, default 100), as Tiled reads them; anything else
+ * (a sign, a decimal, a repeated parameter) is a 422 in the shape of the other routes' validation
+ * errors (`errors: [{field, message}]`). Other parameters are not Latchkey's to judge: ignored.
+ */
 function tiledPage(query: Record<string, unknown>): { offset: number; limit: number } {
-  const read = (name: string, fallback: number, max: number): number => {
-    const raw = query[name];
+  const errors: { field: string; message: string }[] = [];
+  const read = (field: string, fallback: number, max: number): number => {
+    const raw = query[field];
     if (raw === undefined || raw === '') return fallback;
     const value = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-    if (!(value <= max)) throw new AppError('VALIDATION_FAILED', `${name} must be an integer from 0 to ${max}.`);
-    return value;
+    if (value <= max) return value;
+    errors.push({ field, message: `${field} must be an integer from 0 to ${max}` });
+    return fallback;
   };
-  return { offset: read('page[offset]', 0, 1_000_000_000), limit: read('page[limit]', DEFAULT_LIMIT, MAX_LIMIT) };
+  const page = { offset: read('page[offset]', 0, MAX_OFFSET), limit: read('page[limit]', DEFAULT_LIMIT, MAX_LIMIT) };
+  if (errors.length) throw new AppError('VALIDATION_FAILED', `Invalid request: ${errors.map((e) => e.message).join('; ')}`, { errors });
+  return page;
 }
 
 /** Tiled's paging links (tiled.server.links.pagination_links): next/prev only where there is such a page. */
