@@ -252,6 +252,14 @@ export class ApiKeysService implements OnModuleInit {
     if (!key.revokedAt) await this.revoke(key.id);
   }
 
+  /** RFC 7009: the holder revokes the key it presents; nothing happens for a value that is no live key. */
+  async revokeBySecret(secret: string): Promise<void> {
+    const hash = this.presented.of(secret);
+    if (hash === null) return;
+    const key = await this.keys.findOne({ where: { secretHash: hash, revokedAt: IsNull() }, select: { id: true } });
+    if (key) await this.revoke(key.id);
+  }
+
   /** Any user's key by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
   async revokeAnyById(keyId: string): Promise<ApiKey> {
     const key = await this.keys.findOne({ where: { id: keyId } });

@@ -11,6 +11,8 @@ import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
 import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
+import { PluginTokensModule } from '../plugin-tokens/plugin-tokens.module';
+import { RevocationController } from './revocation.controller';
 import { IdpAccessTokensService } from './oidc/idp-access-tokens.service';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { IdpAccessTokenStrategy } from './oidc/strategies/idp-access-token.strategy';
@@ -27,8 +29,8 @@ import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-se
 import { WebModule } from '../web/web.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation]), UsersModule, SessionsModule, ApiKeysModule, WebModule],
-  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController],
+  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
+  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController],
   providers: [
     PasswordProvider,
     LoginAudit,

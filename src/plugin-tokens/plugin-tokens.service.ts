@@ -168,8 +168,19 @@ export class PluginTokensService {
     this.logger.log(`deploy token revoked: ${token.id} of ${plugin.name} by user ${by.userId}`);
   }
 
+  /**
+   * RFC 7009: the holder (a CI pipeline) revokes the token it presents, also by its previous
+   * secret during a rotation's grace; nothing happens for a value that is no deploy token.
+   */
+  async revokeBySecret(secret: string): Promise<void> {
+    const hash = this.presented.of(secret);
+    if (hash === null) return;
+    const token = await this.tokens.findOne({ where: [{ secretHash: hash }, { previousSecretHash: hash }], select: { id: true } });
+    if (token) await this.revokeAnyById(token.id, 'its holder');
+  }
+
   /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
-  async revokeAnyById(id: string): Promise<PluginToken> {
+  async revokeAnyById(id: string, by = 'an administrator'): Promise<PluginToken> {
     const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
     if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.');
     if (!token.revokedAt) {
@@ -177,7 +188,7 @@ export class PluginTokensService {
       if (result.affected) await this.recordEvent('deploy_token.revoked', token.plugin!, token);
     }
     await this.forget(token.id);
-    this.logger.log(`deploy token revoked: ${token.id} of ${token.plugin!.name} by an administrator`);
+    this.logger.log(`deploy token revoked: ${token.id} of ${token.plugin!.name} by ${by}`);
     return token;
   }
 

@@ -292,6 +292,13 @@ export class SessionsService implements OnModuleInit {
     return tokens;
   }
 
+  /** RFC 7009: the session of a refresh token ends; nothing happens for an unknown one. */
+  async revokeIfRefreshToken(presented: string): Promise<void> {
+    if (!isWellFormedToken(presented, 'refreshToken')) return;
+    const row = await this.findToken(presented);
+    if (row?.session && !row.session.revokedAt) await this.revoke(row.session.id, 'logout');
+  }
+
   /** Logout by refresh token. Idempotent for a known token; an unknown one is a 409 as in Tiled. */
   async revokeByRefreshToken(presented: string): Promise<void> {
     const row = await this.findToken(presented);
