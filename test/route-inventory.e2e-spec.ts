@@ -27,6 +27,7 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/provider/:provider/token',
   'POST /api/v1/auth/session/refresh',
   'POST /api/v1/auth/session/revoke',
+  'POST /api/v1/auth/revoke', // RFC 7009: the token is its own proof
   'POST /api/v1/auth/logout',
   // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
   'GET /api/v1/auth/provider/:provider/authorize',
