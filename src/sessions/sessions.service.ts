@@ -292,11 +292,15 @@ export class SessionsService implements OnModuleInit {
     return tokens;
   }
 
-  /** RFC 7009: the session of a refresh token ends; nothing happens for an unknown one. */
+  /**
+   * RFC 7009: the session of a refresh token ends, and, unlike a Tiled logout, its access tokens
+   * are refused too (§2.1: revoking a refresh token should end the grant's access tokens, and
+   * whoever revokes a leaked token wants exactly that); nothing happens for an unknown one.
+   */
   async revokeIfRefreshToken(presented: string): Promise<void> {
     if (!isWellFormedToken(presented, 'refreshToken')) return;
     const row = await this.findToken(presented);
-    if (row?.session && !row.session.revokedAt) await this.revoke(row.session.id, 'logout');
+    if (row?.session && !row.session.revokedAt) await this.revoke(row.session.id, 'revoked');
   }
 
   /** Logout by refresh token. Idempotent for a known token; an unknown one is a 409 as in Tiled. */
