@@ -12,7 +12,7 @@ import type { UserState } from '../../users/user-state.cache';
 import { UsersService } from '../../users/users.service';
 import { idpCredentialPrincipal, idpCredentialRefused, idpCredentialRevoked, issuedBeforeRevokeAll } from './idp-credentials';
 import { OfflineTokenFloor } from './offline-token-grant.entity';
-import { isSignedAccessTokenShape, jwtHints } from './offline-token-shape';
+import { isSignedAccessTokenShape, jwtHints, type JwtHints } from './offline-token-shape';
 import type { IdpAccessClaims, OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
 
@@ -100,11 +100,12 @@ export class IdpAccessTokensService {
   }
 
   private async verify(key: string, token: string): Promise<Verified> {
-    const client = this.byIssuer.get(jwtHints(token)?.iss ?? '');
+    const hints = jwtHints(token);
+    const client = this.byIssuer.get(hints?.iss ?? '');
     try {
-      if (!client) throw idpCredentialRefused();
+      if (!client || !hints) throw idpCredentialRefused();
       const claims = await client.verifyAccessToken(token);
-      const notAccess = notAnAccessToken(token, claims);
+      const notAccess = notAnAccessToken(hints, claims);
       if (notAccess) {
         this.logger.warn(`a Bearer JWT from "${client.config.name}" was refused: ${notAccess}`);
         throw idpCredentialRefused();
@@ -137,14 +138,8 @@ export class IdpAccessTokensService {
 }
 
 /** Why a verified IdP JWT is not an access token (an ID or refresh token), or undefined when it is one. */
-function notAnAccessToken(token: string, claims: IdpAccessClaims): string | undefined {
-  let headerTyp = '';
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { typ?: unknown };
-    headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
-  } catch {
-    return 'an unreadable header';
-  }
+function notAnAccessToken(hints: JwtHints, claims: IdpAccessClaims): string | undefined {
+  const headerTyp = (hints.headerTyp ?? '').toLowerCase();
   const typ = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (typ !== undefined && typ !== 'bearer') return `typ ${String(claims.typ).slice(0, 32)}`;
   if (claims.nonce !== undefined || claims.at_hash !== undefined || claims.c_hash !== undefined) return 'an ID token';

@@ -4,6 +4,8 @@ import type { OidcProviderConfig } from '../../config/oidc.config';
 export interface JwtHints {
   /** The header's `alg`. */
   alg?: string;
+  /** The header's `typ` (RFC 9068 access tokens: `at+jwt`). */
+  headerTyp?: string;
   iss?: string;
   azp?: string;
   /** The payload's `typ` (Keycloak: Bearer, ID, Refresh, Offline). */
@@ -23,12 +25,15 @@ export function jwtHints(token: string): JwtHints | undefined {
   const dot = token.indexOf('.');
   try {
     const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
-    const alg = header && typeof header === 'object' && typeof (header as { alg?: unknown }).alg === 'string' ? (header as { alg: string }).alg : undefined;
+    const h = header && typeof header === 'object' ? (header as { alg?: unknown; typ?: unknown }) : {};
+    const alg = typeof h.alg === 'string' ? h.alg : undefined;
+    const headerTyp = typeof h.typ === 'string' ? h.typ : undefined;
     const payload = JSON.parse(Buffer.from(token.slice(dot + 1, token.indexOf('.', dot + 1)), 'base64url').toString('utf8')) as unknown;
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
     const p = payload as Record<string, unknown>;
     return {
       alg,
+      headerTyp,
       iss: typeof p.iss === 'string' ? p.iss.replace(/\/+$/, '') : undefined,
       azp: typeof p.azp === 'string' ? p.azp : undefined,
       typ: typeof p.typ === 'string' ? p.typ : undefined,
