@@ -39,12 +39,20 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.f
     'read:plugins',
     'read:account',
     'write:account',
+    // Latchkey's own: RFC 7662 introspection and the revocation feed, for other services.
+    'introspect',
   ],
+  /**
+   * For a service principal that checks other people's credentials (another service's API
+   * gateway): introspection and the revocation feed, nothing else. An administrator makes one
+   * (`POST /auth/principal?role=introspector`) and an API key for it with the `introspect` scope.
+   */
+  introspector: ['introspect'],
 });
 
 export const KNOWN_ROLES = Object.freeze(Object.keys(ROLE_SCOPES));
 
-export const Role = Object.freeze({ User: 'user', Admin: 'admin' } as const);
+export const Role = Object.freeze({ User: 'user', Admin: 'admin', Introspector: 'introspector' } as const);
 
 const memo = new Map<string, readonly string[]>();
 
