@@ -1,3 +1,4 @@
+import { WELL_KNOWN_PATHS } from './auth/oauth/well-known.controller';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -35,6 +36,8 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
+      // For other services, where RFC 8414 and RFC 7517 clients look (src/auth/oauth).
+      ...WELL_KNOWN_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
       // Pages for people (src/web/pages): short URLs, outside the API, each by its exact path.
       ...pageRouteExclusions(PAGE_CONTROLLERS),
     ],

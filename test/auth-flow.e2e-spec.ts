@@ -77,10 +77,11 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
     });
     expect(form.body.refresh_token).toMatch(/^lk_rt_\w+$/);
     const header = JSON.parse(Buffer.from(form.body.access_token.split('.')[0], 'base64url').toString());
-    expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT' });
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' }); // RFC 9068
     expect(typeof header.kid).toBe('string');
     const claims = JSON.parse(Buffer.from(form.body.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ type: 'access', sub: alice.id, roles: ['user'], groups: [], epoch: 0, iss: 'latchkey' });
+    expect(claims).toMatchObject({ type: 'access', sub: alice.id, roles: ['user'], groups: [], epoch: 0, iss: 'latchkey', aud: 'latchkey', client_id: 'latchkey' });
+    expect(claims.scope).toBe(claims.scp.join(' '));
     expect(claims.scp).toContain('read:metadata');
     expect(claims.exp - claims.iat).toBe(900);
 

@@ -154,7 +154,7 @@ describe('operator CLI', () => {
     expect(explanation).toMatch(/new key signs .* 2 current key\(s\) still verify/);
     // The printed value is a valid configuration: the new key signs, the old ones verify.
     const config = loadConfig({ ...process.env, ...unreachable, SECRET_KEYS: valueLine.slice('SECRET_KEYS='.length) });
-    expect(config.auth.signingKeys).toHaveLength(3);
+    expect(config.auth.secretKeys).toHaveLength(3);
     expect((await cli(db, ['keys:generate'], '', { SECRET_KEYS: current })).out).not.toContain(key); // a new key each time
 
     // Development without SECRET_KEYS: the keys of the generated secrets file; none: just the new key.
@@ -166,5 +166,23 @@ describe('operator CLI', () => {
     const dev = await cli(db, ['keys:generate'], '', { SECRET_KEYS: undefined, NODE_ENV: 'development', DATA_DIR: dataDir });
     expect(dev.out).toMatch(/\nSECRET_KEYS=[\w-]{64};dev-generated-key-0123456789abcdefghijklmnop\n/);
     expect((await cli(db, ['keys:generate', 'now'])).code).toBe(2);
+  });
+
+  it('keys:generate-signing prints a new ES256 key and the SIGNING_KEYS value that publishes it before it signs', async () => {
+    const current = process.env.SIGNING_KEYS!;
+    const res = await cli(db, ['keys:generate-signing'], '', { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', SIGNING_KEYS: current });
+    expect(res.code).toBe(0);
+    const [keyLine, valueLine, explanation, ...rest] = res.out.trimEnd().split('\n');
+    expect(rest).toEqual([]);
+    const key = keyLine.replace(/^New signing key \(private, keep it secret\): /, '');
+    expect(JSON.parse(key)).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
+    expect(valueLine).toBe(`SIGNING_KEYS=${current};${key}`);
+    expect(explanation).toMatch(/^Rotation, .*1\. .*published.*2\. .*3\. after ACCESS_TOKEN_MAX_AGE/);
+    // Step 1 is a valid configuration: the current key still signs, both are published.
+    const config = loadConfig({ ...process.env, SIGNING_KEYS: valueLine.slice('SIGNING_KEYS='.length) });
+    expect(config.auth.tokenSigning.published).toHaveLength(2);
+    expect(config.auth.tokenSigning.signing.kid).toBe(loadConfig(process.env).auth.tokenSigning.signing.kid);
+    const bare = await cli(db, ['keys:generate-signing'], '', { SIGNING_KEYS: undefined, NODE_ENV: 'development', DATA_DIR: mkdtempSync(join(tmpdir(), 'latchkey-keys-')) });
+    expect(bare.out).toMatch(/\nSIGNING_KEYS=\{"[^;]+\}\nNo current key found/);
   });
 });

@@ -46,6 +46,9 @@ const PUBLIC_ROUTES = [
   'GET /health/ready',
   // Prometheus: not a user credential; the handler itself checks METRICS_TOKEN (404 when unset).
   'GET /metrics',
+  // For other services: the public keys that verify access tokens and the RFC 8414 metadata.
+  'GET /.well-known/jwks.json',
+  'GET /.well-known/oauth-authorization-server',
 ];
 
 /** Routes that let anonymous callers through (@OptionalAuth()): as exposed as public ones. */

@@ -380,6 +380,8 @@ describe('web pages over HTTP', () => {
     const doc = await t.http().get('/openapi.json').expect(200);
     const paths = Object.keys(doc.body.paths);
     expect(paths.length).toBeGreaterThan(10);
-    expect(paths.filter((p) => !p.startsWith('/api/v1'))).toEqual(['/health', '/health/live', '/health/ready', '/metrics'].filter((p) => paths.includes(p)));
+    expect(paths.filter((p) => !p.startsWith('/api/v1'))).toEqual(
+      ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/health', '/health/live', '/health/ready', '/metrics'].filter((p) => paths.includes(p)),
+    );
   });
 });

@@ -261,6 +261,11 @@ export class ApiKeysService implements OnModuleInit {
   }
 
   /** Any user's key by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  /** When a key was created and expires (RFC 7662 `iat`/`exp`), after `authenticate` accepted it. */
+  async lifetimeOf(keyId: string): Promise<{ createdAt: Date; expiresAt: Date | null } | null> {
+    return this.keys.findOne({ where: { id: keyId }, select: { id: true, createdAt: true, expiresAt: true } });
+  }
+
   async revokeAnyById(keyId: string): Promise<ApiKey> {
     const key = await this.keys.findOne({ where: { id: keyId } });
     if (!key) throw new AppError('API_KEY_NOT_FOUND', 'No such API key.');

@@ -12,7 +12,10 @@ import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
 import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
 import { PluginTokensModule } from '../plugin-tokens/plugin-tokens.module';
-import { RevocationController } from './revocation.controller';
+import { RevocationController } from './oauth/revocation.controller';
+import { WellKnownController } from './oauth/well-known.controller';
+import { IntrospectionController } from './oauth/introspection.controller';
+import { IntrospectionService } from './oauth/introspection.service';
 import { IdpAccessTokensService } from './oidc/idp-access-tokens.service';
 import { OfflineTokensService } from './oidc/offline-tokens.service';
 import { IdpAccessTokenStrategy } from './oidc/strategies/idp-access-token.strategy';
@@ -30,10 +33,11 @@ import { WebModule } from '../web/web.module';
 
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
-  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController],
+  controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController, WellKnownController, IntrospectionController],
   providers: [
     PasswordProvider,
     LoginAudit,
+    IntrospectionService,
     OidcProviders,
     IdpExchangeLimits,
     OfflineTokensService,

@@ -7,6 +7,7 @@
  *   user:grant-admin <username>
  *   audit:tail [--limit N]
  *   keys:generate                                                          no database
+ *   keys:generate-signing                                                  no database
  * Passwords are read from standard input (a prompt without echo on a terminal, the first line
  * when piped), never from argv, where they would land in shell history and `ps`.
  */
@@ -26,7 +27,7 @@ import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { Role } from '../common/auth/scopes';
-import { generateSigningKey } from './keys';
+import { generateSigningKey, generateTokenSigningKey } from './keys';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
@@ -59,7 +60,10 @@ const USAGE = `Usage: npm run cli -- <command>
   audit:tail [--limit N]
       Print the newest N audit events (default 20, at most 500), oldest first, one per line.
   keys:generate
-      Print a new signing key and the SECRET_KEYS value that rotates it in. No database needed.
+      Print a new secret key and the SECRET_KEYS value that rotates it in. No database needed.
+  keys:generate-signing
+      Print a new ES256 access-token signing key and the SIGNING_KEYS value that publishes it
+      (the first of three rotation steps). No database needed.
 `;
 
 const COMMANDS = [
@@ -72,10 +76,11 @@ const COMMANDS = [
   'user:grant-admin',
   'audit:tail',
   'keys:generate',
+  'keys:generate-signing',
 ];
 const READS_PASSWORD = new Set(['user:create', 'user:set-password']);
 /** Commands that name no user. */
-const NO_USERNAME = new Set(['user:list', 'audit:tail', 'keys:generate']);
+const NO_USERNAME = new Set(['user:list', 'audit:tail', 'keys:generate', 'keys:generate-signing']);
 const FLAGS: Record<string, string[]> = { 'user:create': ['admin', 'email', 'display-name'], 'audit:tail': ['limit'] };
 const DEFAULT_TAIL = 20;
 const MAX_TAIL = 500;
@@ -159,6 +164,20 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       current > 0
         ? `Set SECRET_KEYS to this value on every instance and restart: the new key signs from then on and the ${current} current key(s) still verify; remove them once ACCESS_TOKEN_MAX_AGE has passed.\n`
         : 'No current key found (SECRET_KEYS is unset and there is no generated DATA_DIR/secrets.json): set SECRET_KEYS to this value; tokens signed with any other key stop working.\n',
+    );
+    return 0;
+  }
+
+  if (args.command === 'keys:generate-signing') {
+    const { key, signingKeys, current } = generateTokenSigningKey(process.env);
+    io.stdout.write(`New signing key (private, keep it secret): ${key}\n`);
+    io.stdout.write(`SIGNING_KEYS=${signingKeys}\n`);
+    io.stdout.write(
+      current.length > 0
+        ? 'Rotation, on every instance at each step: 1. set SIGNING_KEYS to this value and restart (the new key is published, the current one still signs); ' +
+            '2. after the key set\'s cache time (5 minutes), move the new key first and restart (it signs); ' +
+            '3. after ACCESS_TOKEN_MAX_AGE more, remove the old key.\n'
+        : 'No current key found (SIGNING_KEYS is unset and there is no generated DATA_DIR/secrets.json): set SIGNING_KEYS to this value; access tokens signed with any other ES256 key stop working.\n',
     );
     return 0;
   }

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { loadConfig } from './configuration';
 
-export type { AppConfig, AuditConfig, AuthConfig, RedisConfig, DatabaseConfig, PluginsConfig, SigningKey } from './configuration';
+export type { AppConfig, AuditConfig, AuthConfig, RedisConfig, DatabaseConfig, PluginsConfig, SecretKey } from './configuration';
 export type { OidcConfig, OidcProviderConfig } from './oidc.config';
 
 /**

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, loadDotEnv } from './configuration';
@@ -53,18 +54,33 @@ describe('loadConfig', () => {
 
   it('splits SECRET_KEYS on ";" (first signs) and refuses short or duplicate keys', () => {
     const c = loadConfig(base({ SECRET_KEYS: `${'a'.repeat(32)};${'b'.repeat(32)}` }));
-    expect(c.auth.signingKeys).toHaveLength(2);
-    expect(c.auth.signingKeys[0].kid).not.toBe(c.auth.signingKeys[1].kid);
+    expect(c.auth.secretKeys).toHaveLength(2);
+    expect(c.auth.secretKeys[0].kid).not.toBe(c.auth.secretKeys[1].kid);
     expect(() => loadConfig(base({ SECRET_KEYS: 'short' }))).toThrow(/SECRET_KEYS.*shorter than 32/s);
     expect(() => loadConfig(base({ SECRET_KEYS: `${KEY};${KEY}` }))).toThrow(/SECRET_KEYS.*twice/s);
   });
 
   it('requires SECRET_KEYS and TOKEN_PEPPER in production, and refuses placeholders there', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/SECRET_KEYS, TOKEN_PEPPER: required/);
-    const prod = { NODE_ENV: 'production', DATA_DIR: tmp() };
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/SECRET_KEYS: required.*\n  TOKEN_PEPPER: required.*\n  SIGNING_KEYS \(or ACCESS_TOKEN_ALGORITHM=HS256 to sign with SECRET_KEYS\): required/s);
+    const prod = { NODE_ENV: 'production', DATA_DIR: tmp(), ACCESS_TOKEN_ALGORITHM: 'HS256' };
     expect(() => loadConfig({ ...prod, SECRET_KEYS: 'change-me-change-me-change-me-change-me', TOKEN_PEPPER: PEPPER.replace(/p/g, 'q') + 'x' })).toThrow(/SECRET_KEYS=\(hidden\): looks like a placeholder/);
     expect(() => loadConfig({ ...prod, SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'x'.repeat(40) })).toThrow(/TOKEN_PEPPER=\(hidden\): looks like a placeholder/);
     expect(loadConfig({ ...prod, SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'Qw7e'.repeat(10) }).env).toBe('production');
+  });
+
+  it('signs ES256 by default: production needs SIGNING_KEYS (or HS256 chosen), and it is never generated there', () => {
+    const prod = { NODE_ENV: 'production', DATA_DIR: tmp(), SECRET_KEYS: 'Zk3'.repeat(12), TOKEN_PEPPER: 'Qw7e'.repeat(10) };
+    expect(() => loadConfig(prod)).toThrow(/^Invalid configuration:\n  SIGNING_KEYS \(or ACCESS_TOKEN_ALGORITHM=HS256 to sign with SECRET_KEYS\): required when NODE_ENV=production$/);
+    expect(existsSync(join(prod.DATA_DIR, 'secrets.json'))).toBe(false);
+    expect(loadConfig({ ...prod, ACCESS_TOKEN_ALGORITHM: 'HS256' }).auth.tokenSigning.algorithm).toBe('HS256');
+    expect(() => loadConfig({ ...prod, ACCESS_TOKEN_ALGORITHM: 'RS256' })).toThrow(/ACCESS_TOKEN_ALGORITHM must be one of: ES256, HS256/);
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const es = loadConfig({ ...prod, SIGNING_KEYS: JSON.stringify({ ...jwk, kid: 'prod-2026' }) });
+    expect(es.auth.tokenSigning).toMatchObject({ algorithm: 'ES256', signing: { kid: 'prod-2026', alg: 'ES256' } });
+    expect(es.auth.tokenSigning.published).toEqual([expect.objectContaining({ kid: 'prod-2026', alg: 'ES256', use: 'sig' })]);
+    // Every SECRET_KEYS key still verifies (HS256 tokens minted before the switch), none is published.
+    expect([...es.auth.tokenSigning.verifying.values()].map((k) => k.alg)).toEqual(['ES256', 'HS256']);
+    expect(() => loadConfig({ ...prod, SIGNING_KEYS: JSON.stringify({ ...jwk, kid: 'bad kid!' }) })).toThrow(/SIGNING_KEYS=\(hidden\): key #1: "kid" must be/);
   });
 
   it('reads TRUST_PROXY strictly: a true/false word, or a list of proxy addresses, CIDRs and names', () => {
@@ -101,9 +117,22 @@ describe('loadConfig', () => {
     expect(first.auth.secretsSource).toBe('generated');
     const second = loadConfig({ DATA_DIR: dir });
     expect(second.auth.secretsSource).toBe('data-dir');
-    expect(second.auth.signingKeys[0].kid).toBe(first.auth.signingKeys[0].kid);
+    expect(second.auth.secretKeys[0].kid).toBe(first.auth.secretKeys[0].kid);
     expect(second.auth.tokenPepper.equals(first.auth.tokenPepper)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('TOKEN_PEPPER');
+    expect(second.auth.tokenSigning.signing.kid).toBe(first.auth.tokenSigning.signing.kid);
+  });
+
+  it('adds an ES256 signing key, once, to a secrets file written before ES256 existed, keeping its other secrets', () => {
+    const dir = tmp();
+    const file = join(dir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ SECRET_KEYS: KEY, TOKEN_PEPPER: PEPPER }), { mode: 0o600 });
+    const upgraded = loadConfig({ DATA_DIR: dir });
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+    expect(stored).toMatchObject({ SECRET_KEYS: KEY, TOKEN_PEPPER: PEPPER, SIGNING_KEYS: expect.stringMatching(/^\{"/) });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(upgraded.auth.secretKeys[0].kid).toBe(loadConfig(base()).auth.secretKeys[0].kid);
+    expect(loadConfig({ DATA_DIR: dir }).auth.tokenSigning.signing.kid).toBe(upgraded.auth.tokenSigning.signing.kid);
   });
 
   it('reads DATABASE_URL as PostgreSQL or an SQLite path', () => {

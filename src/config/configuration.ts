@@ -1,12 +1,13 @@
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, LogLevelName, validateEnv } from './env.validation';
 import { loadOidcConfig, type OidcConfig } from './oidc.config';
+import { generateEs256Jwk, parseSigningKeys, tokenSigningConfig, type TokenSigningConfig } from './token-signing';
 
-export interface SigningKey {
+export interface SecretKey {
   /** Short public identifier carried in the JWT `kid` header. */
   readonly kid: string;
   readonly key: KeyObject;
@@ -104,8 +105,15 @@ export interface PluginsConfig {
 }
 
 export interface AuthConfig {
-  /** The first key signs; every key verifies (rotation). */
-  readonly signingKeys: readonly SigningKey[];
+  /**
+   * SECRET_KEYS: the first seals (IdP tokens, login state…) and, with ACCESS_TOKEN_ALGORITHM=HS256,
+   * signs access tokens; every key opens and verifies (rotation).
+   */
+  readonly secretKeys: readonly SecretKey[];
+  /** How access tokens are signed and verified (ES256 keys from SIGNING_KEYS by default). */
+  readonly tokenSigning: TokenSigningConfig;
+  /** The `aud` of access tokens (ACCESS_TOKEN_AUDIENCE; default: the issuer). */
+  readonly accessTokenAudience: string;
   readonly tokenPepper: Buffer;
   readonly accessTokenMaxAge: number;
   readonly refreshTokenMaxAge: number;
@@ -138,7 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = validateEnv(env);
   const nodeEnv = vars.NODE_ENV ?? 'development';
   const dataDir = resolve(vars.DATA_DIR ?? './data');
-  const secrets = resolveSecrets(vars.SECRET_KEYS, vars.TOKEN_PEPPER, nodeEnv, dataDir);
+  const secrets = resolveSecrets(vars, nodeEnv, dataDir);
+  const issuer = vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey';
 
   return Object.freeze({
     env: nodeEnv,
@@ -168,7 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       usageLogSize: vars.USAGE_LOG_SIZE ?? 100,
     }),
     auth: Object.freeze({
-      signingKeys: secrets.signingKeys,
+      secretKeys: secrets.secretKeys,
+      tokenSigning: secrets.tokenSigning,
+      accessTokenAudience: vars.ACCESS_TOKEN_AUDIENCE ?? issuer,
       tokenPepper: secrets.tokenPepper,
       accessTokenMaxAge: vars.ACCESS_TOKEN_MAX_AGE ?? 900,
       refreshTokenMaxAge: vars.REFRESH_TOKEN_MAX_AGE ?? 604_800,
@@ -182,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       lastUsedInterval: vars.LAST_USED_INTERVAL ?? 60,
       recentLoginMaxAge: vars.RECENT_LOGIN_MAX_AGE ?? 600,
       passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
-      issuer: vars.PUBLIC_URL?.replace(/\/+$/, '') ?? 'latchkey',
+      issuer,
       secretsSource: secrets.source,
     }),
   });
@@ -236,21 +247,28 @@ export function parseDatabaseUrl(url: string | undefined, schema: string | undef
 }
 
 function resolveSecrets(
-  secretKeys: string | undefined,
-  tokenPepper: string | undefined,
+  vars: ReturnType<typeof validateEnv>,
   nodeEnv: string,
   dataDir: string,
-): { signingKeys: SigningKey[]; tokenPepper: Buffer; source: AuthConfig['secretsSource'] } {
+): { secretKeys: SecretKey[]; tokenSigning: TokenSigningConfig; tokenPepper: Buffer; source: AuthConfig['secretsSource'] } {
+  let { SECRET_KEYS: secretKeys, TOKEN_PEPPER: tokenPepper, SIGNING_KEYS: signingKeys } = vars;
+  const algorithm = vars.ACCESS_TOKEN_ALGORITHM ?? 'ES256';
+  const needSigningKeys = algorithm === 'ES256';
   let source: AuthConfig['secretsSource'] = 'env';
-  if (!secretKeys || !tokenPepper) {
+  if (!secretKeys || !tokenPepper || (needSigningKeys && !signingKeys)) {
     if (nodeEnv === 'production') {
-      const missing = [!secretKeys && 'SECRET_KEYS', !tokenPepper && 'TOKEN_PEPPER'].filter(Boolean).join(', ');
-      throw new ConfigError(`Invalid configuration:\n  ${missing}: required when NODE_ENV=production`);
+      const missing = [
+        !secretKeys && 'SECRET_KEYS',
+        !tokenPepper && 'TOKEN_PEPPER',
+        needSigningKeys && !signingKeys && 'SIGNING_KEYS (or ACCESS_TOKEN_ALGORITHM=HS256 to sign with SECRET_KEYS)',
+      ].filter(Boolean);
+      throw new ConfigError(`Invalid configuration:\n${missing.map((m) => `  ${m}: required when NODE_ENV=production`).join('\n')}`);
     }
     const stored = readOrCreateDevSecrets(dataDir);
     source = stored.created ? 'generated' : 'data-dir';
     secretKeys ??= stored.secretKeys;
     tokenPepper ??= stored.tokenPepper;
+    signingKeys ??= stored.signingKeys;
   }
   const keys = secretKeys
     .split(';')
@@ -276,8 +294,12 @@ function resolveSecrets(
   if (new Set(keys).size !== keys.length) {
     throw new ConfigError('Invalid configuration:\n  SECRET_KEYS=(hidden): the same key is listed twice');
   }
+  const secret = keys.map((k) => ({ kid: keyId(k), key: createSecretKey(Buffer.from(k, 'utf8')) }));
+  const hs256 = secret.map((k) => ({ kid: k.kid, alg: 'HS256' as const, signWith: k.key, verifyWith: k.key }));
+  const es256 = signingKeys ? parseSigningKeys(signingKeys) : [];
   return {
-    signingKeys: keys.map((k) => ({ kid: keyId(k), key: createSecretKey(Buffer.from(k, 'utf8')) })),
+    secretKeys: secret,
+    tokenSigning: tokenSigningConfig(algorithm, es256, hs256),
     tokenPepper: Buffer.from(tokenPepper, 'utf8'),
     source,
   };
@@ -302,27 +324,58 @@ export function keyId(secret: string): string {
   return createHash('sha256').update('latchkey-kid\0').update(secret).digest('base64url').slice(0, 11);
 }
 
-function readOrCreateDevSecrets(dataDir: string): { secretKeys: string; tokenPepper: string; created: boolean } {
+interface DevSecrets {
+  secretKeys: string;
+  tokenPepper: string;
+  signingKeys: string;
+  created: boolean;
+}
+
+/**
+ * Development and test secrets, generated once into DATA_DIR/secrets.json (0600). A file written
+ * before ES256 signing existed gains a SIGNING_KEYS entry, once; its other secrets are kept.
+ */
+function readOrCreateDevSecrets(dataDir: string): DevSecrets {
   const file = join(dataDir, 'secrets.json');
   if (existsSync(file)) {
+    let parsed: { SECRET_KEYS?: unknown; TOKEN_PEPPER?: unknown; SIGNING_KEYS?: unknown } | undefined;
     try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { SECRET_KEYS?: unknown; TOKEN_PEPPER?: unknown };
-      if (typeof parsed.SECRET_KEYS === 'string' && typeof parsed.TOKEN_PEPPER === 'string') {
-        return { secretKeys: parsed.SECRET_KEYS, tokenPepper: parsed.TOKEN_PEPPER, created: false };
-      }
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
     } catch {
-      /* fall through to the error below */
+      /* the error below */
     }
-    throw new ConfigError(`Invalid configuration:\n  ${file}: unreadable; fix or delete it (sessions will be lost)`);
+    if (typeof parsed?.SECRET_KEYS !== 'string' || typeof parsed.TOKEN_PEPPER !== 'string') {
+      throw new ConfigError(`Invalid configuration:\n  ${file}: unreadable; fix or delete it (sessions will be lost)`);
+    }
+    if (typeof parsed.SIGNING_KEYS === 'string') {
+      return { secretKeys: parsed.SECRET_KEYS, tokenPepper: parsed.TOKEN_PEPPER, signingKeys: parsed.SIGNING_KEYS, created: false };
+    }
+    const upgraded = { ...parsed, SIGNING_KEYS: generateEs256Jwk() };
+    writeSecretsFile(file, upgraded, 'replace');
+    return { secretKeys: parsed.SECRET_KEYS, tokenPepper: parsed.TOKEN_PEPPER, signingKeys: upgraded.SIGNING_KEYS, created: false };
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secrets = {
     SECRET_KEYS: randomBytes(32).toString('base64url'),
     TOKEN_PEPPER: randomBytes(32).toString('base64url'),
+    SIGNING_KEYS: generateEs256Jwk(),
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return { secretKeys: secrets.SECRET_KEYS, tokenPepper: secrets.TOKEN_PEPPER, created: true };
+  writeSecretsFile(file, secrets, 'create');
+  return { secretKeys: secrets.SECRET_KEYS, tokenPepper: secrets.TOKEN_PEPPER, signingKeys: secrets.SIGNING_KEYS, created: true };
+}
+
+/** Writes the secrets file for the service user only; a replacement goes through a renamed temporary file. */
+function writeSecretsFile(file: string, secrets: object, mode: 'create' | 'replace'): void {
+  const text = JSON.stringify(secrets, null, 2) + '\n';
+  if (mode === 'create') {
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return;
+  }
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600, flag: 'w' });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, file);
 }
 
 /**

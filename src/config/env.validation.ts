@@ -64,6 +64,10 @@ const blankToUndefined = ({ value }: { value: unknown }) =>
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/** What access tokens may be signed with (ACCESS_TOKEN_ALGORITHM; src/config/token-signing.ts). */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'HS256'] as const;
+export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+
 /**
  * Every environment variable Latchkey reads, with its rules. The only class that looks at
  * process.env (through `validateEnv`); everything else receives typed config.
@@ -126,6 +130,23 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   SECRET_KEYS?: string;
+
+  /** ES256 keys, PEM or JWK, `;`-separated: the first signs access tokens, all verify (token-signing.ts). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  SIGNING_KEYS?: string;
+
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(ACCESS_TOKEN_ALGORITHMS, { message: `ACCESS_TOKEN_ALGORITHM must be one of: ${ACCESS_TOKEN_ALGORITHMS.join(', ')}` })
+  ACCESS_TOKEN_ALGORITHM?: AccessTokenAlgorithm;
+
+  /** The `aud` claim of access tokens (RFC 9068); default: the issuer (PUBLIC_URL, else "latchkey"). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,256}$/, { message: 'ACCESS_TOKEN_AUDIENCE must be 1-256 visible ASCII characters' })
+  ACCESS_TOKEN_AUDIENCE?: string;
 
   @Transform(blankToUndefined)
   @IsOptional()

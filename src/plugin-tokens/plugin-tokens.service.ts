@@ -180,6 +180,12 @@ export class PluginTokensService {
   }
 
   /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  /** A token's times and plugin (RFC 7662 `iat`, `exp`, `plugin`), after `authenticate` accepted it. */
+  async introspectionFacts(id: string): Promise<{ createdAt: Date; expiresAt: Date | null; plugin: { id: string; name: string } } | null> {
+    const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
+    return token?.plugin ? { createdAt: token.createdAt, expiresAt: token.expiresAt, plugin: { id: token.plugin.id, name: token.plugin.name } } : null;
+  }
+
   async revokeAnyById(id: string, by = 'an administrator'): Promise<PluginToken> {
     const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
     if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.');

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac, randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
-import { AppConfig, InjectConfig, SigningKey } from '../config/app.config';
+import { randomBytes } from 'node:crypto';
+import jwt, { TokenExpiredError } from 'jsonwebtoken';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import type { TokenKey } from '../config/token-signing';
 import { unauthorized } from '../common/errors/app-error';
-import { safeEqual } from '../common/auth/token-format';
 import { TtlCache } from '../common/cache/ttl-cache';
 
-export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
+/** RFC 9068's media type for JWT access tokens, in the `typ` header. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+/** The OAuth client every first-party Latchkey login is made through (RFC 9068 `client_id`). */
+export const ACCESS_TOKEN_CLIENT_ID = 'latchkey';
 
 /** Verified access tokens remembered per instance (a few MB at most: tokens are ~700 bytes). */
 const VERIFIED_CACHE_SIZE = 2000;
@@ -29,6 +32,12 @@ export interface AccessTokenClaims {
    */
   auth_time?: number;
   iss: string;
+  /** RFC 9068: ACCESS_TOKEN_AUDIENCE (default the issuer). Absent in tokens minted before it existed. */
+  aud?: string;
+  /** RFC 9068: the client the token was issued to. */
+  client_id?: string;
+  /** RFC 9068: `scp` as one space-separated string, for libraries that read `scope`. */
+  scope?: string;
   iat: number;
   exp: number;
   /** Unique per token, so two tokens minted in the same second differ. */
@@ -41,31 +50,39 @@ export type AccessTokenSubject = Pick<
 >;
 
 /**
- * Signs and verifies access tokens: HS256 pinned, `kid` in the header, the first of
- * SECRET_KEYS signs and every key verifies (rotation without logging anyone out).
- * Keys are `KeyObject`s: `jsonwebtoken` given a string secret spends ~35x longer per sign.
+ * Signs and verifies access tokens with `jsonwebtoken` (the library under `@nestjs/jwt` and
+ * `passport-jwt`, which other services use to check them): ES256 with the first of SIGNING_KEYS by
+ * default (public keys at /.well-known/jwks.json), or HS256 with the first of SECRET_KEYS
+ * (ACCESS_TOKEN_ALGORITHM=HS256). Every key of both lists verifies, each only with its own
+ * algorithm, chosen by `kid`: rotation logs no one out, and tokens signed before a switch of
+ * algorithm verify until they expire. Keys are `KeyObject`s (`jsonwebtoken` given a string secret
+ * spends ~35x longer per call).
  */
 @Injectable()
 export class AccessTokenService {
-  private readonly keysById: Map<string, SigningKey>;
-  private readonly signing: SigningKey;
+  private readonly keysById: ReadonlyMap<string, TokenKey>;
+  private readonly signing: TokenKey & { signWith: NonNullable<TokenKey['signWith']> };
   private readonly maxAge: number;
   private readonly issuer: string;
+  private readonly audience: string;
   /**
    * Tokens verified lately → their claims, so a client that sends the same token on every
-   * request pays the signature check and the JSON parsing once (an entry serves until the
-   * token's `exp`; the revocation checks run on every request regardless). Held in memory only,
-   * bounded (VERIFIED_CACHE_SIZE, oldest dropped first). Keyed by the token's text, unlike the
-   * caches of long-lived secrets (`KeyedHashes`): an access token lives minutes, and hashing it
-   * would cost a crypto call (~8 µs in the server) on every request.
+   * request pays the signature check (~10 µs HS256, ~100 µs ES256) and the JSON parsing once (an
+   * entry serves until the token's `exp`; the revocation checks run on every request regardless).
+   * Held in memory only, bounded (VERIFIED_CACHE_SIZE, oldest dropped first). Keyed by the
+   * token's text, unlike the caches of long-lived secrets (`KeyedHashes`): an access token lives
+   * minutes, and hashing it would cost a crypto call (~8 µs in the server) on every request.
    */
   private readonly verified = new TtlCache<AccessTokenClaims>(Infinity, VERIFIED_CACHE_SIZE);
 
   constructor(@InjectConfig() config: AppConfig) {
-    this.signing = config.auth.signingKeys[0];
-    this.keysById = new Map(config.auth.signingKeys.map((k) => [k.kid, k]));
+    const { signing, verifying } = config.auth.tokenSigning;
+    if (!signing.signWith) throw new Error('The access-token signing key has no private part');
+    this.signing = { ...signing, signWith: signing.signWith };
+    this.keysById = verifying;
     this.maxAge = config.auth.accessTokenMaxAge;
     this.issuer = config.auth.issuer;
+    this.audience = config.auth.accessTokenAudience;
   }
 
   get lifetimeSeconds(): number {
@@ -78,29 +95,31 @@ export class AccessTokenService {
       type: 'access',
       sub_typ: 'user',
       ...subject,
+      scope: subject.scp.join(' '),
+      client_id: ACCESS_TOKEN_CLIENT_ID,
       iss: this.issuer,
+      aud: this.audience,
       iat,
       exp: iat + this.maxAge,
       jti: randomBytes(12).toString('base64url'),
     };
-    return jwt.sign(claims, this.signing.key, {
-      algorithm: ACCESS_TOKEN_ALGORITHM,
+    return jwt.sign(claims, this.signing.signWith, {
+      algorithm: this.signing.alg,
       keyid: this.signing.kid,
+      header: { alg: this.signing.alg, typ: ACCESS_TOKEN_TYP },
     });
   }
 
-  /** True when the token names one of our signing keys (cheap: reads the header only). */
+  /** True when the token names one of our keys (cheap: reads the header only). */
   isOwnKid(token: string): boolean {
-    return this.verified.get(token) !== undefined || this.keysById.has(readKid(token) ?? '');
+    return this.verified.get(token) !== undefined || this.keysById.has(readHeader(token)?.kid ?? '');
   }
 
   /**
-   * Verified claims, or a 401 that says whether the token expired or is simply not valid.
-   * HS256 checked directly (HMAC over `header.payload`, compared with the signature as sent, so
-   * only the one canonical encoding passes), then `exp`, `nbf`, `iss` and the claim types: what
-   * `jsonwebtoken.verify` checks for these options, in a third of its time (~5 µs against ~15 µs
-   * per token measured here; it runs on every request with an access token). Signing stays
-   * with `jsonwebtoken`, and its tokens are what this accepts (access-token.service.spec.ts).
+   * Verified claims, or a 401 that says whether the token expired or is simply not valid. The
+   * library checks the signature with the key its `kid` names, pinned to that key's algorithm
+   * (`none`, or HS256 under a public key's `kid`, fail there), then `exp`, `nbf` and `iss`; this
+   * adds `aud` (when present: older tokens lack it) and the claim types.
    */
   verify(token: string): AccessTokenClaims {
     const known = this.verified.get(token);
@@ -111,44 +130,34 @@ export class AccessTokenService {
   }
 
   private check(token: string): AccessTokenClaims {
-    const first = token.indexOf('.');
-    const second = token.indexOf('.', first + 1);
-    if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw invalid();
-    const header = parseSegment(token.slice(0, first)) as { alg?: unknown; kid?: unknown; crit?: unknown } | undefined;
-    if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || header.crit !== undefined || typeof header.kid !== 'string') throw invalid();
-    const key = this.keysById.get(header.kid);
+    const header = readHeader(token);
+    const key = header && header.crit === undefined ? this.keysById.get(header.kid) : undefined;
     if (!key) throw invalid();
-    const expected = createHmac('sha256', key.key).update(token.slice(0, second)).digest('base64url');
-    if (!safeEqual(expected, token.slice(second + 1))) throw invalid();
-    const claims = parseSegment(token.slice(first + 1, second)) as Partial<AccessTokenClaims> & { nbf?: unknown };
-    const now = Math.floor(Date.now() / 1000);
-    if (!claims || typeof claims.exp !== 'number' || claims.iss !== this.issuer) throw invalid();
-    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now)) throw invalid();
-    if (now >= claims.exp) throw unauthorized('AUTH_TOKEN_EXPIRED', 'Access token has expired. Refresh token.');
-    if (!isAccessClaims(claims)) throw invalid();
+    let claims: unknown;
+    try {
+      claims = jwt.verify(token, key.verifyWith, { algorithms: [key.alg], issuer: this.issuer });
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw unauthorized('AUTH_TOKEN_EXPIRED', 'Access token has expired. Refresh token.');
+      throw invalid();
+    }
+    if (!isAccessClaims(claims) || (claims.aud !== undefined && claims.aud !== this.audience)) throw invalid();
     // Shared by every request that sends this token: read-only from here on.
     for (const list of [claims.roles, claims.scp, claims.groups]) if (list) Object.freeze(list);
     return Object.freeze(claims);
   }
 }
 
-/** A JOSE segment's JSON object, or undefined when it is not one. */
-function parseSegment(segment: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads `kid` from the JOSE header without verifying anything (to pick the key). */
-function readKid(token: string): string | undefined {
+/**
+ * Reads `kid` (to pick the key) and `crit` (RFC 7515 §4.1.11: we understand no extension, so a
+ * token that names one is refused; `jsonwebtoken` does not look) from the JOSE header, without
+ * verifying anything.
+ */
+function readHeader(token: string): { kid: string; crit: unknown } | undefined {
   const dot = token.indexOf('.');
   if (dot <= 0 || dot > 512) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown; crit?: unknown } | null;
+    return typeof header?.kid === 'string' ? { kid: header.kid, crit: header.crit } : undefined;
   } catch {
     return undefined;
   }
@@ -162,6 +171,7 @@ function isAccessClaims(c: unknown): c is AccessTokenClaims {
     typeof claims.sub === 'string' &&
     typeof claims.sid === 'string' &&
     typeof claims.epoch === 'number' &&
+    typeof claims.exp === 'number' &&
     Array.isArray(claims.roles) &&
     (claims.groups === undefined || Array.isArray(claims.groups)) &&
     (claims.auth_time === undefined || typeof claims.auth_time === 'number') &&

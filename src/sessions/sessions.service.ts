@@ -83,7 +83,7 @@ export class SessionsService implements OnModuleInit {
     private readonly revokedSessions: RevokedSessions,
     private readonly clock: Clock,
   ) {
-    this.box = new SealedBox(config.auth.signingKeys, 'refresh-token-successor');
+    this.box = new SealedBox(config.auth.secretKeys, 'refresh-token-successor');
   }
 
   /** Revoke-all marks the user's live sessions revoked (the epoch bump has already ended them). */
@@ -290,6 +290,23 @@ export class SessionsService implements OnModuleInit {
     });
     this.logger.log(`session rotated: ${sessionId} (password_change; ${revoked} other sessions revoked)`);
     return tokens;
+  }
+
+  /**
+   * RFC 7662: what a refresh token is worth right now, without using it: its session and owner,
+   * when it is unused, unexpired, its session live and its owner active at the session's epoch;
+   * otherwise null (an unknown, malformed, used, expired or revoked token alike).
+   */
+  async introspectRefreshToken(presented: string): Promise<{ sessionId: string; user: User; issuedAt: Date; expiresAt: Date } | null> {
+    if (!isWellFormedToken(presented, 'refreshToken')) return null;
+    const row = await this.findToken(presented);
+    const now = this.clock.now();
+    const session = row?.session;
+    if (!row || !session || row.usedAt !== null || row.expiresAt <= now || !this.isLive(session, now)) return null;
+    const user = await this.activeOwner(session).catch(() => null);
+    if (!user) return null;
+    const expiresAt = row.expiresAt < session.expiresAt ? row.expiresAt : session.expiresAt;
+    return { sessionId: session.id, user, issuedAt: row.createdAt, expiresAt };
   }
 
   /**

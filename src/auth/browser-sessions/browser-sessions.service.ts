@@ -69,7 +69,7 @@ export class BrowserSessionsService {
     // The stored last use lags the real one by less than this: a session is refused after at
     // least idle timeout - interval (>= 90 % of the timeout) without use.
     this.seenIntervalMs = Math.min(SEEN_INTERVAL_MS, this.idleTimeoutMs / 10);
-    this.box = new SealedBox(config.auth.signingKeys, 'browser-session-idp-tokens');
+    this.box = new SealedBox(config.auth.secretKeys, 'browser-session-idp-tokens');
     this.pepper = config.auth.tokenPepper;
     this.secure = config.publicUrl?.startsWith('https:') ?? false;
   }

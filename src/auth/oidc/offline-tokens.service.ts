@@ -110,7 +110,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     // The shape check runs once per new value (a remembered one is known to pass): no cost on a cache hit.
     this.presented = new KeyedHashes(config.auth.tokenPepper, (token) => offlineTokenCandidates(token, this.clients).length > 0);
     this.shared = new SharedTier<Exchange>(redis, 'offline-token-exchange', SHARED_MAX_MS);
-    this.box = new SealedBox(config.auth.signingKeys, 'offline-token-rotation');
+    this.box = new SealedBox(config.auth.secretKeys, 'offline-token-rotation');
     // Another instance's exchange of the same token takes at most its IdP calls (token, then keys).
     this.lockWaitMs = 2 * config.oidc.httpTimeoutMs + 1000;
   }

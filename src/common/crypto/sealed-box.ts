@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { SigningKey } from '../../config/app.config';
+import type { SecretKey } from '../../config/app.config';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -18,13 +18,13 @@ export class SealedBox {
   private readonly sealingKid: string;
   private readonly aad: Buffer;
 
-  constructor(signingKeys: readonly SigningKey[], purpose: string) {
-    if (signingKeys.length === 0) throw new Error('SealedBox needs at least one key');
+  constructor(secretKeys: readonly SecretKey[], purpose: string) {
+    if (secretKeys.length === 0) throw new Error('SealedBox needs at least one key');
     this.aad = Buffer.from(`latchkey:${purpose}`, 'utf8');
     this.keys = new Map(
-      signingKeys.map((k) => [k.kid, Buffer.from(hkdfSync('sha256', k.key.export(), Buffer.alloc(0), this.aad, 32))]),
+      secretKeys.map((k) => [k.kid, Buffer.from(hkdfSync('sha256', k.key.export(), Buffer.alloc(0), this.aad, 32))]),
     );
-    this.sealingKid = signingKeys[0].kid;
+    this.sealingKid = secretKeys[0].kid;
   }
 
   seal(plaintext: string): string {

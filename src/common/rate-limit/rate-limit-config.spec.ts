@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/configuration';
 const base = (extra: Record<string, string> = {}) => ({
   SECRET_KEYS: 'Zq7vN2xLr9Tb4Wm8Kc1Hy6Pd3Fs5Gj0A',
   TOKEN_PEPPER: 'Xw4Bn8Rt2Ye6Uk0Ip3Oa7Sd1Fg5Hj9Lz',
+  ACCESS_TOKEN_ALGORITHM: 'HS256',
   DATA_DIR: mkdtempSync(join(tmpdir(), 'lk-config-')),
   ...extra,
 });

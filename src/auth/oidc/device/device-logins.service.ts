@@ -67,7 +67,7 @@ export class DeviceLoginsService {
     private readonly counters: RateLimitStorage,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    this.approverBox = new SealedBox(config.auth.signingKeys, 'oidc-device-approver');
+    this.approverBox = new SealedBox(config.auth.secretKeys, 'oidc-device-approver');
     this.secure = config.publicUrl?.startsWith('https:') ?? false;
   }
 

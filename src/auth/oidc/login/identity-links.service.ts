@@ -63,7 +63,7 @@ export class IdentityLinksService {
     private readonly browserSessions: BrowserSessionsService,
     @InjectConfig() config: AppConfig,
   ) {
-    this.box = new SealedBox(config.auth.signingKeys, 'oidc-identity-link');
+    this.box = new SealedBox(config.auth.secretKeys, 'oidc-identity-link');
     this.secure = config.publicUrl?.startsWith('https:') ?? false;
   }
 

@@ -60,7 +60,7 @@ export class OidcLoginService {
     private readonly providers: OidcProviders,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    this.stateBox = new SealedBox(config.auth.signingKeys, 'oidc-login-state');
+    this.stateBox = new SealedBox(config.auth.secretKeys, 'oidc-login-state');
     const secure = config.publicUrl?.startsWith('https:') ?? false;
     for (const client of providers.clients) {
       const name = client.config.name;

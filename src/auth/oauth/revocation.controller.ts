@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../common/auth/decorators';
-import { TOKEN_PREFIXES } from '../common/auth/token-format';
-import { RateLimit } from '../common/rate-limit';
-import { ApiKeysService } from '../api-keys/api-keys.service';
-import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { RevocationRequestDto } from './dto/revocation-request.dto';
+import { Public } from '../../common/auth/decorators';
+import { TOKEN_PREFIXES } from '../../common/auth/token-format';
+import { RateLimit } from '../../common/rate-limit';
+import { ApiKeysService } from '../../api-keys/api-keys.service';
+import { PluginTokensService } from '../../plugin-tokens/plugin-tokens.service';
+import { SessionsService } from '../../sessions/sessions.service';
+import { TokenBodyDto } from './dto/token-body.dto';
 
 /**
  * Token revocation (RFC 7009) for whoever holds a token: the token is its own proof, so no other
@@ -32,7 +32,7 @@ export class RevocationController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'Revoke a refresh token (its session), an API key or a deploy token (RFC 7009)' })
   @ApiOkResponse({ description: 'Always, whatever the token (RFC 7009 §2.2)' })
-  async revoke(@Body() body: RevocationRequestDto, @Res() res: Response): Promise<void> {
+  async revoke(@Body() body: TokenBodyDto, @Res() res: Response): Promise<void> {
     const { token } = body;
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) await this.sessions.revokeIfRefreshToken(token);
     else if (token.startsWith(TOKEN_PREFIXES.personalApiKey)) await this.apiKeys.revokeBySecret(token);
