@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
+import { Clock } from '../common/clock';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import { accessTagsOf, type UserPrincipal } from '../common/auth/principal';
 import { KeyedHashes } from '../common/auth/presented-secrets';
@@ -72,6 +73,7 @@ export class ApiKeysService implements OnModuleInit {
     private readonly usage: ApiKeyUsageRecorder,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly clock: Clock,
     redis: RedisService,
   ) {
     this.cache = new LookupCache({
@@ -116,7 +118,7 @@ export class ApiKeysService implements OnModuleInit {
     const active = await this.keys
       .createQueryBuilder('k')
       .where('k.user_id = :userId AND k.revoked_at IS NULL', { userId })
-      .andWhere('(k.expires_at IS NULL OR k.expires_at > :now)', { now: new Date() })
+      .andWhere('(k.expires_at IS NULL OR k.expires_at > :now)', { now: this.clock.now() })
       .getCount();
     if (active >= this.config.auth.maxApiKeysPerUser) {
       throw new AppError(
@@ -125,7 +127,7 @@ export class ApiKeysService implements OnModuleInit {
       );
     }
 
-    const now = new Date();
+    const now = this.clock.now();
     for (let attempt = 0; ; attempt++) {
       const secret = generateToken('personalApiKey');
       const key = this.keys.create({
@@ -168,7 +170,7 @@ export class ApiKeysService implements OnModuleInit {
     const hash = this.presented.of(secret);
     if (hash === null) throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
     return andThen(this.lookup(hash), (key) => {
-      if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
+      if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= this.clock.nowMs())) {
         throw unauthorized('AUTH_INVALID_TOKEN', INVALID_KEY);
       }
       return andThen(this.users.state(key.userId), (owner) => this.ownedBy(key, owner, ip));
@@ -201,7 +203,7 @@ export class ApiKeysService implements OnModuleInit {
 
   /** Keys that still work (not revoked, not expired). */
   async listActiveForUser(userId: string): Promise<ApiKey[]> {
-    const now = new Date();
+    const now = this.clock.now();
     return (await this.keys.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } })).filter(
       (k) => credentialStatus(k, now) === 'active',
     );
@@ -210,7 +212,7 @@ export class ApiKeysService implements OnModuleInit {
   /** The live keys of several users, oldest first. */
   async listActiveForUsers(userIds: string[]): Promise<ApiKey[]> {
     if (userIds.length === 0) return [];
-    const now = new Date();
+    const now = this.clock.now();
     return (await this.keys.find({ where: { userId: In(userIds), revokedAt: IsNull() }, order: { createdAt: 'ASC' } })).filter(
       (k) => credentialStatus(k, now) === 'active',
     );
@@ -221,7 +223,7 @@ export class ApiKeysService implements OnModuleInit {
    * keys whose last use (or, never used, creation) is older, by the database, least recently
    * used first; a key whose newer use this instance has not written yet is left out of the page.
    */
-  async listPage(query: ApiKeyListQuery, now = new Date()): Promise<{ keys: ApiKey[]; total: number }> {
+  async listPage(query: ApiKeyListQuery, now = this.clock.now()): Promise<{ keys: ApiKey[]; total: number }> {
     const qb = this.keys.createQueryBuilder('k');
     if (query.userId) qb.andWhere('k.user_id = :userId', { userId: query.userId });
     const since = query.unusedSince;
@@ -276,7 +278,7 @@ export class ApiKeysService implements OnModuleInit {
   /** Marks every live key of the user revoked (revoke-all); returns how many. */
   async revokeAllForUser(userId: string): Promise<number> {
     const revoked = await this.keys.find({ where: { userId, revokedAt: IsNull() }, select: { id: true, secretHash: true } });
-    await this.keys.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await this.keys.update({ userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
     await this.cache.forget(...revoked.map((key) => key.secretHash)); // on every instance
     return revoked.length;
   }
@@ -288,7 +290,7 @@ export class ApiKeysService implements OnModuleInit {
 
   private async revoke(keyId: string): Promise<void> {
     const key = await this.keys.findOne({ where: { id: keyId }, select: { id: true, secretHash: true, userId: true, firstEight: true } });
-    const result = await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const result = await this.keys.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
     if (key) await this.cache.forget(key.secretHash); // at once here; with Redis, on every instance
     this.logger.log(`API key revoked: ${keyId}`);
     if (key && result.affected) {

@@ -7,6 +7,11 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class Clock {
   now(): Date {
-    return new Date();
+    return new Date(this.nowMs());
+  }
+
+  /** Milliseconds since the epoch, without allocating a Date (hot paths). */
+  nowMs(): number {
+    return Date.now();
   }
 }

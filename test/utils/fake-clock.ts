@@ -4,8 +4,8 @@ import { Clock } from '../../src/common/clock';
 export class FakeClock extends Clock {
   private offsetMs = 0;
 
-  override now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+  override nowMs(): number {
+    return Date.now() + this.offsetMs;
   }
 
   advance(seconds: number): void {
