@@ -15,7 +15,7 @@
 // Internally the same file is the flood process: node bench/login-flood.mjs --flood <url> ...
 
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -105,6 +105,7 @@ const env = {
   DATABASE_URL: `sqlite:${join(dataDir, 'bench.sqlite')}`,
   SECRET_KEYS: randomBytes(32).toString('base64url'),
   TOKEN_PEPPER: randomBytes(32).toString('base64url'),
+  SIGNING_KEYS: JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })),
   LOG_LEVEL: 'error',
   // The flood comes from one address here; a real one comes from many. Per-address limits would
   // answer this one with 429 after RATE_LIMIT_LOGIN_PER_IP requests, so by default they are off:
