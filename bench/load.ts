@@ -4,9 +4,10 @@
  * away, then a fixed duration. Latencies are taken from autocannon's per-response hrtime (its
  * own histogram rounds to whole milliseconds). Prints one JSON line: LoadResult.
  *
- *   node dist/bench/load.js '<LoadSpec as JSON>'
+ *   node dist/bench/load.js '<LoadSpec as JSON>'   (or @<file holding it>)
  */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 
 export interface LoadSpec {
   url: string;
@@ -25,6 +26,8 @@ export interface LoadResult {
   p99: number;
   /** Answers that were not 2xx, and socket errors/timeouts. */
   non2xx: number;
+  /** How many answers had each status (to tell a 401 from a 429 when a run fails). */
+  statuses?: Record<string, number>;
   errors: number;
   /** Filled in by the runner: the server's CPU time per request, main thread and whole process. */
   cpuMainUs?: number;
@@ -68,12 +71,14 @@ async function measure(spec: LoadSpec): Promise<LoadResult> {
     p50: at(0.5),
     p99: at(0.99),
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(Object.entries((result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
     errors: result.errors + result.timeouts,
   };
 }
 
 if (require.main === module) {
-  measure(JSON.parse(process.argv[2]) as LoadSpec).then(
+  const arg = process.argv[2];
+  measure(JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadSpec).then(
     (r) => process.stdout.write(JSON.stringify(r) + '\n'),
     (e) => {
       process.stderr.write(`${(e as Error).stack}\n`);
