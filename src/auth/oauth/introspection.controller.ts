@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequireScopes } from '../../common/auth/decorators';
 import type { LatchkeyRequest } from '../../common/http/request-context';
@@ -39,6 +39,7 @@ class IntrospectionResponseDto implements Introspection {
  */
 @ApiTags('auth')
 @ApiSecurity('Apikey')
+@ApiBearerAuth()
 @Controller('auth')
 export class IntrospectionController {
   constructor(private readonly introspection: IntrospectionService) {}
