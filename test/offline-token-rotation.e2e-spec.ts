@@ -117,6 +117,27 @@ describe('offline tokens from an IdP that rotates refresh tokens', () => {
     }
   });
 
+  (onPostgres ? it : it.skip)('many new tokens at a slow IdP hold no database connection while they wait: logins stay fast', async () => {
+    // Made-up tokens, each new: every one takes its exchange lease and goes to the IdP, which
+    // answers only after 1.5 s. An advisory lock held one pooled connection (of 10) per exchange.
+    await a.createUser('pool-watch');
+    await idp.setTokenDelay(1500);
+    try {
+      // .then() sends them now (a supertest request is lazy).
+      const flood = Array.from({ length: 30 }, (_, i) => call(a, `made-up-offline-token-${i}-${Date.now()}`).then((r) => r));
+      await sleep(300); // the exchanges are under way
+      const started = Date.now();
+      await a.login('pool-watch');
+      await a.http().get('/health/ready').expect(200);
+      expect(Date.now() - started).toBeLessThan(1000);
+      const answers = await Promise.all(flood);
+      expect(answers.every((r) => r.status === 401 || r.status === 503)).toBe(true);
+    } finally {
+      await idp.setTokenDelay(0);
+    }
+    expect(await a.dataSource.query(`SELECT * FROM ${a.table('offline_token_leases')}`)).toEqual([]); // every lease released
+  });
+
   it('revoke-all ends the token and drops its stored successor', async () => {
     const { refresh_token } = await idp.obtainOfflineToken('alice', { scope: 'openid offline_access' });
     const who = await call(a, refresh_token).expect(200);

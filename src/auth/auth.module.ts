@@ -10,7 +10,7 @@ import { DeviceLogin } from './oidc/device/device-login.entity';
 import { DeviceLoginController } from './oidc/device/device-login.controller';
 import { DeviceLoginsService } from './oidc/device/device-logins.service';
 import { IdpExchangeLimits } from './oidc/idp-exchange-limits';
-import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
+import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenLease, OfflineTokenRotation } from './oidc/offline-token-grant.entity';
 import { PluginTokensModule } from '../plugin-tokens/plugin-tokens.module';
 import { RevocationController } from './oauth/revocation.controller';
 import { WellKnownController } from './oauth/well-known.controller';
@@ -32,7 +32,7 @@ import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-se
 import { WebModule } from '../web/web.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
+  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation, OfflineTokenLease]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController, WellKnownController, IntrospectionController],
   providers: [
     PasswordProvider,

@@ -63,3 +63,17 @@ export class OfflineTokenRotation {
   @Column({ name: 'updated_at', ...COLUMN.timestamp })
   updatedAt: Date;
 }
+
+/** An exchange of one offline token in progress (PostgreSQL): taken by one instance until `expires_at`. */
+@Entity('offline_token_leases')
+export class OfflineTokenLease {
+  @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 })
+  tokenHash: string;
+
+  /** A random id of the exchange that holds it (the release deletes only its own lease). */
+  @Column({ type: 'varchar', length: 64 })
+  holder: string;
+
+  @Column({ name: 'expires_at', ...COLUMN.timestamp })
+  expiresAt: Date;
+}

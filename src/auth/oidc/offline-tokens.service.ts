@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, Repository } from 'typeorm';
@@ -18,7 +19,8 @@ import { idpCredentialPrincipal, idpCredentialRefused, idpCredentialRevoked, iss
 import { IdpExchangeLimits } from './idp-exchange-limits';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
-import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenRotation } from './offline-token-grant.entity';
+import { RawSql } from '../../database/raw-sql';
+import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenLease, OfflineTokenRotation } from './offline-token-grant.entity';
 import { jwtHints, offlineTokenCandidates } from './offline-token-shape';
 
 /** An exchanged offline token: whose it is, and until when the exchange is trusted. */
@@ -91,6 +93,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
   /** Providers already reported as rotating refresh tokens (one warning each per process). */
   private readonly rotating = new Set<string>();
   private readonly lockWaitMs: number;
+  private readonly leases: RawSql;
   private purgeTimer?: NodeJS.Timeout;
   private readonly stats: CacheCounts = CacheStats.for('offline-token-exchange');
 
@@ -104,7 +107,9 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     @InjectRepository(OfflineTokenGrant) private readonly grants: Repository<OfflineTokenGrant>,
     @InjectRepository(OfflineTokenFloor) private readonly floors: Repository<OfflineTokenFloor>,
     @InjectRepository(OfflineTokenRotation) private readonly rotations: Repository<OfflineTokenRotation>,
+    @InjectRepository(OfflineTokenLease) leases: Repository<OfflineTokenLease>,
   ) {
+    this.leases = new RawSql(leases);
     this.clients = providers.clients;
     this.refused = new TtlCache(config.oidc.negativeCacheTtl * 1000, 10_000);
     // The shape check runs once per new value (a remembered one is known to pass): no cost on a cache hit.
@@ -131,9 +136,10 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
     if (this.purgeTimer) clearInterval(this.purgeTimer);
   }
 
-  /** Deletes stored rotated tokens unused for 180 days; returns how many. */
+  /** Deletes stored rotated tokens unused for 180 days (and leases a crashed instance left); returns how many rotations. */
   async purgeRotations(now = new Date()): Promise<number> {
     const result = await this.rotations.delete({ updatedAt: LessThan(new Date(now.getTime() - ROTATION_RETENTION_MS)) });
+    if (this.leases.postgres) await this.leases.query(`DELETE FROM ${this.leases.table} WHERE expires_at < $1`, [now]);
     return result.affected ?? 0;
   }
 
@@ -204,33 +210,31 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
   }
 
   /**
-   * Runs `work` while holding a PostgreSQL advisory lock on this token (session-level, on one
-   * pooled connection, polled with pg_try_advisory_lock so no query waits past the statement
-   * timeout): an IdP that rotates refresh tokens must never get the same one twice, which two
-   * instances exchanging one token at once would do. Past the wait, 503. SQLite serves one
-   * instance, where single flight already does this.
+   * Runs `work` while this instance holds the lease on this token (PostgreSQL, several
+   * instances): an IdP that rotates refresh tokens must never get the same one twice, which two
+   * instances exchanging one token at once would do. A lease is a row with an expiry (the longest
+   * an exchange may take), taken by one statement and polled for, so no connection is held while
+   * the IdP answers (an advisory lock held one pooled connection per exchange: ten new tokens at
+   * once took the whole pool). A crashed holder's lease runs out by itself. Past the wait, 503.
+   * SQLite serves one instance, where single flight already does this.
    */
   private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const dataSource = this.rotations.manager.connection;
-    if (dataSource.options.type !== 'postgres') return work();
-    const lock = `latchkey:offline-token:${key}`;
-    const runner = dataSource.createQueryRunner();
-    await runner.connect();
+    if (!this.leases.postgres) return work();
+    const holder = randomUUID();
+    const deadline = Date.now() + this.lockWaitMs;
+    const take = `INSERT INTO ${this.leases.table} (token_hash, holder, expires_at) VALUES ($1, $2, now() + ($3 * interval '1 millisecond'))
+      ON CONFLICT (token_hash) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+      WHERE ${this.leases.table}.expires_at < now() RETURNING holder`;
+    while ((await this.leases.query(take, [key, holder, this.lockWaitMs])).length === 0) {
+      if (Date.now() > deadline) throw new AppError('SERVICE_UNAVAILABLE', 'This token is being exchanged at the identity provider; retry shortly.', { headers: { 'Retry-After': '2' } });
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
     try {
-      const deadline = Date.now() + this.lockWaitMs;
-      for (;;) {
-        const [row] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lock])) as { locked: boolean }[];
-        if (row?.locked) break;
-        if (Date.now() > deadline) throw new AppError('SERVICE_UNAVAILABLE', 'This token is being exchanged at the identity provider; retry shortly.', { headers: { 'Retry-After': '2' } });
-        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-      }
-      try {
-        return await work();
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
-      }
+      return await work();
     } finally {
-      await runner.release();
+      await this.leases.query(`DELETE FROM ${this.leases.table} WHERE token_hash = $1 AND holder = $2`, [key, holder]).catch((error: Error) => {
+        this.logger.warn(`could not release the exchange lease of an offline token (it runs out by itself): ${error.message}`);
+      });
     }
   }
 

@@ -13,6 +13,7 @@ import { AddSessionChainAndIdle1763901200000 } from './1763901200000-AddSessionC
 import { CreatePluginInvitations1763901300000 } from './1763901300000-CreatePluginInvitations';
 import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOfflineTokenGrants';
 import { CreateOfflineTokenRotations1763901500000 } from './1763901500000-CreateOfflineTokenRotations';
+import { CreateOfflineTokenLeases1763901550000 } from './1763901550000-CreateOfflineTokenLeases';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   CreatePluginInvitations1763901300000,
   CreateOfflineTokenGrants1763901400000,
   CreateOfflineTokenRotations1763901500000,
+  CreateOfflineTokenLeases1763901550000,
 ];
