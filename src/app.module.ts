@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
+import { RevocationFeedModule } from './revocation-feed/revocation-feed.module';
 import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { CredentialUsageModule } from './credential-usage/credential-usage.module';
@@ -33,6 +34,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     RedisModule,
     RateLimitModule,
     AuditModule,
+    RevocationFeedModule,
     UsersModule,
     SessionsModule,
     ApiKeysModule,

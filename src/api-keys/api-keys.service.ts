@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
+import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { AppError, unauthorized } from '../common/errors/app-error';
 import { accessTagsOf, type UserPrincipal } from '../common/auth/principal';
 import { KeyedHashes } from '../common/auth/presented-secrets';
@@ -74,6 +75,7 @@ export class ApiKeysService implements OnModuleInit {
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly feed: RevocationFeed,
     redis: RedisService,
   ) {
     this.cache = new LookupCache({
@@ -295,6 +297,7 @@ export class ApiKeysService implements OnModuleInit {
     this.logger.log(`API key revoked: ${keyId}`);
     if (key && result.affected) {
       await this.audit.record('api_key.revoked', { subject: { type: 'api_key', id: key.id, label: key.firstEight }, userId: key.userId });
+      await this.feed.record({ kind: 'api_key', keyId: key.id, sub: key.userId });
     }
   }
 

@@ -132,6 +132,11 @@ export interface AuthConfig {
   readonly recentLoginMaxAge: number;
   readonly passwordProviderName: string;
   readonly issuer: string;
+  /**
+   * Seconds of history the revocation feed keeps (REVOCATION_FEED_RETENTION, default a day, never
+   * less than ACCESS_TOKEN_MAX_AGE): a consumer whose cursor is older must re-sync (410).
+   */
+  readonly revocationFeedRetention: number;
   /** Where generated development secrets came from, for the boot log (never the secrets). */
   readonly secretsSource: 'env' | 'generated' | 'data-dir';
 }
@@ -194,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       recentLoginMaxAge: vars.RECENT_LOGIN_MAX_AGE ?? 600,
       passwordProviderName: vars.PASSWORD_PROVIDER_NAME ?? 'local',
       issuer,
+      revocationFeedRetention: Math.max(vars.REVOCATION_FEED_RETENTION ?? 86_400, vars.ACCESS_TOKEN_MAX_AGE ?? 900),
       secretsSource: secrets.source,
     }),
   });

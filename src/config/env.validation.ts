@@ -233,6 +233,14 @@ export class EnvironmentVariables {
   @Max(36_500)
   AUDIT_RETENTION_DAYS?: number;
 
+  /** Seconds of revocation-feed history kept (at least ACCESS_TOKEN_MAX_AGE is kept whatever this says). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(90 * 24 * 3600)
+  REVOCATION_FEED_RETENTION?: number;
+
   @Transform(toInt)
   @IsOptional()
   @IsInt()

@@ -25,9 +25,15 @@ export class GracefulShutdown {
   private drainingSince?: number;
   private readonly inFlight = new Set<Response>();
   private onIdle?: () => void;
+  private readonly drainListeners: (() => void)[] = [];
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
+  }
+
+  /** Called once when draining starts: a request that waits on purpose (a long poll) answers now. */
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
   }
 
   /** Express middleware, installed by configureApp ahead of everything that does work. */
@@ -53,7 +59,10 @@ export class GracefulShutdown {
    * connection is left. Resolves with how many requests were still running when it gave up.
    */
   async drain(server: Server, graceMs: number): Promise<{ cut: number }> {
-    this.drainingSince ??= Date.now();
+    if (this.drainingSince === undefined) {
+      this.drainingSince = Date.now();
+      for (const listener of this.drainListeners) listener();
+    }
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;

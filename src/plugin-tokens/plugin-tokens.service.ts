@@ -6,6 +6,7 @@ import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
@@ -85,6 +86,7 @@ export class PluginTokensService {
     private readonly plugins: PluginsService,
     private readonly usage: PluginTokenUsageRecorder,
     private readonly clock: Clock,
+    private readonly feed: RevocationFeed,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
     redis: RedisService,
@@ -162,7 +164,7 @@ export class PluginTokensService {
     const token = await this.get(plugin, id);
     if (!token.revokedAt) {
       const result = await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
-      if (result.affected) await this.recordEvent('deploy_token.revoked', plugin, token);
+      if (result.affected) await this.revoked(plugin, token);
     }
     await this.forget(token.id);
     this.logger.log(`deploy token revoked: ${token.id} of ${plugin.name} by user ${by.userId}`);
@@ -180,6 +182,12 @@ export class PluginTokensService {
   }
 
   /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
+  /** After a token was revoked: the audit log, and services that cache introspection answers (the feed). */
+  private async revoked(plugin: Plugin, token: PluginToken): Promise<void> {
+    await this.recordEvent('deploy_token.revoked', plugin, token);
+    await this.feed.record({ kind: 'deploy_token', tokenId: token.id, pluginId: plugin.id });
+  }
+
   /** A token's times and plugin (RFC 7662 `iat`, `exp`, `plugin`), after `authenticate` accepted it. */
   async introspectionFacts(id: string): Promise<{ createdAt: Date; expiresAt: Date | null; plugin: { id: string; name: string } } | null> {
     const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
@@ -191,7 +199,7 @@ export class PluginTokensService {
     if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.');
     if (!token.revokedAt) {
       const result = await this.tokens.update({ id: token.id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
-      if (result.affected) await this.recordEvent('deploy_token.revoked', token.plugin!, token);
+      if (result.affected) await this.revoked(token.plugin!, token);
     }
     await this.forget(token.id);
     this.logger.log(`deploy token revoked: ${token.id} of ${token.plugin!.name} by ${by}`);

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
+import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { Clock } from '../common/clock';
 import { SealedBox } from '../common/crypto/sealed-box';
 import { parseUuid } from '../common/uuid';
@@ -82,8 +83,15 @@ export class SessionsService implements OnModuleInit {
     @InjectConfig() private readonly config: AppConfig,
     private readonly revokedSessions: RevokedSessions,
     private readonly clock: Clock,
+    private readonly feed: RevocationFeed,
   ) {
     this.box = new SealedBox(config.auth.secretKeys, 'refresh-token-successor');
+  }
+
+  /** These sessions' access tokens are refused from now: here, on every instance, and by services following the feed. */
+  private async refuseAccessTokensOf(sessionIds: string[]): Promise<void> {
+    await this.revokedSessions.add(sessionIds);
+    await this.feed.record(...sessionIds.map((sid) => ({ kind: 'session' as const, sid })));
   }
 
   /** Revoke-all marks the user's live sessions revoked (the epoch bump has already ended them). */
@@ -354,7 +362,7 @@ export class SessionsService implements OnModuleInit {
         where: { userId, revokedReason: reason, revokedAt: MoreThanOrEqual(at) },
         select: { id: true },
       });
-      await this.revokedSessions.add(ended.map((s) => s.id));
+      await this.refuseAccessTokensOf(ended.map((s) => s.id));
     }
     return result.affected ?? 0;
   }
@@ -506,7 +514,7 @@ export class SessionsService implements OnModuleInit {
     const result = await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.clock.now(), revokedReason: reason });
     this.logger.log(`session revoked: ${sessionId} (${reason})`);
     if (!result.affected) return;
-    if (!endsItself(sessionId, reason)) await this.revokedSessions.add([sessionId]);
+    if (!endsItself(sessionId, reason)) await this.refuseAccessTokensOf([sessionId]);
     const session = await this.sessions.findOne({ where: { id: sessionId }, select: { id: true, userId: true } });
     await this.audit.record(reason === 'refresh_reuse' ? 'session.refresh_reuse' : 'session.revoked', {
       subject: { type: 'session', id: sessionId },

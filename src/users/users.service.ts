@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { AuditService } from '../audit/audit.service';
 import { createHash, randomUUID } from 'node:crypto';
 import { Brackets, In, QueryFailedError, Repository, type SelectQueryBuilder } from 'typeorm';
@@ -72,6 +73,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly states: UserStateCache,
     private readonly audit: AuditService,
+    private readonly feed: RevocationFeed,
   ) {}
 
   /** Usernames are case-insensitive: stored and compared in lower case. */
@@ -402,6 +404,15 @@ export class UsersService {
   }
 
   /**
+   * A user's epoch, status or roles changed: every verifier learns it here at once (with Redis, on
+   * every instance), and services that verify tokens themselves from the revocation feed.
+   */
+  private async stateChanged(user: User, toFeed = true): Promise<void> {
+    await this.states.set(user.id, userState(user));
+    if (toFeed) await this.feed.record({ kind: 'user', sub: user.id, epoch: user.epoch, status: user.status, roles: user.roles });
+  }
+
+  /**
    * Bumps the user's epoch, so every access token, session and API key minted before now stops
    * working (every verifier compares epochs). Applies at once on this instance and, with Redis,
    * on every other one (without: within USER_CACHE_TTL). Returns the new epoch. `revokeAll`
@@ -415,7 +426,7 @@ export class UsersService {
       .where('id = :id', { id: userId })
       .execute();
     const user = await this.getById(userId);
-    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
+    await this.stateChanged(user);
     this.logger.warn(`revoke-all: user ${userId} epoch is now ${user.epoch}`);
     await this.audit.record('user.revoke_all', { subject: userSubject(user), userId, details: { epoch: user.epoch } });
     return user.epoch;
@@ -428,7 +439,7 @@ export class UsersService {
   async setStatus(userId: string, status: UserStatus, safety: AdminSafety = {}): Promise<User> {
     await this.guardLastAdmin(userId, safety, (repo) => repo.update({ id: userId }, { status }));
     const user = await this.getById(userId);
-    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
+    await this.stateChanged(user);
     this.logger.warn(`user ${userId} is now ${status}`);
     await this.audit.record(status === 'disabled' ? 'user.disabled' : 'user.enabled', { subject: userSubject(user), userId });
     return user;
@@ -447,7 +458,7 @@ export class UsersService {
       return current.roles;
     });
     const user = await this.getById(userId);
-    await this.states.set(userId, userState(user)); // here at once; with Redis, every instance
+    await this.stateChanged(user, !sameSet(before, after));
     if (!sameSet(before, after)) {
       this.logger.warn(`roles of user ${userId} changed: ${before.join(',') || '-'} → ${after.join(',') || '-'}`);
       await this.audit.record('user.roles_changed', { subject: userSubject(user), userId, details: { before, after } });
@@ -466,6 +477,7 @@ export class UsersService {
       return current;
     });
     await this.states.setGone(userId);
+    await this.feed.record({ kind: 'user', sub: userId, epoch: user.epoch, status: 'deleted', roles: [] });
     this.logger.warn(`user deleted: ${userId} (${user.username})`);
     await this.audit.record('user.deleted', {
       subject: userSubject(user),

@@ -86,6 +86,8 @@ export const ERROR_CODES = {
   LAST_ADMIN: 409,
   /** The caller's own invitation to maintain a plugin has expired: ask a maintainer for a new one. */
   INVITATION_EXPIRED: 410,
+  /** A revocation-feed cursor older than the feed's history (or from another feed): re-sync. */
+  REVOCATION_CURSOR_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   VALIDATION_FAILED: 422,

@@ -14,6 +14,7 @@ import { CreatePluginInvitations1763901300000 } from './1763901300000-CreatePlug
 import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOfflineTokenGrants';
 import { CreateOfflineTokenRotations1763901500000 } from './1763901500000-CreateOfflineTokenRotations';
 import { CreateOfflineTokenLeases1763901550000 } from './1763901550000-CreateOfflineTokenLeases';
+import { CreateRevocationEvents1763901600000 } from './1763901600000-CreateRevocationEvents';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   CreateOfflineTokenGrants1763901400000,
   CreateOfflineTokenRotations1763901500000,
   CreateOfflineTokenLeases1763901550000,
+  CreateRevocationEvents1763901600000,
 ];

@@ -1,0 +1,28 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiGoneResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { RequireScopes } from '../common/auth/decorators';
+import { RevocationFeedPageDto, RevocationFeedQueryDto } from './dto/revocation-feed.dto';
+import { parseCursor, RevocationFeed } from './revocation-feed.service';
+
+@ApiTags('auth')
+@ApiSecurity('Apikey')
+@ApiBearerAuth()
+@Controller('auth')
+export class RevocationFeedController {
+  constructor(private readonly feed: RevocationFeed) {}
+
+  /** What was revoked since a cursor, for services that verify access tokens themselves (docs/tokens-and-sessions.md). */
+  @Get('revocations')
+  @RequireScopes('introspect')
+  @ApiOperation({ summary: 'Revocations since a cursor (long poll with `wait`)' })
+  @ApiOkResponse({ type: RevocationFeedPageDto })
+  @ApiGoneResponse({ description: '`REVOCATION_CURSOR_EXPIRED`: the cursor is older than the history; start again without `since`' })
+  async list(@Query() query: RevocationFeedQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    let gone = false;
+    req.once('close', () => (gone = true));
+    const since = query.since === undefined ? undefined : parseCursor(query.since);
+    const page = await this.feed.read(since, (query.wait ?? 0) * 1000, () => gone || res.writableEnded);
+    res.set('Cache-Control', 'no-store').json({ events: page.events, cursor: page.cursor, has_more: page.hasMore });
+  }
+}
