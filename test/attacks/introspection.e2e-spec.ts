@@ -1,6 +1,7 @@
 /**
- * Attacks on RFC 7662 introspection. It tells whose a token is, so only a credential holding
- * `introspect` may ask (not a user's session, a user's key of any scope, a deploy token); an
+ * Attacks on RFC 7662 introspection and the revocation feed. Introspection tells whose a token
+ * is, the feed who was revoked when, so only a credential holding `introspect` may ask (not a
+ * user's session, a user's key of any scope, a deploy token); an
  * introspector's key does nothing else; and an inactive answer is the same bytes whatever the
  * reason, so a caller cannot tell a revoked token from an expired, a never-issued or a disabled
  * owner's one.
@@ -41,6 +42,9 @@ describe('attack: introspection', () => {
     }
     await introspect(victim.access_token, bearer(deploy)).expect(401);
     await introspect(victim.access_token, {}).expect(401);
+    // The revocation feed (who was revoked, when) is as closed.
+    for (const caller of [bearer(mallory.access_token), apikey(inherit)]) await t.http().get(`${API}/auth/revocations`).set(caller).expect(403);
+    await t.http().get(`${API}/auth/revocations`).set(bearer(deploy)).expect(401);
     // Minting a key with `introspect` is refused: mallory's credentials do not hold it.
     await t.http().post(`${API}/auth/apikey`).set(bearer(mallory.access_token)).send(newKey(['introspect'])).expect((r) => expect([401, 403]).toContain(r.status));
   });
