@@ -135,7 +135,8 @@ describe('revocation feed', () => {
     const mo = await t.login('mo');
     await feed({}, bearer(mo.access_token)).expect(403);
     await t.http().get(`${API}/auth/revocations`).expect(401);
-    for (const query of [{ since: 'abc' }, { since: '1.2.3' }, { since: '-1.5' }, { wait: 31 }, { wait: 'soon' }, { wait: -1 }]) {
+    const bad: Record<string, string | number>[] = [{ since: 'abc' }, { since: '1.2.3' }, { since: '-1.5' }, { wait: 31 }, { wait: 'soon' }, { wait: -1 }];
+    for (const query of bad) {
       const res = await feed(query);
       expect([JSON.stringify(query), res.status]).toEqual([JSON.stringify(query), 422]);
     }

@@ -6,6 +6,7 @@ import { Clock } from '../common/clock';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { GracefulShutdown } from '../health/graceful-shutdown';
+import { inTransaction } from '../database/transactions';
 import { RevocationEvent } from './revocation-event.entity';
 
 /** What a revocation says, as the revoking module reports it. */
@@ -120,7 +121,7 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
     const createdAt = this.clock.now();
     const rows = revocations.map((r) => ({ createdAt, ...stored(r) }));
     try {
-      await this.events.manager.transaction(async (manager) => {
+      await inTransaction(this.events.manager.connection, async (manager) => {
         if (this.postgres) await manager.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
         await manager.insert(RevocationEvent, rows);
       });
