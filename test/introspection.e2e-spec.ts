@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { Clock } from '../src/common/clock';
 import { UsersService } from '../src/users/users.service';
 import { startAppWithIdp, type AppWithIdp } from './utils/app-with-idp';
-import { bearer, type LoginBody } from './utils/create-test-app';
+import { bearer, createIntrospectorKey, type LoginBody } from './utils/create-test-app';
 import { FakeClock } from './utils/fake-clock';
 import { idpProfile } from './utils/idp-profiles';
 
@@ -36,8 +36,7 @@ describe('token introspection (RFC 7662)', () => {
     env = await startAppWithIdp({ env: { OIDC_IDP_ACCEPT_ACCESS_TOKENS: 'true' }, overrides: [{ provide: Clock, useValue: clock }] });
     await env.t.createUser('root', undefined, ['user', 'admin']);
     admin = await env.t.login('root');
-    const principal = (await http().post(`${API}/auth/principal?role=introspector`).set(bearer(admin.access_token)).expect(200)).body;
-    service = (await http().post(`${API}/auth/principal/${principal.uuid}/apikey`).set(bearer(admin.access_token)).send(newKey({ scopes: ['introspect'] })).expect(200)).body.secret;
+    service = await createIntrospectorKey(env.t, admin.access_token);
   });
   afterAll(async () => {
     await env?.t.close();

@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import { Clock } from '../src/common/clock';
 import { RevocationFeed } from '../src/revocation-feed/revocation-feed.service';
 import { RedisService } from '../src/common/redis/redis.service';
-import { bearer, createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
+import { bearer, createIntrospectorKey, createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
 import { FakeClock } from './utils/fake-clock';
 
 const API = '/api/v1';
@@ -21,9 +21,7 @@ interface Page {
 async function setUp(t: TestApp): Promise<{ admin: LoginBody; service: string }> {
   await t.createUser('root', undefined, ['user', 'admin']);
   const admin = await t.login('root');
-  const principal = (await t.http().post(`${API}/auth/principal?role=introspector`).set(bearer(admin.access_token)).expect(200)).body;
-  const service = (await t.http().post(`${API}/auth/principal/${principal.uuid}/apikey`).set(bearer(admin.access_token)).send(newKey(['introspect'])).expect(200)).body.secret;
-  return { admin, service };
+  return { admin, service: await createIntrospectorKey(t, admin.access_token) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { PeriodicJob } from '../common/periodic-job';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { AuditService } from './audit.service';
@@ -8,7 +9,7 @@ const INTERVAL_MS = 60 * 60 * 1000;
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AuditRetentionService.name);
-  private timer?: NodeJS.Timeout;
+  private readonly job = new PeriodicJob('audit retention', this.logger, () => this.run());
 
   constructor(
     private readonly audit: AuditService,
@@ -17,14 +18,11 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     if (this.config.env === 'test') return; // tests call run() themselves
-    const tick = () => void this.run().catch((error: Error) => this.logger.warn(`audit retention failed: ${error.message}`));
-    tick();
-    this.timer = setInterval(tick, INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(INTERVAL_MS, { runNow: true });
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.job.stop();
   }
 
   async run(now = new Date()): Promise<number> {

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PeriodicJob } from '../common/periodic-job';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { GracefulShutdown } from '../health/graceful-shutdown';
@@ -78,7 +79,7 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
   /** Requests waiting for an event after their cursor's id. */
   private readonly waiters = new Set<{ after: number; wake: () => void }>();
   private poller?: NodeJS.Timeout;
-  private purgeTimer?: NodeJS.Timeout;
+  private readonly purgeJob = new PeriodicJob('purging the revocation feed', this.logger, () => this.purge());
 
   constructor(
     @InjectRepository(RevocationEvent) private readonly events: Repository<RevocationEvent>,
@@ -100,14 +101,11 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
     }
     shutdown?.onDrain(() => this.wakeAll());
     if (this.config.env === 'test') return; // tests call purge() themselves
-    this.purgeTimer = setInterval(() => {
-      this.purge().catch((error: Error) => this.logger.warn(`purging the revocation feed failed: ${error.message}`));
-    }, PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
+    this.purgeJob.start(PURGE_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeJob.stop();
     this.wakeAll();
   }
 

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, Not, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
+import { PeriodicJob } from '../common/periodic-job';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 
@@ -18,7 +19,7 @@ const KEEP_REVOKED_MS = 7 * 24 * 3600 * 1000;
 @Injectable()
 export class SessionsPurgeService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SessionsPurgeService.name);
-  private timer?: NodeJS.Timeout;
+  private readonly job = new PeriodicJob('purge', this.logger, () => this.purge());
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
@@ -28,14 +29,11 @@ export class SessionsPurgeService implements OnApplicationBootstrap, OnApplicati
 
   onApplicationBootstrap(): void {
     if (this.config.env === 'test') return; // tests call purge() themselves
-    this.timer = setInterval(() => {
-      this.purge().catch((error: Error) => this.logger.warn(`purge failed: ${error.message}`));
-    }, PURGE_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(PURGE_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.job.stop();
   }
 
   async purge(now = new Date()): Promise<{ refreshTokens: number; sessions: number }> {

@@ -6,7 +6,7 @@
  * reason, so a caller cannot tell a revoked token from an expired, a never-issued or a disabled
  * owner's one.
  */
-import { bearer, createTestApp, type LoginBody, type TestApp } from '../utils/create-test-app';
+import { bearer, createIntrospectorKey, createTestApp, type LoginBody, type TestApp } from '../utils/create-test-app';
 
 const API = '/api/v1';
 const apikey = (secret: string) => ({ Authorization: `Apikey ${secret}` });
@@ -27,8 +27,7 @@ describe('attack: introspection', () => {
     victim = await t.login('victim');
     mallory = await t.login('mallory');
     const root = await t.login('root');
-    const principal = (await t.http().post(`${API}/auth/principal?role=introspector`).set(bearer(root.access_token)).expect(200)).body;
-    introspector = (await t.http().post(`${API}/auth/principal/${principal.uuid}/apikey`).set(bearer(root.access_token)).send(newKey(['introspect'])).expect(200)).body.secret;
+    introspector = await createIntrospectorKey(t, root.access_token);
   });
   afterAll(() => t?.close());
 

@@ -94,3 +94,18 @@ export async function createTestApp(
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * An `introspector` service principal and an API key for it with the `introspect` scope (what
+ * another service uses for introspection and the revocation feed), made by an administrator.
+ */
+export async function createIntrospectorKey(t: TestApp, adminAccessToken: string): Promise<string> {
+  const principal = (await t.http().post('/api/v1/auth/principal?role=introspector').set(bearer(adminAccessToken)).expect(200)).body as { uuid: string };
+  const key = await t
+    .http()
+    .post(`/api/v1/auth/principal/${principal.uuid}/apikey`)
+    .set(bearer(adminAccessToken))
+    .send({ scopes: ['introspect'], expires_in: null, note: 'introspection' })
+    .expect(200);
+  return (key.body as { secret: string }).secret;
+}

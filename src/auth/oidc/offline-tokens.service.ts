@@ -20,6 +20,7 @@ import { IdpExchangeLimits } from './idp-exchange-limits';
 import { OidcClient } from './oidc-client';
 import { OidcProviders } from './oidc-providers';
 import { RawSql } from '../../database/raw-sql';
+import { PeriodicJob } from '../../common/periodic-job';
 import { OfflineTokenFloor, OfflineTokenGrant, OfflineTokenLease, OfflineTokenRotation } from './offline-token-grant.entity';
 import { jwtHints, offlineTokenCandidates } from './offline-token-shape';
 
@@ -94,7 +95,7 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
   private readonly rotating = new Set<string>();
   private readonly lockWaitMs: number;
   private readonly leases: RawSql;
-  private purgeTimer?: NodeJS.Timeout;
+  private readonly purgeJob = new PeriodicJob('purging rotated offline tokens', this.logger, () => this.purgeRotations());
   private readonly stats: CacheCounts = CacheStats.for('offline-token-exchange');
 
   constructor(
@@ -126,14 +127,11 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
 
   onApplicationBootstrap(): void {
     if (!this.enabled || this.config.env === 'test') return; // tests call purgeRotations() themselves
-    this.purgeTimer = setInterval(() => {
-      this.purgeRotations().catch((error: Error) => this.logger.warn(`purging rotated offline tokens failed: ${error.message}`));
-    }, ROTATION_PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
+    this.purgeJob.start(ROTATION_PURGE_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeJob.stop();
   }
 
   /** Deletes stored rotated tokens unused for 180 days (and leases a crashed instance left); returns how many rotations. */
