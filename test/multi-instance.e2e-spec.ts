@@ -102,6 +102,7 @@ maybe('two instances sharing PostgreSQL and Redis', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       SECRET_KEYS: process.env.SECRET_KEYS!,
+      SIGNING_KEYS: process.env.SIGNING_KEYS!,
       TOKEN_PEPPER: process.env.TOKEN_PEPPER!,
       REDIS_URL: process.env.REDIS_URL!,
       ...db.env, // DATABASE_URL, DATABASE_SCHEMA, REDIS_KEY_PREFIX: shared by both
@@ -281,6 +282,7 @@ maybe('two instances sharing PostgreSQL and Redis', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       SECRET_KEYS: process.env.SECRET_KEYS!,
+      SIGNING_KEYS: process.env.SIGNING_KEYS!,
       TOKEN_PEPPER: process.env.TOKEN_PEPPER!,
       REDIS_URL: process.env.REDIS_URL!,
       ...db.env,
