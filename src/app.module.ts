@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { RevocationFeedModule } from './revocation-feed/revocation-feed.module';
+import { RolesModule } from './roles/roles.module';
 import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { CredentialUsageModule } from './credential-usage/credential-usage.module';
@@ -35,6 +36,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     RateLimitModule,
     AuditModule,
     RevocationFeedModule,
+    RolesModule,
     UsersModule,
     SessionsModule,
     ApiKeysModule,

@@ -32,6 +32,9 @@ export const AUDIT_EVENT_TYPES = [
   'plugin.invitation_revoked',
   'identity.linked',
   'identity.unlinked',
+  /** A custom role created or its scopes changed; details: scopes before and after. */
+  'role.saved',
+  'role.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -16,6 +16,7 @@ import { NestFactory } from '@nestjs/core';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditModule } from '../audit/audit.module';
 import { RevocationFeedModule } from '../revocation-feed/revocation-feed.module';
+import { RolesModule } from '../roles/roles.module';
 import { RedisModule } from '../common/redis/redis.module';
 import type { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
@@ -33,7 +34,7 @@ import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { CliInputError, readPassword } from './read-password';
 
-@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, RedisModule, AuditModule, RevocationFeedModule, UsersModule, SessionsModule, ApiKeysModule] })
+@Module({ imports: [AppConfigModule, DatabaseModule, AuthCoreModule, RedisModule, AuditModule, RevocationFeedModule, RolesModule, UsersModule, SessionsModule, ApiKeysModule] })
 class CliModule {}
 
 export interface CliIo {

@@ -23,6 +23,8 @@ export class RevocationFeedController {
     req.once('close', () => (gone = true));
     const since = query.since === undefined ? undefined : parseCursor(query.since);
     const page = await this.feed.read(since, (query.wait ?? 0) * 1000, () => gone || res.writableEnded);
+    // Shutting down: the consumer's next poll must not keep this connection (and the server) open.
+    if (this.feed.shuttingDown) res.set('Connection', 'close');
     res.set('Cache-Control', 'no-store').json({ events: page.events, cursor: page.cursor, has_more: page.hasMore });
   }
 }

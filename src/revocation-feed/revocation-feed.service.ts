@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
@@ -72,12 +72,19 @@ function formatCursor(cursor: FeedCursor): string {
  * missed events and must treat what it cached as stale.
  */
 @Injectable()
-export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(RevocationFeed.name);
   private readonly postgres: boolean;
   private readonly retentionMs: number;
   /** Requests waiting for an event after their cursor's id. */
   private readonly waiters = new Set<{ after: number; wake: () => void }>();
+  /** Shutting down: answer at once, never wait (a consumer's next poll would hold the server open). */
+  private closing = false;
+
+  /** True once the server is shutting down: answers also close their connection. */
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
   private poller?: NodeJS.Timeout;
   private readonly purgeJob = new PeriodicJob('purging the revocation feed', this.logger, () => this.purge());
 
@@ -99,9 +106,18 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
     } catch {
       shutdown = undefined;
     }
-    shutdown?.onDrain(() => this.wakeAll());
+    shutdown?.onDrain(() => {
+      this.closing = true;
+      this.wakeAll();
+    });
     if (this.config.env === 'test') return; // tests call purge() themselves
     this.purgeJob.start(PURGE_INTERVAL_MS);
+  }
+
+  /** Before the HTTP server closes (it waits for requests in flight): waiting requests answer now. */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    this.wakeAll();
   }
 
   onApplicationShutdown(): void {
@@ -146,7 +162,7 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
           : `This cursor is older than the feed's history (${this.retentionMs / 1000} s). Start again without \`since\`, and treat every decision cached so far as stale.`,
       );
     }
-    if (latest <= since.id && waitMs > 0 && !closed()) await this.waitAfter(since.id, waitMs, closed);
+    if (latest <= since.id && waitMs > 0 && !closed() && !this.closing) await this.waitAfter(since.id, waitMs, closed);
     const rows = await this.events
       .createQueryBuilder('e')
       .where('e.id > :after', { after: since.id })

@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { createHash, randomUUID } from 'node:crypto';
 import { Brackets, In, QueryFailedError, Repository, type SelectQueryBuilder } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
-import { KNOWN_ROLES, Role } from '../common/auth/scopes';
+import { isKnownRole, Role } from '../common/auth/scopes';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
 import { Identity } from './identity.entity';
 import { User, UserKind, UserStatus } from './user.entity';
@@ -580,7 +580,7 @@ function userSubject(user: { id: string; username: string }) {
 /** Distinct known roles, in the given order; 422 naming any unknown one. */
 function checkRoles(roles: readonly string[]): string[] {
   const unique = [...new Set(roles)];
-  const unknown = unique.filter((r) => !KNOWN_ROLES.includes(r));
+  const unknown = unique.filter((r) => !isKnownRole(r));
   if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `Unknown roles: ${unknown.join(', ')}`);
   return unique;
 }

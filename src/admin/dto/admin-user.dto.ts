@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { KNOWN_ROLES } from '../../common/auth/scopes';
+import { IsKnownRole } from '../../common/auth/role-validation';
 import type { User } from '../../users/user.entity';
 import { PageQueryDto } from './page.dto';
 
@@ -10,9 +10,9 @@ export class ListUsersQueryDto extends PageQueryDto {
   @IsIn(['active', 'disabled'])
   status?: 'active' | 'disabled';
 
-  @ApiPropertyOptional({ enum: KNOWN_ROLES, description: 'Users holding this role' })
+  @ApiPropertyOptional({ description: 'Users holding this role' })
   @IsOptional()
-  @IsIn(KNOWN_ROLES)
+  @IsKnownRole()
   role?: string;
 
   @ApiPropertyOptional({ enum: ['user', 'service'], description: 'People, or service principals' })
@@ -41,11 +41,11 @@ export class CreateUserDto {
   @MaxLength(1024)
   password?: string;
 
-  @ApiPropertyOptional({ type: [String], enum: KNOWN_ROLES, default: ['user'], description: 'Including "admin" needs a recent login' })
+  @ApiPropertyOptional({ type: [String], default: ['user'], description: 'Including "admin" needs a recent login' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(16)
-  @IsIn(KNOWN_ROLES, { each: true })
+  @IsKnownRole({ each: true })
   roles?: string[];
 
   @ApiPropertyOptional()
@@ -62,10 +62,10 @@ export class CreateUserDto {
 }
 
 export class SetRolesDto {
-  @ApiProperty({ type: [String], enum: KNOWN_ROLES, description: 'The complete new list; adding "admin" needs a recent login' })
+  @ApiProperty({ type: [String], description: 'The complete new list; adding "admin" needs a recent login' })
   @IsArray()
   @ArrayMaxSize(16)
-  @IsIn(KNOWN_ROLES, { each: true })
+  @IsKnownRole({ each: true })
   roles: string[];
 }
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { KNOWN_ROLES } from '../../common/auth/scopes';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsKnownRole } from '../../common/auth/role-validation';
 
 const TILED_DEFAULT_LIMIT = 100;
 const TILED_MAX_LIMIT = 300;
@@ -49,7 +49,7 @@ export function principalPage(q: ListPrincipalsQueryDto): { offset: number; limi
 }
 
 export class CreatePrincipalQueryDto {
-  @ApiPropertyOptional({ enum: KNOWN_ROLES, required: true, description: 'The role of the new service principal; "admin" needs a recent login' })
-  @IsIn(KNOWN_ROLES, { message: `role must be one of: ${KNOWN_ROLES.join(', ')}` })
+  @ApiPropertyOptional({ required: true, description: 'The role of the new service principal (built in: user, admin, introspector; or a custom role); "admin" needs a recent login' })
+  @IsKnownRole()
   role: string;
 }

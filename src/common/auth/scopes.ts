@@ -50,7 +50,36 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = Object.f
   introspector: ['introspect'],
 });
 
-export const KNOWN_ROLES = Object.freeze(Object.keys(ROLE_SCOPES));
+/** The built-in roles (code); administrators add custom ones (`src/roles`), which cannot take these names. */
+export const BUILT_IN_ROLES = Object.freeze(Object.keys(ROLE_SCOPES));
+/** @deprecated the built-in roles only; use `isKnownRole()` / `knownRoles()`, which include custom roles. */
+export const KNOWN_ROLES = BUILT_IN_ROLES;
+
+/** What a role or scope name may look like: lower case, `:`, `.`, `_`, `-` (e.g. `notes:read`, `editor`). */
+export const ROLE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+export const SCOPE_NAME = /^[a-z][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
+
+/** Custom roles (name → scopes), as `RolesService` last loaded them; replaced whole, never mutated. */
+let customRoles: ReadonlyMap<string, readonly string[]> = new Map();
+
+/** Installs the custom roles (RolesService, at boot and after every change on any instance). */
+export function setCustomRoles(roles: ReadonlyMap<string, readonly string[]>): void {
+  customRoles = roles;
+  memo.clear();
+}
+
+export function roleScopes(role: string): readonly string[] | undefined {
+  return ROLE_SCOPES[role] ?? customRoles.get(role);
+}
+
+export function isKnownRole(role: string): boolean {
+  return role in ROLE_SCOPES || customRoles.has(role);
+}
+
+/** Built-in roles, then custom ones. */
+export function knownRoles(): string[] {
+  return [...BUILT_IN_ROLES, ...customRoles.keys()];
+}
 
 export const Role = Object.freeze({ User: 'user', Admin: 'admin', Introspector: 'introspector' } as const);
 
@@ -66,7 +95,7 @@ export function scopesForRoles(roles: readonly string[]): readonly string[] {
   let scopes = memo.get(key);
   if (!scopes) {
     const out = new Set<string>();
-    for (const role of roles) for (const scope of ROLE_SCOPES[role] ?? []) out.add(scope);
+    for (const role of roles) for (const scope of roleScopes(role) ?? []) out.add(scope);
     scopes = Object.freeze([...out].sort());
     if (memo.size < 1000) memo.set(key, scopes);
   }

@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   USER_NOT_FOUND: 404,
+  ROLE_NOT_FOUND: 404,
   API_KEY_NOT_FOUND: 404,
   PLUGIN_NOT_FOUND: 404,
   NOT_A_MAINTAINER: 404,
@@ -84,6 +85,10 @@ export const ERROR_CODES = {
   VERSION_EXISTS: 409,
   /** The change would leave no active administrator (disable, delete, or drop the admin role). */
   LAST_ADMIN: 409,
+  /** Deleting a custom role someone holds. */
+  ROLE_IN_USE: 409,
+  /** Changing, deleting or re-creating a built-in role (user, admin, introspector). */
+  BUILT_IN_ROLE: 409,
   /** The caller's own invitation to maintain a plugin has expired: ask a maintainer for a new one. */
   INVITATION_EXPIRED: 410,
   /** A revocation-feed cursor older than the feed's history (or from another feed): re-sync. */

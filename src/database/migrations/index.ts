@@ -15,6 +15,7 @@ import { CreateOfflineTokenGrants1763901400000 } from './1763901400000-CreateOff
 import { CreateOfflineTokenRotations1763901500000 } from './1763901500000-CreateOfflineTokenRotations';
 import { CreateOfflineTokenLeases1763901550000 } from './1763901550000-CreateOfflineTokenLeases';
 import { CreateRevocationEvents1763901600000 } from './1763901600000-CreateRevocationEvents';
+import { CreateRoles1763901700000 } from './1763901700000-CreateRoles';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   CreateOfflineTokenRotations1763901500000,
   CreateOfflineTokenLeases1763901550000,
   CreateRevocationEvents1763901600000,
+  CreateRoles1763901700000,
 ];

@@ -6,7 +6,7 @@ import { Clock } from '../../clock';
 import { sessionIdOf, type Principal } from '../principal';
 import { DEFAULT_RECENT_LOGIN_MAX_AGE, RecentLoginPolicy } from '../recent-login';
 import { RoutePolicies } from '../route-policy';
-import { ROLE_SCOPES } from '../scopes';
+import { roleScopes } from '../scopes';
 
 /**
  * Global guard (APP_GUARD, after AuthenticationGuard): enforces `@Roles()`, `@SessionOnly()`,
@@ -49,7 +49,7 @@ export class AuthorizationGuard implements CanActivate {
 /** The principal holds the role, and its credential carries all of the role's scopes. */
 function actsWithRole(principal: Principal, role: string): boolean {
   if (principal.kind !== 'user' || !principal.roles.includes(role)) return false;
-  return (ROLE_SCOPES[role] ?? []).every((s) => principal.scopes.includes(s));
+  return (roleScopes(role) ?? []).every((s) => principal.scopes.includes(s));
 }
 
 function insufficientRole(principal: Principal, anyOf: readonly string[]): AppError {
