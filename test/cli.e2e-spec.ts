@@ -168,6 +168,24 @@ describe('operator CLI', () => {
     expect((await cli(db, ['keys:generate', 'now'])).code).toBe(2);
   });
 
+  it('role:set, role:list, user:set-roles and role:delete manage custom roles, with the same refusals as the API', async () => {
+    const set = await cli(db, ['role:set', 'notes-editor', '--scopes', 'notes:read,notes:write', '--description', 'Edits notes']);
+    expect([set.code, set.out]).toEqual([0, 'Role notes-editor grants notes:read notes:write.\n']);
+    const listed = await cli(db, ['role:list']);
+    expect(listed.out).toMatch(/^ROLE\s+BUILT-IN\s+SCOPES\n/);
+    expect(listed.out).toMatch(/\nadmin\s+yes\s+.*admin:apikeys/);
+    expect(listed.out).toMatch(/\nnotes-editor\s+no\s+notes:read notes:write\n/);
+    await cli(db, ['user:create', 'rolly'], 'a long passphrase\na long passphrase\n');
+    expect((await cli(db, ['user:set-roles', 'rolly', '--roles', 'user,notes-editor'])).out).toBe('User rolly now has roles user, notes-editor.\n');
+    const inUse = await cli(db, ['role:delete', 'notes-editor']);
+    expect([inUse.code, inUse.err]).toEqual([1, expect.stringMatching(/1 user\(s\) hold the role notes-editor/)]);
+    await cli(db, ['user:set-roles', 'rolly', '--roles', 'user']);
+    expect((await cli(db, ['role:delete', 'notes-editor'])).code).toBe(0);
+    expect((await cli(db, ['role:set', 'admin', '--scopes', 'notes:read'])).err).toMatch(/built-in role/);
+    expect((await cli(db, ['role:set', 'x'])).code).toBe(2); // --scopes missing
+    expect((await cli(db, ['user:set-roles', 'rolly', '--roles', 'user,nope'])).err).toMatch(/Unknown roles: nope/);
+  });
+
   it('keys:generate-signing prints a new ES256 key and the SIGNING_KEYS value that publishes it before it signs', async () => {
     const current = process.env.SIGNING_KEYS!;
     const res = await cli(db, ['keys:generate-signing'], '', { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', SIGNING_KEYS: current });

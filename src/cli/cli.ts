@@ -5,7 +5,15 @@
  *   user:list
  *   user:disable <username> | user:enable <username> | user:revoke-all <username>
  *   user:grant-admin <username>
- *   audit:tail [--limit N]
+ *   user:set-roles <username> --roles <role,role…>
+      Replace the user's roles (built-in or custom; the last administrator stays one).
+  role:list
+      List the roles: built in (user, admin, introspector) and custom, with their scopes.
+  role:set <name> --scopes <scope,scope…> [--description <text>]
+      Create a custom role or replace its scopes (e.g. --scopes notes:read,notes:write).
+  role:delete <name>
+      Delete a custom role nobody holds.
+  audit:tail [--limit N]
  *   keys:generate                                                          no database
  *   keys:generate-signing                                                  no database
  * Passwords are read from standard input (a prompt without echo on a terminal, the first line
@@ -17,6 +25,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditModule } from '../audit/audit.module';
 import { RevocationFeedModule } from '../revocation-feed/revocation-feed.module';
 import { RolesModule } from '../roles/roles.module';
+import { RolesService } from '../roles/roles.service';
 import { RedisModule } from '../common/redis/redis.module';
 import type { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
@@ -76,14 +85,27 @@ const COMMANDS = [
   'user:enable',
   'user:revoke-all',
   'user:grant-admin',
+  'user:set-roles',
+  'role:list',
+  'role:set',
+  'role:delete',
   'audit:tail',
   'keys:generate',
   'keys:generate-signing',
 ];
 const READS_PASSWORD = new Set(['user:create', 'user:set-password']);
 /** Commands that name no user. */
-const NO_USERNAME = new Set(['user:list', 'audit:tail', 'keys:generate', 'keys:generate-signing']);
-const FLAGS: Record<string, string[]> = { 'user:create': ['admin', 'email', 'display-name'], 'audit:tail': ['limit'] };
+const NO_USERNAME = new Set(['user:list', 'role:list', 'audit:tail', 'keys:generate', 'keys:generate-signing']);
+/** Commands whose one argument is a role name, not a username. */
+const NAMES_A_ROLE = new Set(['role:set', 'role:delete']);
+const FLAGS: Record<string, string[]> = {
+  'user:create': ['admin', 'email', 'display-name'],
+  'user:set-roles': ['roles'],
+  'role:set': ['scopes', 'description'],
+  'audit:tail': ['limit'],
+};
+/** Options a command cannot do without. */
+const REQUIRED_FLAGS: Record<string, string[]> = { 'user:set-roles': ['roles'], 'role:set': ['scopes'] };
 const DEFAULT_TAIL = 20;
 const MAX_TAIL = 500;
 
@@ -133,7 +155,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const needsUsername = !NO_USERNAME.has(args.command);
   if (needsUsername && args.positional.length !== 1) {
-    io.stderr.write(`${args.command} takes exactly one <username>.\n\n${USAGE}`);
+    io.stderr.write(`${args.command} takes exactly one <${NAMES_A_ROLE.has(args.command) ? 'name' : 'username'}>.\n\n${USAGE}`);
     return 2;
   }
   if (!needsUsername && args.positional.length > 0) {
@@ -146,7 +168,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`Unknown option --${unknownFlag} for ${args.command}.\n`);
     return 2;
   }
-  for (const f of ['email', 'display-name', 'limit']) {
+  const missing = (REQUIRED_FLAGS[args.command] ?? []).find((f) => args.flags[f] === undefined);
+  if (missing) {
+    io.stderr.write(`${args.command} needs --${missing}.\n`);
+    return 2;
+  }
+  for (const f of ['email', 'display-name', 'limit', 'roles', 'scopes', 'description']) {
     if (args.flags[f] === true) {
       io.stderr.write(`--${f} needs a value.\n`);
       return 2;
@@ -234,6 +261,28 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(`User ${updated.username} now has roles ${updated.roles.join(', ')}.\n`);
         return 0;
       }
+      case 'user:set-roles': {
+        const user = await users.getByUsername(args.positional[0]);
+        const { user: updated } = await users.setRoles(user.id, list(args.flags.roles));
+        io.stdout.write(`User ${updated.username} now has roles ${updated.roles.join(', ')}.\n`);
+        return 0;
+      }
+      case 'role:list': {
+        const rows = (await app.get(RolesService).list()).map((r) => [r.name, r.builtIn ? 'yes' : 'no', r.scopes.join(' ')]);
+        printTable(io, ['ROLE', 'BUILT-IN', 'SCOPES'], rows);
+        return 0;
+      }
+      case 'role:set': {
+        const description = typeof args.flags.description === 'string' ? args.flags.description : undefined;
+        const role = await app.get(RolesService).save(args.positional[0], { scopes: list(args.flags.scopes), description }, {});
+        io.stdout.write(`Role ${role.name} grants ${role.scopes.join(' ')}.\n`);
+        return 0;
+      }
+      case 'role:delete': {
+        await app.get(RolesService).delete(args.positional[0], {});
+        io.stdout.write(`Role ${args.positional[0]} deleted.\n`);
+        return 0;
+      }
       case 'audit:tail': {
         const { events } = await app.get(AuditService).list({ limit });
         for (const event of events.reverse()) io.stdout.write(`${formatEvent(event)}\n`);
@@ -257,6 +306,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await app.close();
   }
+}
+
+/** A comma-separated option value as a list (`--roles user,editor`). */
+function list(value: string | true | undefined): string[] {
+  return typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : [];
 }
 
 function printTable(io: CliIo, header: string[], rows: string[][]): void {
