@@ -5,6 +5,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { RevocationFeedModule } from './revocation-feed/revocation-feed.module';
 import { RolesModule } from './roles/roles.module';
+import { ScopeCatalogModule } from './common/auth/scope-catalog';
 import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { CredentialUsageModule } from './credential-usage/credential-usage.module';
@@ -37,6 +38,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     AuditModule,
     RevocationFeedModule,
     RolesModule,
+    ScopeCatalogModule,
     UsersModule,
     SessionsModule,
     ApiKeysModule,

@@ -1,4 +1,5 @@
 import { WELL_KNOWN_PATHS } from './auth/oauth/well-known.controller';
+import { ScopeCatalog } from './common/auth/scope-catalog';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -90,6 +91,17 @@ function malformedJsonToAppError(err: unknown, _req: Request, _res: Response, ne
   next(err);
 }
 
+/** The declared scopes (name → description); none in an application without the catalog. */
+function scopeCatalog(app: INestApplication): Record<string, string> {
+  let catalog: ScopeCatalog;
+  try {
+    catalog = app.get(ScopeCatalog, { strict: false });
+  } catch {
+    return {};
+  }
+  return catalog.all(); // throws, naming the route, when a route requires an undeclared scope
+}
+
 function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
   const provider = config.auth.passwordProviderName;
   const tokenUrl = `/${API_PREFIX}/auth/provider/${provider}/token`;
@@ -102,7 +114,8 @@ function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
       .addBearerAuth()
       .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Apikey <key>' }, 'Apikey')
       .addOAuth2(
-        { type: 'oauth2', flows: { password: { tokenUrl, refreshUrl: `/${API_PREFIX}/auth/session/refresh`, scopes: {} } } },
+        // Every scope a module declared (@DeclareScopes), with what it allows.
+        { type: 'oauth2', flows: { password: { tokenUrl, refreshUrl: `/${API_PREFIX}/auth/session/refresh`, scopes: scopeCatalog(app) } } },
         'OAuth2PasswordBearer',
       )
       .build(),

@@ -11,6 +11,7 @@ import { AdminPluginsController } from './admin-plugins.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { TiledPrincipalsController } from './tiled-principals.controller';
+import { DeclareScopes } from '../common/auth/scope-catalog';
 
 /**
  * Administration: `/admin/users`, `/admin/credentials`, `/admin/plugins` (role admin, class
@@ -18,6 +19,10 @@ import { TiledPrincipalsController } from './tiled-principals.controller';
  * dependency graph: it calls the owning services (users, sessions, API keys, plugins, deploy
  * tokens) and owns no table. The audit log's `/admin/audit` lives with the audit module.
  */
+@DeclareScopes({
+  'read:principals': 'List and read users and service principals (administrators)',
+  'write:principals': 'Create service principals (administrators)',
+})
 @Module({
   imports: [UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule],
   controllers: [AdminUsersController, AdminIdentitiesController, AdminCredentialsController, AdminPluginsController, TiledPrincipalsController],

@@ -22,7 +22,8 @@ import { UsersService } from '../users/users.service';
 import { RefreshTokenRequestDto } from './dto/refresh-token-request.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
-import { PrincipalResponse, toPrincipalResponse } from './dto/whoami-response.dto';
+import { toPrincipalResponse, WhoamiResponse } from './dto/whoami-response.dto';
+import { ScopeCatalog } from '../common/auth/scope-catalog';
 import { PasswordProvider } from './providers/password.provider';
 import { LoginAudit } from './login-audit';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
@@ -49,6 +50,7 @@ export class AuthController {
     private readonly deviceLogins: DeviceLoginsService,
     private readonly loginAudit: LoginAudit,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly scopeCatalog: ScopeCatalog,
   ) {}
 
   /**
@@ -164,7 +166,7 @@ export class AuthController {
   @OptionalAuth()
   @Get('whoami')
   @ApiBearerAuth()
-  @ApiOkResponse({ type: PrincipalResponse })
+  @ApiOkResponse({ type: WhoamiResponse })
   async whoami(@CurrentPrincipal() principal: Principal | null, @Res() res: Response): Promise<void> {
     if (!principal || principal.kind !== 'user') {
       res.json(null);
@@ -179,7 +181,10 @@ export class AuthController {
       this.users.hasPassword(user.id),
     ]);
     const apiKeys = keys.map((k) => toTiledApiKey(k, this.apiKeys.lastUse(k)));
-    res.json(toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword));
+    const body = toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword);
+    // Latchkey's own: what each of the caller's scopes allows (the modules' @DeclareScopes).
+    const scopes = [...new Set(body.roles.flatMap((r) => r.scopes))].sort();
+    res.json({ ...body, scope_descriptions: Object.fromEntries(scopes.map((s) => [s, this.scopeCatalog.describe(s) ?? null])) });
   }
 }
 

@@ -30,7 +30,9 @@ import { LoginAudit } from './login-audit';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-session.strategy';
 import { WebModule } from '../web/web.module';
+import { DeclareScopes } from '../common/auth/scope-catalog';
 
+@DeclareScopes({ introspect: "Check other principals' credentials (RFC 7662) and read the revocation feed (services)" })
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation, OfflineTokenLease]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController, WellKnownController, IntrospectionController],

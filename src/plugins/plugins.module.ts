@@ -13,7 +13,12 @@ import { PluginVersionsService } from './plugin-versions.service';
 import { PluginsController } from './plugins.controller';
 import { PluginsService } from './plugins.service';
 import { UploadInterceptor } from './upload.interceptor';
+import { DeclareScopes } from '../common/auth/scope-catalog';
 
+@DeclareScopes({
+  'read:plugins': 'Read plugins, their versions and their maintainer-only views (audit)',
+  'write:plugins': 'Create plugins, manage their maintainers and deploy tokens, upload versions',
+})
 @Module({
   imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion, PluginInvitation]), UsersModule],
   controllers: [PluginsController, PluginInvitationsController, MyPluginInvitationsController, PluginVersionsController],

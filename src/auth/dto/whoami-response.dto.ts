@@ -34,6 +34,12 @@ export class PrincipalResponse {
   @ApiProperty({ nullable: true, type: String }) latest_activity: string | null;
 }
 
+/** `GET /auth/whoami`: Tiled's Principal, plus what each of the caller's scopes allows (Latchkey's). */
+export class WhoamiResponse extends PrincipalResponse {
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true }, description: "Each scope of the caller's roles → what it allows (declared by the module that owns it)" })
+  scope_descriptions: Record<string, string | null>;
+}
+
 /**
  * Tiled's `latest_activity`: the latest of the user's logins (password and IdP identities),
  * session refreshes and API key uses; null when there was none.

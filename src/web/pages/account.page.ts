@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { INHERIT, requestableScopes } from '../../api-keys/api-key-scopes';
+import { ScopeCatalog } from '../../common/auth/scope-catalog';
 import { AuditService } from '../../audit/audit.service';
 import { BrowserSessionsService } from '../../auth/browser-sessions/browser-sessions.service';
 import { credentialStatus } from '../../common/auth/credential-status';
@@ -57,6 +58,7 @@ export class AccountPageController {
     private readonly audit: AuditService,
     private readonly browserSessions: BrowserSessionsService,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly scopeCatalog: ScopeCatalog,
   ) {}
 
   @Get()
@@ -142,7 +144,7 @@ ${live.length
         )}</select></div>
 <div><button type="submit" id="create-key-submit">Create key</button></div></div>
 <details class="more"><summary>Restrict its scopes (default: everything you may do, now and later)</summary><div class="scopes">${scopes.map(
-          (s) => html`<label><input type="checkbox" name="scopes" value="${s}"> ${s}</label>`,
+          (s) => html`<label title="${this.scopeCatalog.describe(s) ?? ''}"><input type="checkbox" name="scopes" value="${s}"> ${s} <span class="small muted">${this.scopeCatalog.describe(s) ?? ''}</span></label>`,
         )}</div></details></form>`
       : html`<p class="muted">Your roles do not allow creating API keys.</p>`;
     const keysCard = html`<section class="card" id="api-keys"><h2>Your API keys</h2>
