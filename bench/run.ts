@@ -211,7 +211,8 @@ function distinctTokens(token: string, config: AppConfig, count: number): string
 interface Case {
   name: string;
   label: string;
-  target: 'latchkey' | 'peer';
+  /** Latchkey, the passport-jwt peer, or examples/notes (a service protected by @latchkey/nest). */
+  target: 'latchkey' | 'peer' | 'example';
   path: string;
   headers?: Record<string, string>;
   rotate?: LoadSpec['rotate'];
@@ -248,6 +249,8 @@ async function main(): Promise<void> {
   const largeSchema = pg ? `${schema}_large` : undefined;
   const base = `http://127.0.0.1:${port}`;
   const peerBase = `http://127.0.0.1:${peerPort}`;
+  const examplePort = await freePort();
+  const exampleBase = `http://127.0.0.1:${examplePort}`;
 
   log(`Latchkey benchmark${quick ? ' (quick)' : ''}: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`);
   log(`database: ${pg ? `PostgreSQL (schema ${schema})` : 'SQLite'}; Redis: ${process.env.REDIS_URL ? 'yes' : 'no'}`);
@@ -305,6 +308,9 @@ async function main(): Promise<void> {
     let server = start(join(DIST, 'bench', 'server.js'), serverEnv, nodeFlags);
     const peer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(peerPort) });
     await Promise.all([waitReady(`${base}/health/live`, server, 'Latchkey'), waitReady(`${peerBase}/bench/public`, peer, 'the peer')]);
+    // examples/notes (built by `npm run build:packages` above), protected by @latchkey/nest against this Latchkey.
+    const example = start(join(ROOT, 'examples', 'notes', 'dist', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(examplePort), LATCHKEY_URL: base }, nodeFlags);
+    await waitReady(`${exampleBase}/health`, example, 'examples/notes');
 
     const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
     const login = await expectOk(`${base}/api/v1/auth/provider/local/token`, { method: 'POST', headers: form, body: 'username=bench&password=' + encodeURIComponent(PASSWORD) }, 'password login');
@@ -337,11 +343,16 @@ async function main(): Promise<void> {
       { name: 'offline_token', label: 'IdP offline token (cached)', target: 'latchkey', path: '/api/v1/bench/user', headers: { Authorization: `Bearer ${offline}` } },
       { name: 'peer_public', label: 'peer: unguarded route', target: 'peer', path: '/bench/public' },
       { name: 'peer_jwt', label: 'peer: passport-jwt', target: 'peer', path: '/bench/user', headers: { Authorization: `Bearer ${peerToken}` } },
+      // The same two routes in a service protected by @latchkey/nest: /health is @Public(), /whoami needs a Latchkey credential.
+      { name: 'example_public', label: 'notes: @Public()', target: 'example', path: '/health' },
+      { name: 'example_jwt', label: 'notes: @latchkey/nest JWT', target: 'example', path: '/whoami', headers: { Authorization: `Bearer ${accessToken}` } },
     ];
+    const baseOf = (c: Case) => (c.target === 'peer' ? peerBase : c.target === 'example' ? exampleBase : base);
+    const processOf = (c: Case) => (c.target === 'peer' ? peer : c.target === 'example' ? example : server);
     // Every case answers 200 before anything is measured (a 401 is fast, and would flatter).
     for (const c of cases) {
       const headers = c.rotate ? { ...c.headers, [c.rotate.header]: c.rotate.prefix + c.rotate.values[c.rotate.values.length - 1] } : c.headers;
-      await expectOk((c.target === 'peer' ? peerBase : base) + c.path, { headers }, c.label);
+      await expectOk(baseOf(c) + c.path, { headers }, c.label);
     }
 
     // A round measures the public route before and after every other Latchkey case (public, JWT,
@@ -350,19 +361,19 @@ async function main(): Promise<void> {
     const publicCase = cases.find((c) => c.name === 'public')!;
     const schedule = only
       ? cases.filter((c) => only.has(c.name))
-      : [publicCase, ...cases.filter((c) => c.target === 'latchkey' && c !== publicCase).flatMap((c) => [c, publicCase]), ...cases.filter((c) => c.target === 'peer')];
+      : [publicCase, ...cases.filter((c) => c.target === 'latchkey' && c !== publicCase).flatMap((c) => [c, publicCase]), ...cases.filter((c) => c.target !== 'latchkey')];
     const runs = new Map<string, LoadResult[]>();
-    const rssAfterLoad = { latchkey: 0, peer: 0 };
+    const rssAfterLoad = { latchkey: 0, peer: 0, example: 0 };
     const rounds = new Map<string, number[]>(); // req/s per round (the public route: the mean of its runs)
     const vsPublic = new Map<string, number[]>(); // ÷ the public runs around it, per round
     const append = <T>(map: Map<string, T[]>, name: string, value: T) => map.set(name, [...(map.get(name) ?? []), value]);
     for (let round = 0; round < opts.rounds; round++) {
       const done: LoadResult[] = [];
       for (const c of schedule) {
-        const pid = (c.target === 'peer' ? peer : server).pid!;
+        const pid = processOf(c).pid!;
         const before = cpuSeconds(pid);
         const r = await load({
-          url: (c.target === 'peer' ? peerBase : base) + c.path,
+          url: baseOf(c) + c.path,
           connections: opts.connections,
           durationS: opts.durationS,
           warmupS: opts.warmupS,
@@ -425,6 +436,7 @@ async function main(): Promise<void> {
     const peaks = { latchkey: rssMiB(server.pid!).peak, peer: rssMiB(peer.pid!).peak };
     const rss = { latchkey: rssAfterLoad.latchkey, peer: rssAfterLoad.peer, latchkeyPeak: peaks.latchkey, peerPeak: peaks.peer };
     await stop(peer);
+    await stop(example);
 
     // Single flight: 100 concurrent requests with one offline token Latchkey has never seen.
     const fresh = (await idp.obtainOfflineToken('alice')).refresh_token;
@@ -551,6 +563,7 @@ function report(run: {
     ratioTarget('JWT ÷ public (req/s)', by.jwt, by.public, 0.95),
     ratioTarget('JWT ÷ peer JWT (req/s)', by.jwt, by.peer_jwt, 1.0),
     ...(by.jwt_first_sight ? [ratioTarget('JWT seen once ÷ peer JWT (req/s)', by.jwt_first_sight, by.peer_jwt, 1.0)] : []),
+    ...(by.example_jwt && by.example_public ? [ratioTarget('notes: @latchkey/nest JWT ÷ its @Public() (req/s)', by.example_jwt, by.example_public, 0.9)] : []),
     ratioTarget('API key ÷ public (req/s)', by.api_key, by.public, 0.9),
     ratioTarget('deploy token ÷ public (req/s)', by.deploy_token, by.public, 0.9),
     ratioTarget('offline token ÷ public (req/s)', by.offline_token, by.public, 0.9),

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { join, resolve } from 'node:path';
 import { bearer, createIntrospectorKey, createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
 import { createTestDatabase, type TestDatabase } from './utils/test-database';
@@ -123,6 +124,34 @@ describe('a resource server protected by @latchkey/nest (examples/notes)', () =>
     expect(Date.now() - revoked).toBeLessThan(1000);
     expect(answer).toMatchObject({ status: 401, body: { code: 'AUTH_INVALID_TOKEN', message: 'This token has been revoked.' } });
     writer = await latchkey.login('wanda');
+  });
+
+  it('attack: forged and foreign tokens get 401 at the service, a deploy token or a narrow key gets 403', async () => {
+    const claims = jwt.decode(reader.access_token) as jwt.JwtPayload;
+    const kid = (JSON.parse(Buffer.from(reader.access_token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const published = (await latchkey.http().get('/.well-known/jwks.json').expect(200)).body.keys[0];
+    const publicPem = createPublicKey({ key: published, format: 'jwk' }).export({ format: 'pem', type: 'spki' });
+    const now = Math.floor(Date.now() / 1000);
+    const forged = {
+      'signed by another key under Latchkey\'s kid': jwt.sign({ ...claims, scp: ['notes:read', 'notes:write'] }, attacker, { algorithm: 'ES256', keyid: kid }),
+      'HS256 keyed with the published public key': jwt.sign({ ...claims }, createSecretKey(Buffer.from(publicPem)), { algorithm: 'HS256', keyid: kid }),
+      'alg none': `${Buffer.from(JSON.stringify({ alg: 'none', kid })).toString('base64url')}.${reader.access_token.split('.')[1]}.`,
+      'a real signature, another issuer': jwt.sign({ ...claims, iss: 'https://elsewhere.example' }, CURRENT, { algorithm: 'ES256', keyid: kid }),
+      'a real signature, another audience': jwt.sign({ ...claims, aud: 'https://another-api.example' }, CURRENT, { algorithm: 'ES256', keyid: kid }),
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      const res = await call('GET', '/notes', bearer(token));
+      expect([name, res.status, res.body?.code]).toEqual([name, 401, 'AUTH_INVALID_TOKEN']);
+    }
+    const expired = jwt.sign({ ...claims, iat: now - 2000, exp: now - 1000 }, CURRENT, { algorithm: 'ES256', keyid: kid });
+    expect((await call('GET', '/notes', bearer(expired))).body).toMatchObject({ statusCode: 401, code: 'AUTH_TOKEN_EXPIRED' });
+    // A deploy token and a key without the service's scopes are credentials, not permissions.
+    await latchkey.http().post(`${API}/plugins`).set(bearer(writer.access_token)).send({ name: 'notes-plugin' }).expect(201);
+    const deploy = (await latchkey.http().post(`${API}/plugins/notes-plugin/tokens`).set(bearer(writer.access_token)).send({ description: 'ci' }).expect(201)).body.token as string;
+    expect(await call('GET', '/notes', bearer(deploy))).toMatchObject({ status: 403, body: { code: 'INSUFFICIENT_SCOPE' } });
+    const narrow = (await latchkey.http().post(`${API}/auth/apikey`).set(bearer(writer.access_token)).send({ scopes: ['read:metadata'], expires_in: null, note: 'narrow' }).expect(200)).body.secret as string;
+    expect(await call('GET', '/notes', { Authorization: `Apikey ${narrow}` })).toMatchObject({ status: 403, body: { code: 'INSUFFICIENT_SCOPE' } });
   });
 
   it('Latchkey down: access tokens still verify (cached keys), API keys answer 503; back up, and a signing-key rotation is picked up', async () => {

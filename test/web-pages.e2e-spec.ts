@@ -374,6 +374,21 @@ describe('web pages over HTTP', () => {
       expect(enabled.headers.get('location')).toBe('/admin?done=user-enabled');
       await t.login('carol');
     });
+
+    it('makes and deletes custom roles (recent login; same refusals as the API, shown as a page)', async () => {
+      const browser = await loggedIn('root');
+      const saved = await submit(browser, '/admin', '/admin/custom-roles', { name: 'page-editor', scopes: 'notes:read, notes:write', description: 'From the page' });
+      expect(saved.headers.get('location')).toBe('/admin?done=role-saved#roles');
+      const page = (await browser.request(`${base}/admin`)).body;
+      expect(page).toMatch(/data-role="page-editor">[^]*?From the page[^]*?notes:read notes:write/);
+      expect(page).toMatch(/data-role="admin"><td data-label="Role"><strong>admin<\/strong> <span class="badge">built in/);
+      const refused = await submit(browser, '/admin', '/admin/custom-roles', { name: 'sneaky', scopes: 'admin:apikeys' });
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+      const deleted = await submit(browser, '/admin', '/admin/custom-roles/page-editor/delete');
+      expect(deleted.headers.get('location')).toBe('/admin?done=role-deleted#roles');
+      expect((await browser.request(`${base}/admin`)).body).not.toContain('data-role="page-editor"');
+    });
   });
 
   it('pages are not in the OpenAPI document', async () => {

@@ -5,7 +5,7 @@ import { CurrentPrincipal, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
 import { AdminUsersService } from './admin-users.service';
-import { AdminUserPage, AdminUserResponse, CreateUserDto, DeletedUserResponse, ListUsersQueryDto, SetRolesDto } from './dto/admin-user.dto';
+import { AdminUserPage, AdminUserResponse, CreateUserDto, DeletedUserResponse, ListUsersQueryDto, SetGroupsDto, SetRolesDto } from './dto/admin-user.dto';
 import { pageOf } from './dto/page.dto';
 import { uuidOr404 } from '../common/http/uuid-param.pipe';
 
@@ -46,6 +46,16 @@ export class AdminUsersController {
   @ApiOkResponse({ type: AdminUserResponse })
   setRoles(@Param('id', userId()) id: string, @Body() body: SetRolesDto, @CurrentPrincipal() principal: UserPrincipal): Promise<AdminUserResponse> {
     return this.admin.setRoles(id, body.roles, principal);
+  }
+
+  /**
+   * Replaces the user's groups (`user.groups_changed`). Carried in their next access token and in
+   * introspection. With OIDC_<P>_GROUPS_CLAIM set, the user's next IdP login replaces them again.
+   */
+  @Put(':id/groups')
+  @ApiOkResponse({ type: AdminUserResponse })
+  setGroups(@Param('id', userId()) id: string, @Body() body: SetGroupsDto, @CurrentPrincipal() principal: UserPrincipal): Promise<AdminUserResponse> {
+    return this.admin.setGroups(id, body.groups, principal);
   }
 
   /** Refuses every credential of the user until re-enabled; nothing is revoked. */

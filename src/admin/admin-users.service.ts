@@ -60,6 +60,11 @@ export class AdminUsersService {
     return this.get(id);
   }
 
+  async setGroups(id: string, groups: string[], by: UserPrincipal): Promise<AdminUserResponse> {
+    await this.users.setGroups(id, groups, `administrator ${by.username}`);
+    return this.get(id);
+  }
+
   async setStatus(id: string, status: 'active' | 'disabled'): Promise<AdminUserResponse> {
     await this.users.setStatus(id, status);
     return this.get(id);

@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'user.roles_changed',
+  /** Groups replaced by an administrator, the CLI or an IdP's groups claim; details: before, after, by. */
+  'user.groups_changed',
   'user.password_changed',
   'user.revoke_all',
   'api_key.created',

@@ -7,6 +7,8 @@
  *   user:grant-admin <username>
  *   user:set-roles <username> --roles <role,role…>
       Replace the user's roles (built-in or custom; the last administrator stays one).
+  user:set-groups <username> --groups <group,group…>
+      Replace the user's groups (an empty value clears them).
   role:list
       List the roles: built in (user, admin, introspector) and custom, with their scopes.
   role:set <name> --scopes <scope,scope…> [--description <text>]
@@ -86,6 +88,7 @@ const COMMANDS = [
   'user:revoke-all',
   'user:grant-admin',
   'user:set-roles',
+  'user:set-groups',
   'role:list',
   'role:set',
   'role:delete',
@@ -101,11 +104,12 @@ const NAMES_A_ROLE = new Set(['role:set', 'role:delete']);
 const FLAGS: Record<string, string[]> = {
   'user:create': ['admin', 'email', 'display-name'],
   'user:set-roles': ['roles'],
+  'user:set-groups': ['groups'],
   'role:set': ['scopes', 'description'],
   'audit:tail': ['limit'],
 };
 /** Options a command cannot do without. */
-const REQUIRED_FLAGS: Record<string, string[]> = { 'user:set-roles': ['roles'], 'role:set': ['scopes'] };
+const REQUIRED_FLAGS: Record<string, string[]> = { 'user:set-roles': ['roles'], 'user:set-groups': ['groups'], 'role:set': ['scopes'] };
 const DEFAULT_TAIL = 20;
 const MAX_TAIL = 500;
 
@@ -174,6 +178,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   for (const f of ['email', 'display-name', 'limit', 'roles', 'scopes', 'description']) {
+    // (--groups may be given empty: it clears them)
     if (args.flags[f] === true) {
       io.stderr.write(`--${f} needs a value.\n`);
       return 2;
@@ -265,6 +270,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         const user = await users.getByUsername(args.positional[0]);
         const { user: updated } = await users.setRoles(user.id, list(args.flags.roles));
         io.stdout.write(`User ${updated.username} now has roles ${updated.roles.join(', ')}.\n`);
+        return 0;
+      }
+      case 'user:set-groups': {
+        const user = await users.getByUsername(args.positional[0]);
+        const { user: updated } = await users.setGroups(user.id, list(args.flags.groups), 'the CLI');
+        io.stdout.write(`User ${updated.username} now has groups ${updated.groups.join(', ') || '(none)'}.\n`);
         return 0;
       }
       case 'role:list': {

@@ -13,6 +13,11 @@ export interface OidcProviderConfig {
   readonly audience?: string;
   readonly usernameClaim: string;
   /**
+   * A claim holding the user's groups (OIDC_<NAME>_GROUPS_CLAIM, e.g. `groups`): at every login or
+   * token exchange the user's Latchkey groups become the claim's list. Unset: groups are Latchkey's own.
+   */
+  readonly groupsClaim?: string;
+  /**
    * Whether a Bearer value that is not a JWT may be this IdP's offline token (sent to its token
    * endpoint). Default false: Keycloak's offline tokens are JWTs (matched by `iss`); IdPs with
    * opaque refresh tokens (oidc-provider, Auth0, Okta, Google…) must say so.
@@ -51,7 +56,7 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * OIDC_PROVIDERS=keycloak,orcid, then for each NAME (upper-cased, `-` → `_`):
  * OIDC_NAME_ISSUER (required, http(s) URL), OIDC_NAME_CLIENT_ID (required),
  * OIDC_NAME_CLIENT_SECRET (required), OIDC_NAME_SCOPES (default "openid profile email"),
- * OIDC_NAME_DISPLAY_NAME, OIDC_NAME_AUDIENCE, OIDC_NAME_USERNAME_CLAIM (preferred_username),
+ * OIDC_NAME_DISPLAY_NAME, OIDC_NAME_AUDIENCE, OIDC_NAME_USERNAME_CLAIM (preferred_username), OIDC_NAME_GROUPS_CLAIM (unset),
  * OIDC_NAME_OPAQUE_OFFLINE_TOKENS (default false), OIDC_NAME_OFFLINE_TOKEN_PREFIX,
  * OIDC_NAME_ACCEPT_ACCESS_TOKENS (default false).
  * Exchange limits: OIDC_EXCHANGES_PER_IP (default 20 per RATE_LIMIT_WINDOW; high under
@@ -99,6 +104,7 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv, passwordProviderName: str
         scopes: Object.freeze((get('SCOPES') ?? 'openid profile email').split(/\s+/)),
         audience: get('AUDIENCE'),
         usernameClaim: get('USERNAME_CLAIM') ?? 'preferred_username',
+        groupsClaim: get('GROUPS_CLAIM'),
         opaqueOfflineTokens: ['true', '1'].includes(opaque),
         offlineTokenPrefix: tokenPrefix,
         acceptAccessTokens: ['true', '1'].includes(acceptAccessTokens),

@@ -241,6 +241,7 @@ export class UsersService {
     issuer: string,
     subject: string,
     usernameHint: () => Promise<string | undefined>,
+    groups?: readonly string[],
   ): Promise<User> {
     const known = await this.identities.findOne({ where: { issuer, subject } });
     if (known) {
@@ -248,7 +249,7 @@ export class UsersService {
       // Nothing links an identity to a service principal; one from before that rule still logs nobody in.
       assertCanLogIn(user);
       await this.identities.update({ id: known.id }, { lastLoginAt: new Date() });
-      return user;
+      return groups && !sameSet(user.groups, groups) ? (await this.setGroups(user.id, groups, `the identity provider ${provider}`)).user : user;
     }
     const preferredUsername = await usernameHint();
     const digest = createHash('sha256').update(`${issuer}\0${subject}`).digest('hex').slice(0, 10);
@@ -273,7 +274,7 @@ export class UsersService {
         throw error;
       }
       this.logger.log(`user ${user.id} (${username}) created for ${provider} subject at ${issuer}`);
-      return user;
+      return groups?.length ? (await this.setGroups(user.id, groups, `the identity provider ${provider}`)).user : user;
     }
     throw new AppError('CONFLICT', 'Could not choose a username for this identity.');
   }
@@ -467,6 +468,23 @@ export class UsersService {
   }
 
   /**
+   * Replaces the user's groups (administrators, the CLI, or an IdP's groups claim at login);
+   * records `user.groups_changed` when they differ. Carried in the user's next access token and in
+   * introspection; API keys and browser sessions see them at once (the user-state cache).
+   */
+  async setGroups(userId: string, groups: readonly string[], by?: string): Promise<{ before: string[]; user: User }> {
+    const after = checkGroups(groups);
+    const current = await this.getById(userId);
+    if (sameSet(current.groups, after)) return { before: current.groups, user: current };
+    await this.users.update({ id: userId }, { groups: after });
+    const user = await this.getById(userId);
+    await this.stateChanged(user, false);
+    this.logger.log(`groups of user ${userId} changed${by ? ` by ${by}` : ''}: ${current.groups.join(',') || '-'} → ${after.join(',') || '-'}`);
+    await this.audit.record('user.groups_changed', { subject: userSubject(user), userId, details: { before: current.groups, after, ...(by ? { by } : {}) } });
+    return { before: current.groups, user };
+  }
+
+  /**
    * Deletes the user and, by cascade, their sessions, API keys, identities and maintainerships;
    * plugins and deploy tokens they made stay (creator set to null). Records `user.deleted`.
    * Deleting the last active administrator is a 409 (unless `allowRemovingLastAdmin`).
@@ -583,6 +601,15 @@ function checkRoles(roles: readonly string[]): string[] {
   const unknown = unique.filter((r) => !isKnownRole(r));
   if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `Unknown roles: ${unknown.join(', ')}`);
   return unique;
+}
+
+/** Groups: 0-100 distinct names of 1-128 visible characters (no commas: the CLI separates by them). */
+function checkGroups(groups: readonly string[]): string[] {
+  const unique = [...new Set(groups)];
+  const bad = unique.filter((g) => typeof g !== 'string' || !/^[^\s,][^,]{0,127}$/.test(g) || /[\x00-\x1f]/.test(g));
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', `Invalid group names: ${bad.slice(0, 5).join(', ')} (1-128 characters, no commas).`);
+  if (unique.length > 100) throw new AppError('VALIDATION_FAILED', 'A user has at most 100 groups.');
+  return unique.sort();
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

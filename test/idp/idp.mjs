@@ -20,7 +20,9 @@
  *   IDP_LOOPBACK_ANY_PORT        "1" (default): a redirect URI on 127.0.0.1/localhost/[::1] matches a
  *                                registered one whatever its port (RFC 8252 §7.3 style, also for web
  *                                clients here), so a server on a random port needs no exact URI. "0": exact.
- *   IDP_USERS                    JSON list of {username, password, sub, email?, name?}.
+ *   IDP_USERS                    JSON list of {username, password, sub, email?, name?, groups?}. A user
+ *                                with `groups` gets a `groups` claim (ID token, userinfo, access token),
+ *                                as Keycloak's group mapper and Azure AD send it.
  *                                Default alice/alice-password (sub-alice), bob/bob-password (sub-bob).
  *   IDP_RESOURCE                 resource indicator every token is for by default (urn:latchkey:api)
  *   IDP_AUDIENCE                 `aud` of the JWT access tokens (default: IDP_RESOURCE)
@@ -246,7 +248,7 @@ function buildProvider(issuer) {
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
       openid: ['sub'],
-      profile: preferredUsername ? ['preferred_username', 'name'] : ['name'],
+      profile: preferredUsername ? ['preferred_username', 'name', 'groups'] : ['name', 'groups'],
       email: ['email', 'email_verified'],
     },
     conformIdTokenClaims,
@@ -262,6 +264,7 @@ function buildProvider(issuer) {
             name: user.name ?? user.username,
             email: user.email ?? `${user.username}@example.test`,
             email_verified: true,
+            ...(user.groups ? { groups: user.groups } : {}),
           };
         },
       };
@@ -305,11 +308,13 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></for
     },
     rotateRefreshToken: () => rotateRefreshTokens,
     // IDP_ACCESS_TOKEN_AUTH_TIME=1: access tokens carry `auth_time` (when the user logged in), as Keycloak's do.
-    async extraTokenClaims(ctx) {
-      if (!accessTokenAuthTime) return undefined;
+    async extraTokenClaims(ctx, token) {
+      const groups = usersBySub.get(token.accountId)?.groups;
+      const extra = groups ? { groups } : {};
+      if (!accessTokenAuthTime) return groups ? extra : undefined;
       const { RefreshToken, AuthorizationCode } = ctx.oidc.entities;
       const authTime = RefreshToken?.authTime ?? AuthorizationCode?.authTime;
-      return typeof authTime === 'number' ? { auth_time: authTime } : undefined;
+      return typeof authTime === 'number' ? { ...extra, auth_time: authTime } : groups ? extra : undefined;
     },
     // IDP_AUDIENCE_STYLE=scope: `aud` is the scope string; `client_id` (always there) names the client.
     formats: {

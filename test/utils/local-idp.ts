@@ -30,6 +30,8 @@ export interface LocalIdpUser {
   sub: string;
   email?: string;
   name?: string;
+  /** Sent as the `groups` claim (ID token, userinfo, access token). */
+  groups?: string[];
 }
 
 export const DEFAULT_IDP_USERS: LocalIdpUser[] = [

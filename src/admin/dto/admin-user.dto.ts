@@ -69,6 +69,16 @@ export class SetRolesDto {
   roles: string[];
 }
 
+export class SetGroupsDto {
+  @ApiProperty({ type: [String], example: ['beamline-7', 'staff'], description: 'The complete new list (0-100 names of 1-128 characters, no commas)' })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(128, { each: true })
+  groups: string[];
+}
+
 export class AdminUserResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() username: string;
@@ -76,6 +86,7 @@ export class AdminUserResponse {
   @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty({ nullable: true, type: String }) display_name: string | null;
   @ApiProperty({ type: [String] }) roles: string[];
+  @ApiProperty({ type: [String], description: 'Free-form group names (PUT …/groups, or an IdP groups claim)' }) groups: string[];
   @ApiProperty({ enum: ['active', 'disabled'] }) status: string;
   @ApiProperty({ description: 'Bumped by every revoke-all' }) epoch: number;
   @ApiProperty() created_at: string;
@@ -106,6 +117,7 @@ export function toAdminUserResponse(user: User, lastActivity: Date | null): Admi
     email: user.email,
     display_name: user.displayName,
     roles: user.roles,
+    groups: user.groups ?? [],
     status: user.status,
     epoch: user.epoch,
     created_at: user.createdAt.toISOString(),

@@ -111,7 +111,7 @@ export class IdpAccessTokensService {
         throw idpCredentialRefused();
       }
       const { name, issuer } = client.config;
-      const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, { accessToken: token }));
+      const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, { accessToken: token }), client.groupsOf(claims));
       const owner = await this.users.state(user.id);
       const issuedAt = typeof claims.auth_time === 'number' ? claims.auth_time : claims.iat;
       if (typeof issuedAt === 'number' && (await issuedBeforeRevokeAll(this.floors, user.id, issuedAt))) throw idpCredentialRevoked();

@@ -287,8 +287,12 @@ export class OfflineTokensService implements OnModuleInit, OnApplicationBootstra
           if (result.refreshToken && result.refreshToken !== token) await this.keepRotation(key, client.config.name, result.refreshToken);
           return { result, claims: await client.verifyAccessToken(result.accessToken) };
         });
-        const user = await this.users.findOrCreateByIdentity(client.config.name, client.config.issuer, claims.sub, () =>
-          client.usernameFor(claims, result),
+        const user = await this.users.findOrCreateByIdentity(
+          client.config.name,
+          client.config.issuer,
+          claims.sub,
+          () => client.usernameFor(claims, result),
+          client.groupsOf(claims),
         );
         const owner = await this.users.state(user.id);
         const account = { id: user.id, username: user.username };

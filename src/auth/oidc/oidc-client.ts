@@ -173,6 +173,14 @@ export class OidcClient {
     return name;
   }
 
+  /** The user's groups from OIDC_<NAME>_GROUPS_CLAIM, when configured and the claim is a list (strings only, at most 100). */
+  groupsOf(claims: Record<string, unknown>): string[] | undefined {
+    const claim = this.config.groupsClaim;
+    const value = claim ? claims[claim] : undefined;
+    if (!Array.isArray(value)) return undefined;
+    return value.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= 128).slice(0, 100);
+  }
+
   /** What to tell an operator whose IdP lacks the username claim. */
   private noUsernameClaim(what: string): string {
     const setting = `OIDC_${this.config.name.toUpperCase().replace(/-/g, '_')}_USERNAME_CLAIM`;

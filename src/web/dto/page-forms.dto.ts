@@ -125,3 +125,22 @@ export class NoticeQueryDto {
   ])
   done?: string;
 }
+
+/** `/admin`: create a custom role or replace its scopes. */
+export class SaveRoleFormDto extends CsrfFormDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  name: string;
+
+  /** Scope names separated by spaces or commas. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4000)
+  scopes: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  description?: string;
+}

@@ -4,13 +4,14 @@ import type { Response } from 'express';
 import { AdminUsersService } from '../../admin/admin-users.service';
 import { uuidOr404 } from '../../common/http/uuid-param.pipe';
 import { AuditService } from '../../audit/audit.service';
-import { CurrentPrincipal, Roles } from '../../common/auth/decorators';
+import { CurrentPrincipal, RecentLogin, Roles } from '../../common/auth/decorators';
+import { RolesService } from '../../roles/roles.service';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { Role } from '../../common/auth/scopes';
 import type { LatchkeyRequest } from '../../common/http/request-context';
 import { auditTable } from '../audit-table';
 import { BrowserFormGuard } from '../browser-form.guard';
-import { CsrfFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
+import { CsrfFormDto, NoticeQueryDto, SaveRoleFormDto } from '../dto/page-forms.dto';
 import { html } from '../html';
 import { PageErrorsFilter } from '../page-errors.filter';
 import { PagesService } from '../pages.service';
@@ -20,12 +21,14 @@ const NOTICES: Record<string, string> = {
   'user-disabled': 'User disabled: every credential they hold is refused until you enable them again.',
   'user-enabled': 'User enabled.',
   'user-revoked': 'Done: every session, API key and access token of that user is revoked.',
+  'role-saved': 'Role saved: its scopes are in its holders\' API keys now and in their next access tokens.',
+  'role-deleted': 'Role deleted.',
 };
 const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
 /** Users shown on the page (the API pages through more: GET /api/v1/admin/users). */
 const USERS_SHOWN = 200;
 
-/** `/admin`: users (disable/enable, revoke everything) and the latest audit events. Admins only. */
+/** `/admin`: users (disable/enable, revoke everything), roles (custom ones made and deleted here) and the latest audit events. Admins only. */
 @ApiExcludeController()
 @UseFilters(PageErrorsFilter)
 @Roles(Role.Admin)
@@ -35,11 +38,24 @@ export class AdminPageController {
     private readonly pages: PagesService,
     private readonly admin: AdminUsersService,
     private readonly audit: AuditService,
+    private readonly roles: RolesService,
   ) {}
 
   @Get()
   async show(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
-    const [users, events] = await Promise.all([this.admin.list({ offset: 0, limit: USERS_SHOWN }), this.audit.list({ limit: 30 })]);
+    const [users, events, roles] = await Promise.all([this.admin.list({ offset: 0, limit: USERS_SHOWN }), this.audit.list({ limit: 30 }), this.roles.list()]);
+    const roleRows = roles.map(
+      (r) => html`<tr data-role="${r.name}"><td data-label="Role"><strong>${r.name}</strong>${r.builtIn ? html` <span class="badge">built in</span>` : ''}${r.description ? html`<div class="small muted">${r.description}</div>` : ''}</td>
+<td data-label="Scopes"><span class="small">${r.scopes.join(' ')}</span></td>
+<td data-label="">${r.builtIn ? '' : confirmButton(req, `/admin/custom-roles/${encodeURIComponent(r.name)}/delete`, 'Delete', `Delete the role ${r.name}? (Refused while someone holds it.)`, 'Yes, delete')}</td></tr>`,
+    );
+    const rolesCard = html`<section class="card" id="roles"><h2>Roles</h2>
+<table class="cards"><thead><tr><th>Role</th><th>Scopes</th><th></th></tr></thead><tbody>${roleRows}</tbody></table>
+<form method="post" action="/admin/custom-roles" class="stack">${csrfField(req)}<h3>Make or change a custom role</h3>
+<div class="field"><label for="role-name">Name</label><input id="role-name" name="name" required maxlength="64" pattern="[a-z][a-z0-9_.\-]*" placeholder="notes-editor"></div>
+<div class="field"><label for="role-scopes">Scopes</label><input id="role-scopes" name="scopes" required placeholder="notes:read notes:write"></div>
+<div class="field"><label for="role-description">Description</label><input id="role-description" name="description" maxlength="255"></div>
+<div><button type="submit" id="save-role">Save role</button></div><p class="muted small">Give it to users over the API or the CLI (<code>user:set-roles</code>). Administration stays with the admin role.</p></form></section>`;
     const rows = users.items.map(
       (u) => html`<tr data-user="${u.username}"><td data-label="User"><strong>${u.username}</strong>${u.id === principal.userId ? html` <span class="badge current">you</span>` : ''}${u.display_name ? html`<div class="small muted">${u.display_name}</div>` : ''}</td>
 <td data-label="Roles">${u.roles.join(', ')}${u.kind === 'service' ? html` <span class="muted small">(service)</span>` : ''}</td>
@@ -56,6 +72,7 @@ ${confirmButton(req, `/admin/users/${u.id}/revoke-all`, 'Revoke all', `Revoke ev
       'Administration',
       html`<section class="card" id="users"><h2>Users</h2><p class="muted small">${users.total} in all${users.total > USERS_SHOWN ? ` (the first ${USERS_SHOWN} shown)` : ''}.</p>
 <table class="cards"><thead><tr><th>User</th><th>Roles</th><th>Status</th><th>Last activity</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>
+${rolesCard}
 <section class="card" id="events"><h2>Recent audit events</h2>${auditTable(events.events)}</section>`,
       { viewer: { principal, csrf: req.csrfToken ?? '' }, nav: 'admin', notice: query.done ? NOTICES[query.done] : undefined },
     );
@@ -80,5 +97,22 @@ ${confirmButton(req, `/admin/users/${u.id}/revoke-all`, 'Revoke all', `Revoke ev
   async revokeAll(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
     await this.admin.revokeAll(id);
     res.redirect(303, '/admin?done=user-revoked');
+  }
+
+  /** Same as `PUT /api/v1/admin/roles/{name}`, recent login included. */
+  @Post('custom-roles')
+  @UseGuards(BrowserFormGuard)
+  @RecentLogin()
+  async saveRole(@Body() body: SaveRoleFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+    const scopes = body.scopes.split(/[\s,]+/).filter(Boolean);
+    await this.roles.save(body.name, { scopes, description: body.description?.trim() || undefined }, principal);
+    res.redirect(303, '/admin?done=role-saved#roles');
+  }
+
+  @Post('custom-roles/:role/delete')
+  @UseGuards(BrowserFormGuard)
+  async deleteRole(@Param('role') name: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+    await this.roles.delete(name, principal);
+    res.redirect(303, '/admin?done=role-deleted#roles');
   }
 }

@@ -196,7 +196,7 @@ export class OidcLoginController {
    */
   private async userOf({ client, claims, tokens }: CompletedLogin): Promise<User> {
     const { name, issuer } = client.config;
-    const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, tokens));
+    const user = await this.users.findOrCreateByIdentity(name, issuer, claims.sub, () => client.usernameFor(claims, tokens), client.groupsOf(claims));
     if (user.status !== 'active') throw new AppError('AUTH_USER_INACTIVE', 'This account is disabled.');
     return user;
   }
