@@ -1,7 +1,22 @@
+import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
+import { Roles } from '../src/common/auth/decorators';
 import { bearer, createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
 
 const API = '/api/v1';
+
+/** Another team's module: one route for holders of a custom role. */
+@Controller('editors-only')
+class EditorsController {
+  @Get()
+  @Roles('notes-editor')
+  hello() {
+    return { hello: 'editor' };
+  }
+}
+
+@Module({ controllers: [EditorsController] })
+class EditorsModule {}
 
 /**
  * Custom roles: administrators make a role (name → scopes) over the API, give it to users like
@@ -14,7 +29,7 @@ describe('custom roles', () => {
   const as = () => bearer(root.access_token);
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({}, undefined, [], [EditorsModule]);
     await t.createUser('root', undefined, ['user', 'admin']);
     root = await t.login('root');
   });
@@ -38,6 +53,9 @@ describe('custom roles', () => {
     // The role loses notes:read: the key holding only that scope now holds nothing of it.
     await t.http().put(`${API}/admin/roles/notes-editor`).set(as()).send({ scopes: ['notes:write'] }).expect(200);
     expect((await t.http().get(`${API}/auth/credential`).set({ Authorization: `Apikey ${key}` }).expect(200)).body.scopes).toEqual([]);
+    // @Roles('notes-editor') in another module: the holder passes, a plain user does not.
+    await t.http().get(`${API}/editors-only`).set(bearer((await t.login('nina')).access_token)).expect(200);
+    await t.http().get(`${API}/editors-only`).set(bearer(root.access_token)).expect(403);
     // A service principal can be made with a custom role too.
     await t.http().post(`${API}/auth/principal?role=notes-editor`).set(as()).expect(200);
   });
