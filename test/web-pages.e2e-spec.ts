@@ -161,6 +161,8 @@ describe('web pages over HTTP', () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       expect(res.body).toContain('expires_in must be a number of seconds');
       expect(res.body).toContain('href="/account"');
+      // The scope picker says what each scope allows (the modules' @DeclareScopes).
+      expect((await browser.request(`${base}/account`)).body).toMatch(/value="read:plugins"> read:plugins <span class="small muted">Read plugins, their versions/);
       const scope = await submit(browser, '/account', '/account/api-keys', { scopes: 'admin:apikeys' });
       expect(scope.status).toBe(403);
       expect(scope.body).toContain('must be a subset');
