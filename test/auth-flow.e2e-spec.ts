@@ -14,6 +14,16 @@ describe('password login, whoami, refresh, logout (Tiled-compatible)', () => {
   });
   afterAll(() => t.close());
 
+  it('sends a browser at the server\'s address to the login page; API clients (JSON, msgpack, curl\'s */*) get the handshake', async () => {
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+    const page = await t.http().get(`${API}/`).set('Accept', browser).expect(302);
+    expect(page.headers.location).toBe('/login');
+    for (const accept of ['application/json', 'application/x-msgpack, application/json', '*/*']) {
+      const res = await t.http().get(`${API}/`).set('Accept', accept).expect(200);
+      expect([accept, res.body.api_version]).toEqual([accept, 0]);
+    }
+  });
+
   it('answers the handshake with every field the Tiled client validates, and sets tiled_csrf', async () => {
     const res = await t.http().get(`${API}/`).set('Host', 'auth.example.test:8443').expect(200);
     const base = 'http://auth.example.test:8443/api/v1';

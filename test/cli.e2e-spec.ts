@@ -141,6 +141,16 @@ describe('operator CLI', () => {
     }
   });
 
+  it('--help and help exit 0 with every command; no command at all is a usage error (2)', async () => {
+    for (const argv of [['--help'], ['help'], ['user:create', '--help']]) {
+      const res = await cli(db, argv);
+      expect([argv.join(' '), res.code]).toEqual([argv.join(' '), 0]);
+      for (const command of ['user:create', 'user:set-groups', 'role:set', 'keys:generate-signing', 'audit:tail']) expect(res.out).toContain(command);
+    }
+    const none = await cli(db, []);
+    expect([none.code, none.err]).toEqual([2, expect.stringContaining('Usage:')]);
+  });
+
   it('keys:generate prints a new signing key and the SECRET_KEYS value that rotates it in, without a database', async () => {
     const current = 'current-signing-key-0123456789abcdefghijklmnop;older-signing-key-0123456789abcdefghijklmnop';
     const unreachable = { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' };

@@ -1,3 +1,4 @@
+import { clientIp } from '../common/http/request-context';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, LessThan, Repository } from 'typeorm';
@@ -69,7 +70,7 @@ export class AuditService {
       subjectLabel: this.clean(record.subject?.label, 255),
       userId: record.userId ?? null,
       pluginId: record.pluginId ?? null,
-      ip: req?.ip?.slice(0, 64) ?? null,
+      ip: req ? (clientIp(req)?.slice(0, 64) ?? null) : null,
       userAgent: this.clean(headerOf(req, 'user-agent'), 255),
       requestId: req?.id ?? null,
       details: record.details ? this.cleanDetails(record.details) : null,

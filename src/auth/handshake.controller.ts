@@ -1,4 +1,5 @@
-import { Controller, Get, Req } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Public } from '../common/auth/decorators';
@@ -25,7 +26,14 @@ export class HandshakeController {
   @RateLimit('public')
   @Get()
   @ApiOkResponse({ description: 'Server description, providers and auth links' })
-  about(@Req() req: LatchkeyRequest) {
+  about(@Req() req: LatchkeyRequest, @Res() res: Response): void {
+    // A person who typed the server's address gets the login page; API clients (JSON, msgpack,
+    // or */* as curl sends) get the handshake.
+    if (req.accepts(['json', 'application/x-msgpack', 'html']) === 'html') return res.redirect(302, '/login');
+    res.json(this.handshake(req));
+  }
+
+  private handshake(req: LatchkeyRequest) {
     const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
     const legacy = reportsLegacyPasswordMode(req.headers['user-agent']);
     return {

@@ -5,17 +5,9 @@
  *   user:list
  *   user:disable <username> | user:enable <username> | user:revoke-all <username>
  *   user:grant-admin <username>
- *   user:set-roles <username> --roles <role,role…>
-      Replace the user's roles (built-in or custom; the last administrator stays one).
-  user:set-groups <username> --groups <group,group…>
-      Replace the user's groups (an empty value clears them).
-  role:list
-      List the roles: built in (user, admin, introspector) and custom, with their scopes.
-  role:set <name> --scopes <scope,scope…> [--description <text>]
-      Create a custom role or replace its scopes (e.g. --scopes notes:read,notes:write).
-  role:delete <name>
-      Delete a custom role nobody holds.
-  audit:tail [--limit N]
+ *   audit:tail [--limit N]
+ *   user:set-roles <username> --roles a,b | user:set-groups <username> --groups a,b
+ *   role:list | role:set <name> --scopes a,b [--description d] | role:delete <name>
  *   keys:generate                                                          no database
  *   keys:generate-signing                                                  no database
  * Passwords are read from standard input (a prompt without echo on a terminal, the first line
@@ -70,6 +62,16 @@ const USAGE = `Usage: npm run cli -- <command>
       Revoke everything the user holds (bumps their epoch): they must log in again.
   user:grant-admin <username>
       Add the admin role to a user (recorded in the audit log as done by the system).
+  user:set-roles <username> --roles <role,role…>
+      Replace the user's roles (built-in or custom; the last administrator stays one).
+  user:set-groups <username> --groups <group,group…>
+      Replace the user's groups (an empty value clears them).
+  role:list
+      List the roles: built in (user, admin, introspector) and custom, with their scopes.
+  role:set <name> --scopes <scope,scope…> [--description <text>]
+      Create a custom role or replace its scopes (e.g. --scopes notes:read,notes:write).
+  role:delete <name>
+      Delete a custom role nobody holds.
   audit:tail [--limit N]
       Print the newest N audit events (default 20, at most 500), oldest first, one per line.
   keys:generate
@@ -150,8 +152,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
   if (!args.command || args.flags.help || args.command === 'help') {
+    // Asking for help is a success; running with nothing to do is a usage error.
+    if (!args.command && !args.flags.help) {
+      io.stderr.write(USAGE);
+      return 2;
+    }
     io.stdout.write(USAGE);
-    return args.command ? 0 : 2;
+    return 0;
   }
   if (!COMMANDS.includes(args.command)) {
     io.stderr.write(`Unknown command "${args.command}".\n\n${USAGE}`);

@@ -516,10 +516,15 @@ export class SessionsService implements OnModuleInit {
     if (!result.affected) return;
     if (!endsItself(sessionId, reason)) await this.refuseAccessTokensOf([sessionId]);
     const session = await this.sessions.findOne({ where: { id: sessionId }, select: { id: true, userId: true } });
+    // A logout (or RFC 7009 revocation) by refresh token comes with no other credential: the actor
+    // is the session's own user, who alone held that token.
+    const byHolder = (reason === 'logout' || reason === 'revoked') && !currentRequest()?.principal && session;
+    const holder = byHolder ? await this.users.findById(session.userId) : null;
     await this.audit.record(reason === 'refresh_reuse' ? 'session.refresh_reuse' : 'session.revoked', {
       subject: { type: 'session', id: sessionId },
       userId: session?.userId,
       details: { reason },
+      ...(holder ? { actor: { type: 'user' as const, id: holder.id, label: holder.username } } : {}),
     });
   }
 }

@@ -20,6 +20,13 @@ export interface LatchkeyRequest extends Request {
  * use, the usage log, the request log line).
  */
 export function clientIp(req: LatchkeyRequest): string | null {
-  if (req.clientIp === undefined) req.clientIp = req.ip ?? null;
+  if (req.clientIp === undefined) req.clientIp = plainAddress(req.ip);
   return req.clientIp;
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, what a dual-stack socket reports) as plain IPv4. */
+export function plainAddress(ip: string | undefined): string | null {
+  if (!ip) return null;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  return mapped ? mapped[1] : ip;
 }
