@@ -143,14 +143,15 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
       this.logger.error(`revocation feed: could not record ${revocations.map((r) => r.kind).join(', ')}: ${(error as Error).message}`);
       return;
     }
-    this.wake(await this.latestId());
+    // Every request waiting now waits for something after an id below the ones just committed.
+    this.wake(Number.POSITIVE_INFINITY);
   }
 
   /**
    * The events after `since` (none: no events, the cursor of "now"), waiting up to `waitMs` for
-   * one when there is none yet. `closed()` says the client went away (stop waiting).
+   * one when there is none yet. `gone` aborts when the client goes away (stop waiting).
    */
-  async read(since: FeedCursor | undefined, waitMs: number, closed: () => boolean): Promise<FeedPage> {
+  async read(since: FeedCursor | undefined, waitMs: number, gone: AbortSignal): Promise<FeedPage> {
     const now = this.clock.nowMs();
     const latest = await this.latestId();
     if (!since) return { events: [], cursor: formatCursor({ id: latest, at: Math.floor(now / 1000) }), hasMore: false };
@@ -162,7 +163,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
           : `This cursor is older than the feed's history (${this.retentionMs / 1000} s). Start again without \`since\`, and treat every decision cached so far as stale.`,
       );
     }
-    if (latest <= since.id && waitMs > 0 && !closed() && !this.closing) await this.waitAfter(since.id, waitMs, closed);
+    if (latest <= since.id && waitMs > 0 && !gone.aborted && !this.closing) await this.waitAfter(since.id, waitMs, gone);
     const rows = await this.events
       .createQueryBuilder('e')
       .where('e.id > :after', { after: since.id })
@@ -187,19 +188,19 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     return Number(row?.latest ?? 0);
   }
 
-  private waitAfter(after: number, waitMs: number, closed: () => boolean): Promise<void> {
+  private waitAfter(after: number, waitMs: number, gone: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const waiter = {
         after,
         wake: () => {
           clearTimeout(timer);
-          clearInterval(watch);
+          gone.removeEventListener('abort', waiter.wake);
           this.waiters.delete(waiter);
           resolve();
         },
       };
       const timer = setTimeout(waiter.wake, waitMs);
-      const watch = setInterval(() => closed() && waiter.wake(), 500);
+      gone.addEventListener('abort', waiter.wake, { once: true });
       this.waiters.add(waiter);
       this.startPolling();
     });

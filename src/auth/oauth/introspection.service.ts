@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { CredentialStrategies } from '../../common/auth/credential-strategy';
-import { MAX_CREDENTIAL_LENGTH, type PresentedCredential } from '../../common/auth/credentials';
+import { isPresentableSecret, type PresentedCredential } from '../../common/auth/credentials';
 import type { PluginTokenPrincipal, Principal, UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
@@ -11,6 +11,7 @@ import type { LatchkeyRequest } from '../../common/http/request-context';
 import { PluginTokensService } from '../../plugin-tokens/plugin-tokens.service';
 import { ACCESS_TOKEN_CLIENT_ID, AccessTokenService } from '../../sessions/access-token.service';
 import { SessionsService } from '../../sessions/sessions.service';
+import { jwtHints } from '../oidc/offline-token-shape';
 
 /** What a credential is, in an introspection answer (`token_type`; also the hints accepted). */
 export type IntrospectedTokenType = 'access_token' | 'refresh_token' | 'api_key' | 'deploy_token' | 'idp_offline_token' | 'idp_access_token';
@@ -41,7 +42,6 @@ export interface Introspection {
 }
 
 const INACTIVE: Introspection = Object.freeze({ active: false });
-const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
  * RFC 7662 introspection of every credential kind Latchkey accepts, for services that do not
@@ -63,7 +63,7 @@ export class IntrospectionService {
   ) {}
 
   async introspect(token: string, req: LatchkeyRequest): Promise<Introspection> {
-    if (token.length > MAX_CREDENTIAL_LENGTH || !VISIBLE_ASCII.test(token)) return INACTIVE;
+    if (token.length === 0 || !isPresentableSecret(token)) return INACTIVE;
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) return this.refreshToken(token);
     if (token.startsWith(TOKEN_PREFIXES.browserSession)) return INACTIVE; // a cookie of our pages, not for services
     const presented: PresentedCredential = token.startsWith('lk_') && !token.startsWith(TOKEN_PREFIXES.deployToken)
@@ -163,15 +163,9 @@ function lifetime(t: { createdAt: Date; expiresAt: Date | null }): Pick<Introspe
 
 /** `iat`/`exp` of an IdP token that is a JWT (already verified or exchanged by its strategy). */
 function jwtTimes(token: string): Pick<Introspection, 'iat' | 'exp'> {
-  const parts = token.split('.');
-  if (parts.length !== 3) return {};
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { iat?: unknown; exp?: unknown };
-    const out: Pick<Introspection, 'iat' | 'exp'> = {};
-    if (typeof claims.iat === 'number') out.iat = claims.iat;
-    if (typeof claims.exp === 'number' && claims.exp > 0) out.exp = claims.exp;
-    return out;
-  } catch {
-    return {};
-  }
+  const hints = jwtHints(token);
+  return {
+    ...(hints?.iat !== undefined ? { iat: hints.iat } : {}),
+    ...(hints?.exp !== undefined && hints.exp > 0 ? { exp: hints.exp } : {}),
+  };
 }

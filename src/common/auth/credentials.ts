@@ -54,6 +54,11 @@ export function extractCredential(req: LatchkeyRequest): PresentedCredential | u
 
 const VISIBLE_ASCII = /^[\x21-\x7e]*$/;
 
+/** A value any verifier may look at: at most MAX_CREDENTIAL_LENGTH characters, visible ASCII only. */
+export function isPresentableSecret(secret: string): boolean {
+  return secret.length <= MAX_CREDENTIAL_LENGTH && VISIBLE_ASCII.test(secret);
+}
+
 /** Rejects oversize secrets and anything outside visible ASCII before it reaches a verifier. */
 function checked(secret: string): string {
   if (secret.length > MAX_CREDENTIAL_LENGTH) {
