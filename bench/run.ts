@@ -22,6 +22,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import jwt from 'jsonwebtoken';
+import type { StartupMemory } from './startup-memory';
 import { loadConfig, type AppConfig } from '../src/config/configuration';
 import { generateEs256Jwk } from '../src/config/token-signing';
 import { LocalIdp } from '../test/utils/local-idp';
@@ -108,12 +109,23 @@ function startNodeOptions(): string[] {
 
 /** A child process that is killed when the benchmark ends, however it ends. */
 const children = new Set<ChildProcess>();
+const startupReports = new Map<ChildProcess, StartupMemory>();
 function start(script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
   const command = [process.execPath, ...nodeFlags, script];
   const child = spawn(PIN ? 'taskset' : command[0], PIN ? ['-c', PIN.server, ...command] : command.slice(1), {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The bench servers report their start-up memory as one JSON line (startup-memory.ts).
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    for (let nl = stdout.indexOf('\n'); nl >= 0; nl = stdout.indexOf('\n')) {
+      const line = stdout.slice(0, nl);
+      stdout = stdout.slice(nl + 1);
+      if (line.startsWith('{"listening"')) startupReports.set(child, JSON.parse(line) as StartupMemory);
+    }
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
@@ -212,7 +224,7 @@ interface Case {
   name: string;
   label: string;
   /** Latchkey, the passport-jwt peer, or examples/notes (a service protected by @latchkey/nest). */
-  target: 'latchkey' | 'peer' | 'example';
+  target: 'latchkey' | 'peer' | 'peer_fastify' | 'example';
   path: string;
   headers?: Record<string, string>;
   rotate?: LoadSpec['rotate'];
@@ -249,6 +261,8 @@ async function main(): Promise<void> {
   const largeSchema = pg ? `${schema}_large` : undefined;
   const base = `http://127.0.0.1:${port}`;
   const peerBase = `http://127.0.0.1:${peerPort}`;
+  const fastifyPeerPort = await freePort();
+  const fastifyPeerBase = `http://127.0.0.1:${fastifyPeerPort}`;
   const examplePort = await freePort();
   const exampleBase = `http://127.0.0.1:${examplePort}`;
 
@@ -303,11 +317,18 @@ async function main(): Promise<void> {
 
     // Latchkey and the peer.
     const serverEnv = { ...env, BENCH_PLUGINS: JSON.stringify(secrets.plugins) };
-    // Latchkey runs with the node options of `npm start` (the V8 heap budget), then BENCH_NODE_FLAGS.
+    // Every server runs with the node options of `npm start` (the V8 heap budget), then
+    // BENCH_NODE_FLAGS: the peer too, so that CPU and memory are compared like for like.
     const nodeFlags = [...startNodeOptions(), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
     let server = start(join(DIST, 'bench', 'server.js'), serverEnv, nodeFlags);
-    const peer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(peerPort) });
-    await Promise.all([waitReady(`${base}/health/live`, server, 'Latchkey'), waitReady(`${peerBase}/bench/public`, peer, 'the peer')]);
+    const peer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(peerPort) }, nodeFlags);
+    // The same peer on Fastify (Latchkey's adapter): a second, informative baseline.
+    const fastifyPeer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(fastifyPeerPort), PEER_ADAPTER: 'fastify' }, nodeFlags);
+    await Promise.all([
+      waitReady(`${base}/health/live`, server, 'Latchkey'),
+      waitReady(`${peerBase}/bench/public`, peer, 'the peer'),
+      waitReady(`${fastifyPeerBase}/bench/public`, fastifyPeer, 'the peer on Fastify'),
+    ]);
     // examples/notes (built by `npm run build:packages` above), protected by @latchkey/nest against this Latchkey.
     const example = start(join(ROOT, 'examples', 'notes', 'dist', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(examplePort), LATCHKEY_URL: base }, nodeFlags);
     await waitReady(`${exampleBase}/health`, example, 'examples/notes');
@@ -343,12 +364,13 @@ async function main(): Promise<void> {
       { name: 'offline_token', label: 'IdP offline token (cached)', target: 'latchkey', path: '/api/v1/bench/user', headers: { Authorization: `Bearer ${offline}` } },
       { name: 'peer_public', label: 'peer: unguarded route', target: 'peer', path: '/bench/public' },
       { name: 'peer_jwt', label: 'peer: passport-jwt', target: 'peer', path: '/bench/user', headers: { Authorization: `Bearer ${peerToken}` } },
+      { name: 'peer_fastify_public', label: 'peer on Fastify: unguarded', target: 'peer_fastify', path: '/bench/public' },
       // The same two routes in a service protected by @latchkey/nest: /health is @Public(), /whoami needs a Latchkey credential.
       { name: 'example_public', label: 'notes: @Public()', target: 'example', path: '/health' },
       { name: 'example_jwt', label: 'notes: @latchkey/nest JWT', target: 'example', path: '/whoami', headers: { Authorization: `Bearer ${accessToken}` } },
     ];
-    const baseOf = (c: Case) => (c.target === 'peer' ? peerBase : c.target === 'example' ? exampleBase : base);
-    const processOf = (c: Case) => (c.target === 'peer' ? peer : c.target === 'example' ? example : server);
+    const baseOf = (c: Case) => (c.target === 'peer' ? peerBase : c.target === 'peer_fastify' ? fastifyPeerBase : c.target === 'example' ? exampleBase : base);
+    const processOf = (c: Case) => (c.target === 'peer' ? peer : c.target === 'peer_fastify' ? fastifyPeer : c.target === 'example' ? example : server);
     // Every case answers 200 before anything is measured (a 401 is fast, and would flatter).
     for (const c of cases) {
       const headers = c.rotate ? { ...c.headers, [c.rotate.header]: c.rotate.prefix + c.rotate.values[c.rotate.values.length - 1] } : c.headers;
@@ -363,7 +385,7 @@ async function main(): Promise<void> {
       ? cases.filter((c) => only.has(c.name))
       : [publicCase, ...cases.filter((c) => c.target === 'latchkey' && c !== publicCase).flatMap((c) => [c, publicCase]), ...cases.filter((c) => c.target !== 'latchkey')];
     const runs = new Map<string, LoadResult[]>();
-    const rssAfterLoad = { latchkey: 0, peer: 0, example: 0 };
+    const rssAfterLoad = { latchkey: 0, peer: 0, peer_fastify: 0, example: 0 };
     const rounds = new Map<string, number[]>(); // req/s per round (the public route: the mean of its runs)
     const vsPublic = new Map<string, number[]>(); // ÷ the public runs around it, per round
     const append = <T>(map: Map<string, T[]>, name: string, value: T) => map.set(name, [...(map.get(name) ?? []), value]);
@@ -434,8 +456,10 @@ async function main(): Promise<void> {
     // would leave it idle long enough for V8 to shrink its heap), and its peak over the whole
     // load, which is what the target judges.
     const peaks = { latchkey: rssMiB(server.pid!).peak, peer: rssMiB(peer.pid!).peak };
+    const startup = { latchkey: startupReports.get(server)!, peer: startupReports.get(peer)! };
     const rss = { latchkey: rssAfterLoad.latchkey, peer: rssAfterLoad.peer, latchkeyPeak: peaks.latchkey, peerPeak: peaks.peer };
     await stop(peer);
+    await stop(fastifyPeer);
     await stop(example);
 
     // Single flight: 100 concurrent requests with one offline token Latchkey has never seen.
@@ -504,7 +528,7 @@ async function main(): Promise<void> {
         ]),
       );
     const [small, large] = lookupRuns.map(summary);
-    report({ results, rss, singleFlight, small, large, secrets, seconds: (Date.now() - startedAt) / 1000 });
+    report({ results, rss, startup, nodeFlags, singleFlight, small, large, secrets, seconds: (Date.now() - startedAt) / 1000 });
   } finally {
     await Promise.all([...children].map(stop));
     await idp.stop();
@@ -533,6 +557,8 @@ interface Target {
 function report(run: {
   results: CaseResult[];
   rss: { latchkey: number; peer: number; latchkeyPeak: number; peerPeak: number };
+  startup: { latchkey: StartupMemory; peer: StartupMemory };
+  nodeFlags: string[];
   singleFlight: { requests: number; ok: number; idpCalls: number };
   small: Record<string, LookupResult>;
   large: Record<string, LookupResult>;
@@ -549,17 +575,25 @@ function report(run: {
   const cpu = (a: CaseResult, b: CaseResult) => b.cpuMainUs / a.cpuMainUs;
   const lines = [
     '',
-    'case                          req/s   p50 ms   p99 ms   ÷ public   ÷ peer JWT   CPU µs/req (main, all)   req/s by round',
+    'case                          req/s   p50 ms   p99 ms   ÷ public   ÷ bare Nest   ÷ peer JWT   CPU µs/req (main, all)   req/s by round',
     ...run.results.map(
       (r) =>
-        `${r.label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${rps(r, by.public).toFixed(3).padStart(10)} ${rps(r, by.peer_jwt).toFixed(3).padStart(12)}   ${r.cpuMainUs.toFixed(0).padStart(8)} ${r.cpuAllUs.toFixed(0).padStart(8)}              ${r.rounds.join(' ')}`,
+        `${r.label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${rps(r, by.public).toFixed(3).padStart(10)} ${rps(r, by.peer_public).toFixed(3).padStart(13)} ${rps(r, by.peer_jwt).toFixed(3).padStart(12)}   ${r.cpuMainUs.toFixed(0).padStart(8)} ${r.cpuAllUs.toFixed(0).padStart(8)}              ${r.rounds.join(' ')}`,
     ),
   ];
   const ratioTarget = (measure: string, a: CaseResult, b: CaseResult, min: number): Target => {
     const value = rps(a, b);
     return { measure, value, cpuRatio: cpu(a, b), target: `≥ ${min.toFixed(2)}`, met: value >= min };
   };
+  // The limit is a bare Nest route (the peer's unguarded one, same handler, same node options).
+  const bare = by.peer_public;
+  const publicCpu = by.public.cpuMainUs / bare.cpuMainUs;
   const targets: Target[] = [
+    { measure: '@Public() CPU/request ÷ bare Nest route', value: publicCpu, target: '≤ 1.25', met: publicCpu <= 1.25 },
+    ratioTarget('JWT ÷ bare Nest route (req/s)', by.jwt, bare, 0.8),
+    ratioTarget('API key ÷ bare Nest route (req/s)', by.api_key, bare, 0.75),
+    ratioTarget('deploy token ÷ bare Nest route (req/s)', by.deploy_token, bare, 0.75),
+    ratioTarget('offline token ÷ bare Nest route (req/s)', by.offline_token, bare, 0.75),
     ratioTarget('JWT ÷ public (req/s)', by.jwt, by.public, 0.95),
     ratioTarget('JWT ÷ peer JWT (req/s)', by.jwt, by.peer_jwt, 1.0),
     ...(by.jwt_first_sight ? [ratioTarget('JWT seen once ÷ peer JWT (req/s)', by.jwt_first_sight, by.peer_jwt, 1.0)] : []),
@@ -572,11 +606,19 @@ function report(run: {
       const value = median(run.large[k].p50ByRound.map((p50, i) => p50 / run.small[k].p50ByRound[i]));
       return { measure: `${k.replace('_', ' ')} lookup p50, ${short(opts.largeStore)} ÷ ${short(opts.smallStore)} stored`, value, target: '≤ 1.20', met: value <= 1.2 };
     }),
-    { measure: 'peak RSS Latchkey ÷ peer', value: run.rss.latchkeyPeak / run.rss.peerPeak, target: '≤ 1.30', met: run.rss.latchkeyPeak / run.rss.peerPeak <= 1.3 },
+    { measure: 'peak RSS Latchkey ÷ peer (same node options)', value: run.rss.latchkeyPeak / run.rss.peerPeak, target: '≤ 1.30', met: run.rss.latchkeyPeak / run.rss.peerPeak <= 1.3 },
   ];
+  const startup = (m: StartupMemory) => `${m.heapMiB.toFixed(1)} MiB live heap, ${m.rssMiB.toFixed(0)} MiB RSS, ${m.modules} modules`;
   lines.push(
     '',
-    `memory: Latchkey ${run.rss.latchkeyPeak.toFixed(0)} MiB peak RSS, ${run.rss.latchkey.toFixed(0)} MiB after its last run; peer ${run.rss.peerPeak.toFixed(0)} MiB peak, ${run.rss.peer.toFixed(0)} MiB after its last run (RSS after the load ÷: ${(run.rss.latchkey / run.rss.peer).toFixed(3)})`,
+    `after start-up (two full GCs): Latchkey ${startup(run.startup.latchkey)}; peer ${startup(run.startup.peer)} (live heap ÷: ${(run.startup.latchkey.heapMiB / run.startup.peer.heapMiB).toFixed(2)})`,
+    `memory under load (${run.nodeFlags.join(' ') || "node's defaults"} for both): Latchkey ${run.rss.latchkeyPeak.toFixed(0)} MiB peak RSS, ${run.rss.latchkey.toFixed(0)} MiB after its last run; peer ${run.rss.peerPeak.toFixed(0)} MiB peak, ${run.rss.peer.toFixed(0)} MiB after its last run (RSS after the load ÷: ${(run.rss.latchkey / run.rss.peer).toFixed(3)})`,
+    ...(by.peer_fastify_public
+      ? [
+          `same adapter (notes, not targets): bare Nest on Fastify ${by.peer_fastify_public.cpuMainUs.toFixed(0)} µs/request vs ${bare.cpuMainUs.toFixed(0)} on Express; ` +
+            `Latchkey @Public() ÷ it: CPU ${(by.public.cpuMainUs / by.peer_fastify_public.cpuMainUs).toFixed(3)}, JWT req/s ${rps(by.jwt, by.peer_fastify_public).toFixed(3)}`,
+        ]
+      : []),
     `lookups (cache off): ${(['api_key', 'deploy_token'] as const)
       .map((k) => `${k} p50 ${run.small[k].p50.toFixed(3)} → ${run.large[k].p50.toFixed(3)} ms, ${run.small[k].rps.toFixed(0)} → ${run.large[k].rps.toFixed(0)} req/s`)
       .join('; ')}`,
@@ -603,6 +645,8 @@ function report(run: {
     options: opts,
     cases: run.results,
     memoryMiB: run.rss,
+    startup: run.startup,
+    nodeFlags: run.nodeFlags,
     singleFlight: run.singleFlight,
     lookups: { small: { stored: opts.smallStore, ...run.small }, large: { stored: opts.largeStore, ...run.large } },
     targets,

@@ -11,14 +11,15 @@
  */
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/app.setup';
+import { configureApp, createHttpAdapter } from '../src/app.setup';
 import { AcceptPluginToken, Public } from '../src/common/auth/decorators';
 import type { LatchkeyRequest } from '../src/common/http/request-context';
 import { AppError } from '../src/common/errors/app-error';
 import { loadConfig } from '../src/config/configuration';
 import { UPLOAD_SCOPE } from '../src/plugins/plugins.service';
+import { startupMemory } from './startup-memory';
 
 export const HELLO = Object.freeze({ hello: 'world' });
 
@@ -57,10 +58,10 @@ class BenchAppModule {}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(BenchAppModule, { bodyParser: false, logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestFastifyApplication>(BenchAppModule, createHttpAdapter(config), { bodyParser: false, logger: ['error', 'warn'] });
   configureApp(app);
   await app.listen(config.port, '127.0.0.1');
-  process.stdout.write(`listening ${config.port}\n`);
+  process.stdout.write(`${JSON.stringify({ listening: config.port, ...startupMemory() })}\n`);
   // A clean exit on SIGTERM, so that --cpu-prof (BENCH_NODE_FLAGS) gets to write its profile.
   process.once('SIGTERM', () => void app.close().finally(() => process.exit(0)));
 }

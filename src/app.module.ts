@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
@@ -17,7 +17,7 @@ import { AuthenticationGuard } from './common/auth/guards/authentication.guard';
 import { AuthorizationGuard } from './common/auth/guards/authorization.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
-import { CsrfMiddleware } from './common/http/csrf.middleware';
+import { AnsweredRequestsModule } from './common/http/answered';
 import { RateLimitGuard, RateLimitModule } from './common/rate-limit';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -33,6 +33,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     AppConfigModule,
     DatabaseModule,
     AuthCoreModule,
+    AnsweredRequestsModule,
     RedisModule,
     RateLimitModule,
     AuditModule,
@@ -66,8 +67,4 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     { provide: APP_GUARD, useExisting: RateLimitGuard },
   ],
 })
-export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(CsrfMiddleware).forRoutes('{*path}');
-  }
-}
+export class AppModule {}

@@ -1,34 +1,80 @@
 import { WELL_KNOWN_PATHS } from './auth/oauth/well-known.controller';
-import { ScopeCatalog } from './common/auth/scope-catalog';
-import { RequestMethod, type INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import cookieParser from 'cookie-parser';
-import type { NextFunction, Request, Response } from 'express';
+import { RequestMethod } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import fastifyCookie from '@fastify/cookie';
+import fastifyMultipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { setUpOpenApi } from './common/http/openapi';
+import type { ErrorBody } from './common/errors/all-exceptions.filter';
+import { AnsweredRequests } from './common/http/answered';
+import { CsrfCheck } from './common/http/csrf.check';
+import { CsrfTokens } from './common/http/csrf-tokens';
 import { AppConfig, APP_CONFIG } from './config/app.config';
 import { API_PREFIX } from './common/http/base-url';
-import { requestId } from './common/http/request-id.middleware';
+import { requestIdOf } from './common/http/request-id';
 import { requestScope } from './common/http/request-scope';
-import { AppError } from './common/errors/app-error';
+import type { LatchkeyRequest } from './common/http/request-context';
 import { sendExactJsonContentType } from './common/http/exact-json';
-import { JsonCharsetError, JsonTooDeepError, refuseDeepJson } from './common/http/json-depth';
+import { installBodyParsers } from './common/http/body-parsers';
 import { CredentialStrategies } from './common/auth/credential-strategy';
-import { PinoLoggerService, requestLogger, ROOT_LOGGER } from './common/logging';
+import { PinoLoggerService, REQUEST_LINE_LOGGER, requestLogger } from './common/logging';
 import { GracefulShutdown } from './health/graceful-shutdown';
 import { HttpMetrics } from './metrics/http-metrics';
 import { boundQueriesForServing } from './database/data-source';
 import { pageRouteExclusions } from './web/page-routes';
 import { PAGE_CONTROLLERS } from './web/pages/web-pages.module';
+import { PLUGINS_API_ROOT } from './plugins/plugins.controller';
 
 export { API_PREFIX };
 
 /**
- * Everything about the HTTP app that is not a module: the logger, prefix, request id, metrics,
- * the request log line, the shutdown gate, body limits, proxy trust, OpenAPI. Shared by main.ts
- * and the e2e test app so tests run what production runs.
+ * The HTTP server under Nest: Fastify, with the options only its constructor takes. TRUST_PROXY:
+ * false, or the proxies (addresses, CIDRs, names) whose X-Forwarded-* count; Fastify (proxy-addr)
+ * walks X-Forwarded-For from the socket back to the first address it does not trust. Paths match
+ * with or without a trailing slash (Tiled clients ask for `/api/v1/` and `/metadata/`).
  */
-export function configureApp(app: NestExpressApplication): OpenAPIObject {
+export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy' | 'maxBodyBytes'>): FastifyAdapter {
+  return new FastifyAdapter(createHttpAdapterOptions(config));
+}
+
+/** The options of `createHttpAdapter`'s Fastify instance. */
+export function createHttpAdapterOptions(config: Pick<AppConfig, 'trustProxy' | 'maxBodyBytes'>) {
+  return {
+    // false, or the comma-separated list configuration.ts keeps, which Fastify takes as it is.
+    trustProxy: config.trustProxy,
+    bodyLimit: config.maxBodyBytes,
+    genReqId: requestIdOf,
+    // Path parameters as long as a URL may be (each route's pipes judge them: 400, never 414).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8 * 1024 },
+    // What the router refuses before any hook (a malformed %-escape): answered like any error.
+    frameworkErrors: routerError,
+    // Fastify's own 503 while closing would bypass the shutdown gate's answer.
+    return503OnClosing: false,
+    // A request (headers and body) must arrive within 5 minutes, as under Node's own default:
+    // Fastify turns that limit off, which would let a client trickle a body in forever.
+    requestTimeout: 300_000,
+  } satisfies FastifyServerOptions;
+}
+
+/** Outside Nest (no filter runs): the error shape of AllExceptionsFilter, written here. */
+function routerError(error: { code?: string }, req: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.' : 'The request URL is malformed.';
+  reply
+    .code(400)
+    .headers({ 'X-Request-ID': req.id, 'X-Tiled-Request-ID': req.id, 'Content-Type': 'application/json' })
+    .send(JSON.stringify({ statusCode: 400, code: 'BAD_REQUEST', message, detail: message, requestId: req.id } satisfies ErrorBody));
+}
+
+/**
+ * Everything about the HTTP app that is not a module: the logger, prefix, request id, metrics,
+ * the request log line, the shutdown gate, body parsers and limits, CSRF, OpenAPI (returns the
+ * document's builder: it is built on first request). Shared by main.ts, the e2e test app and the
+ * bench, so tests run what production runs. The app must come from `createHttpAdapter`.
+ */
+export function configureApp(app: NestFastifyApplication): () => OpenAPIObject {
   const config = app.get<AppConfig>(APP_CONFIG);
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   // Nest's Logger → pino (JSON lines, LOG_LEVEL, LOG_FORMAT, redaction).
   app.useLogger(app.get(PinoLoggerService));
   app.setGlobalPrefix(API_PREFIX, {
@@ -41,34 +87,46 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       ...WELL_KNOWN_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
       // Pages for people (src/web/pages): short URLs, outside the API, each by its exact path.
       ...pageRouteExclusions(PAGE_CONTROLLERS),
+      // The API routes that declare their prefix themselves (beside the page of the same path).
+      { path: PLUGINS_API_ROOT, method: RequestMethod.GET },
+      { path: PLUGINS_API_ROOT, method: RequestMethod.POST },
     ],
   });
-  // Order matters: request id and cookies first, so body-parser errors are answered like any other.
-  app.use(requestId);
-  // On every answer, errors and the draining 503 included: browsers then never use http:// again.
-  if (config.publicUrl?.startsWith('https:')) app.use(strictTransportSecurity);
-  // Then what sees every answer (metrics, the request log line) and the shutdown gate (503 while draining).
-  app.use(app.get(HttpMetrics).middleware);
-  app.use(requestLogger(app.get(ROOT_LOGGER), app.get(CredentialStrategies)));
-  app.use(app.get(GracefulShutdown).gate);
-  app.use(requestScope);
-  app.use(cookieParser());
-  // JSON deeper than MAX_JSON_DEPTH is refused from the raw bytes, before JSON.parse. The other
-  // parsers cannot nest: urlencoded is `extended: false` (flat keys), Express 5's query parser is
-  // 'simple' (flat), multipart fields are strings, and `j:` JSON cookies are only ever read as strings.
-  app.useBodyParser('json', { limit: config.maxBodyBytes, verify: refuseDeepJson });
-  app.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false, parameterLimit: 100 });
-  // Nest would turn a JSON syntax error into a generic 400 carrying the parser's message.
-  app.use(malformedJsonToAppError);
-  // TRUST_PROXY: false, or the proxies (addresses, CIDRs, names) whose X-Forwarded-* count; Express
-  // (proxy-addr) walks X-Forwarded-For from the socket back to the first address it does not trust.
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  sendExactJsonContentType(app.getHttpAdapter().getInstance());
+  // What every request goes through first, in one hook: the request id echoed (the id itself is
+  // Fastify's genReqId), HSTS, then what sees every answer (metrics, the request log line, the
+  // count of requests in flight) and the shutdown gate (503 while draining). Before the body is
+  // read, so body errors are answered and counted like any other.
+  const hsts = config.publicUrl?.startsWith('https:') ?? false;
+  const watch = app
+    .get(AnsweredRequests)
+    .watcher([app.get(HttpMetrics).answered, requestLogger(app.get(REQUEST_LINE_LOGGER), app.get(CredentialStrategies)), app.get(GracefulShutdown).answered]);
+  const gate = app.get(GracefulShutdown).gate;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const req = request as LatchkeyRequest;
+    const res = reply.raw;
+    req.reply = reply;
+    res.setHeader('X-Request-ID', req.id);
+    res.setHeader('X-Tiled-Request-ID', req.id);
+    // On every answer, errors and the draining 503 included: browsers then never use http:// again.
+    if (hsts) res.setHeader('Strict-Transport-Security', HSTS);
+    watch(req, res);
+    if (gate(req, reply)) done();
+  });
+  // Cookies (parsed in their own onRequest hook), then the bodies Latchkey reads.
+  void fastify.register(fastifyCookie);
+  installBodyParsers(fastify, config.maxBodyBytes);
+  // Uploads: the parser only accepts the type; UploadInterceptor reads the parts, after its checks.
+  void fastify.register(fastifyMultipart);
+  // The CSRF check, after the body is parsed (a form post sends its token as the `csrf` field).
+  const csrf = new CsrfCheck(app.get(CsrfTokens));
+  fastify.addHook('preValidation', (req, reply, done) => csrf.check(req as LatchkeyRequest, reply, done));
+  // The request scope (currentRequest()) around the handler: guards, pipes, interceptors, controller.
+  fastify.addHook('preHandler', (req, reply, done) => requestScope(req as LatchkeyRequest, reply, done));
+  sendExactJsonContentType(fastify);
   // No enableShutdownHooks(): main.ts drains and closes on SIGTERM itself (GracefulShutdown).
   // Migrations are done: from now on a query that takes longer than a few seconds is a fault.
   boundQueriesForServing();
-  return setUpOpenApi(app, config);
+  return setUpOpenApi(app, config.auth.passwordProviderName);
 }
 
 /**
@@ -77,60 +135,3 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
  * operator's decision, for the whole domain).
  */
 export const HSTS = 'max-age=31536000; includeSubDomains';
-
-function strictTransportSecurity(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Strict-Transport-Security', HSTS);
-  next();
-}
-
-function malformedJsonToAppError(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const parseFailed = (err as { type?: unknown } | null)?.type === 'entity.parse.failed';
-  if (parseFailed) return next(new AppError('MALFORMED_JSON', 'The request body is not valid JSON.'));
-  if (err instanceof JsonTooDeepError) return next(new AppError('JSON_TOO_DEEP', err.message));
-  if (err instanceof JsonCharsetError) return next(new AppError('UNSUPPORTED_MEDIA_TYPE', err.message));
-  next(err);
-}
-
-/** The declared scopes (name → description); none in an application without the catalog. */
-function scopeCatalog(app: INestApplication): Record<string, string> {
-  let catalog: ScopeCatalog;
-  try {
-    catalog = app.get(ScopeCatalog, { strict: false });
-  } catch {
-    return {};
-  }
-  return catalog.all(); // throws, naming the route, when a route requires an undeclared scope
-}
-
-function setUpOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
-  const provider = config.auth.passwordProviderName;
-  const tokenUrl = `/${API_PREFIX}/auth/provider/${provider}/token`;
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Latchkey')
-      .setDescription('Every credential a web API meets, in one service. Tiled auth API compatible.')
-      .setVersion('1')
-      .addBearerAuth()
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Apikey <key>' }, 'Apikey')
-      .addOAuth2(
-        // Every scope a module declared (@DeclareScopes), with what it allows.
-        { type: 'oauth2', flows: { password: { tokenUrl, refreshUrl: `/${API_PREFIX}/auth/session/refresh`, scopes: scopeCatalog(app) } } },
-        'OAuth2PasswordBearer',
-      )
-      .build(),
-  );
-  // The password flow's tokenUrl must be a path the document lists (Tiled's OpenAPI test).
-  const templated = document.paths[`/${API_PREFIX}/auth/provider/{provider}/token`];
-  if (templated?.post) {
-    const { parameters, ...post } = templated.post;
-    document.paths[tokenUrl] = {
-      post: { ...post, operationId: 'passwordToken', parameters: (parameters ?? []).filter((p) => !('name' in p) || p.name !== 'provider') },
-    };
-  }
-  // The JSON document is served here, through res.json, so that it is exactly application/json
-  // like every other JSON answer (Swagger's own route sends a string, which Express gives a charset).
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml', raw: ['yaml'] });
-  app.getHttpAdapter().get('/openapi.json', (_req: unknown, res: Response) => res.json(document));
-  return document;
-}

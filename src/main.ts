@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter } from './app.setup';
 import { loadConfig, loadDotEnv } from './config/configuration';
 import { ConfigError } from './config/env.validation';
 import { createRootLogger, PinoLoggerService } from './common/logging';
@@ -24,13 +24,18 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), {
     bodyParser: false,
     // JSON lines from the first boot message on (configureApp then installs the app's own instance).
     logger: new PinoLoggerService(createRootLogger(config)),
   });
   configureApp(app);
-  await app.listen(config.port);
+  // Every interface, as Node's own default: IPv6 and IPv4 where the host has IPv6, else IPv4
+  // (Fastify's default would be localhost only).
+  await app.listen(config.port, '::').catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EAFNOSUPPORT' && error.code !== 'EADDRNOTAVAIL') throw error;
+    return app.listen(config.port, '0.0.0.0');
+  });
   app.get(GracefulShutdown).exitOnSignals(app, config.shutdownGraceMs);
 
   const logger = new Logger('Latchkey');

@@ -141,11 +141,92 @@ describe('operator CLI', () => {
     }
   });
 
+  it("lists and revokes a user's API keys and sessions and a plugin's deploy tokens, and never prints a secret", async () => {
+    for (const name of ['kim', 'lee']) expect((await cli(db, ['user:create', name], 'a long passphrase\n')).code).toBe(0);
+    const made = await cli(db, ['plugin:create', 'kim-plugin', '--maintainer', 'kim', '--display-name', 'Kim Plugin']);
+    expect([made.code, made.out]).toEqual([0, expect.stringMatching(/^Created plugin kim-plugin \([0-9a-f-]{36}\) maintained by kim\.\n$/)]);
+    expect((await cli(db, ['plugin:create', 'lee-plugin', '--maintainer', 'lee'])).code).toBe(0);
+
+    const t = await createTestApp({}, db);
+    let key: { first_eight: string; secret: string };
+    let token: { id: string; token: string };
+    let session: { access_token: string; refresh_token: string };
+    try {
+      session = await t.login('kim', 'a long passphrase');
+      key = (await t.http().post('/api/v1/auth/apikey').set(bearer(session.access_token)).send({ scopes: null, expires_in: null, note: 'laptop' }).expect(200)).body;
+      token = (await t.http().post('/api/v1/plugins/kim-plugin/tokens').set(bearer(session.access_token)).send({ description: 'release ci' }).expect(201)).body;
+    } finally {
+      await t.close({ keepDatabase: true });
+    }
+
+    const keys = await cli(db, ['key:list', 'kim']);
+    expect(keys.out).toMatch(new RegExp(`^ID\\s+KEY\\s+NOTE\\s+SCOPES.*\\n[0-9a-f-]{36}\\s+lk_pat_${key.first_eight}…\\s+laptop\\s+inherit\\s.*\\sactive\\n$`));
+    const tokens = await cli(db, ['token:list', 'kim-plugin']);
+    expect(tokens.out).toMatch(new RegExp(`\\n${token.id}\\s+release ci\\s+kim\\s.*\\sactive\\n$`));
+    const sid = JSON.parse(Buffer.from(session.access_token.split('.')[1], 'base64url').toString()).sid as string;
+    const sessions = await cli(db, ['session:list', 'kim']);
+    expect(sessions.out).toMatch(new RegExp(`\\n${sid}\\s+password\\s+\\S+\\s.*\\sactive\\n$`));
+    for (const out of [keys.out, tokens.out, sessions.out]) expect(out).not.toMatch(/lk_pat_\w{9}|lk_dpl_|lk_rt_|eyJ/);
+
+    // Revoke each: a key by its first eight, a token of its own plugin only, a session by id.
+    expect((await cli(db, ['key:revoke', 'kim', 'nothere1'])).code).toBe(1);
+    expect(await cli(db, ['key:revoke', 'kim', key.first_eight])).toMatchObject({ code: 0, out: `API key ${key.first_eight} of kim revoked.\n` });
+    const wrongPlugin = await cli(db, ['token:revoke', 'lee-plugin', token.id]);
+    expect([wrongPlugin.code, wrongPlugin.err]).toEqual([1, expect.stringContaining('lee-plugin has no deploy token')]);
+    expect(await cli(db, ['token:revoke', 'kim-plugin', token.id])).toMatchObject({ code: 0, out: 'Deploy token "release ci" of kim-plugin revoked.\n' });
+    expect((await cli(db, ['session:revoke', 'lee', sid])).code).toBe(1); // not lee's
+    expect(await cli(db, ['session:revoke', 'kim', sid])).toMatchObject({ code: 0, out: `Session ${sid} of kim revoked.\n` });
+
+    expect((await cli(db, ['key:list', 'kim'])).out).toMatch(/\(no live API keys\)\n$/);
+    expect((await cli(db, ['key:list', 'kim', '--all'])).out).toMatch(/\srevoked\n$/);
+    expect((await cli(db, ['token:list', 'kim-plugin', '--all'])).out).toMatch(/\srevoked\n$/);
+    expect((await cli(db, ['session:list', 'kim'])).out).toMatch(/\(no live sessions\)\n$/);
+
+    // A server that starts now refuses all three, and records who revoked them.
+    const after = await createTestApp({}, db);
+    try {
+      await after.http().get('/api/v1/auth/whoami').set('Authorization', `Apikey ${key.secret}`).expect(401);
+      const upload = await after.http().post('/api/v1/plugins/kim-plugin/versions').set(bearer(token.token)).field('version', '1.0.0').attach('file', Buffer.from('x'), 'a.tgz');
+      expect(upload.status).toBe(401);
+      await after.http().post('/api/v1/auth/session/refresh').send({ refresh_token: session.refresh_token }).expect(401);
+      const events = await after.dataSource.getRepository(AuditEvent).find({ where: { actorType: 'system' } });
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['api_key.revoked', 'deploy_token.revoked', 'session.revoked', 'plugin.created']));
+    } finally {
+      await after.close({ keepDatabase: true });
+    }
+  });
+
+  it('adds a maintainer directly (once), and refuses bad usage', async () => {
+    expect((await cli(db, ['user:create', 'max'], 'a long passphrase\n')).code).toBe(0);
+    expect((await cli(db, ['plugin:create', 'max-plugin', '--maintainer', 'max'])).code).toBe(0);
+    expect((await cli(db, ['user:create', 'ned'], 'a long passphrase\n')).code).toBe(0);
+    expect(await cli(db, ['plugin:add-maintainer', 'max-plugin', 'ned'])).toMatchObject({ code: 0, out: 'ned now maintains max-plugin.\n' });
+    expect(await cli(db, ['plugin:add-maintainer', 'max-plugin', 'ned'])).toMatchObject({ code: 0, out: 'ned already maintains max-plugin.\n' });
+    const t = await createTestApp({}, db);
+    try {
+      const { access_token } = await t.login('ned', 'a long passphrase');
+      const plugin = (await t.http().get('/api/v1/plugins/max-plugin').set(bearer(access_token)).expect(200)).body;
+      expect(plugin.maintainers.sort()).toEqual(['max', 'ned']);
+      const [event] = await t.dataSource.getRepository(AuditEvent).find({ where: { type: 'plugin.maintainer_added' } });
+      expect(event).toMatchObject({ actorType: 'system', actorLabel: 'cli', subjectLabel: 'ned' });
+    } finally {
+      await t.close({ keepDatabase: true });
+    }
+    expect((await cli(db, ['plugin:add-maintainer', 'no-such-plugin', 'ned'])).code).toBe(1);
+    expect((await cli(db, ['plugin:create', 'taken', '--maintainer', 'nobody'])).code).toBe(1);
+    expect((await cli(db, ['plugin:create', 'max-plugin', '--maintainer', 'max'])).err).toMatch(/exists already/);
+    for (const argv of [['key:revoke', 'max'], ['token:list'], ['plugin:create', 'x'], ['session:list', 'max', 'extra'], ['key:list', 'max', '--all', 'x'], ['plugin:add-maintainer', 'max-plugin']]) {
+      expect([argv.join(' '), (await cli(db, argv)).code]).toEqual([argv.join(' '), 2]);
+    }
+  });
+
   it('--help and help exit 0 with every command; no command at all is a usage error (2)', async () => {
     for (const argv of [['--help'], ['help'], ['user:create', '--help']]) {
       const res = await cli(db, argv);
       expect([argv.join(' '), res.code]).toEqual([argv.join(' '), 0]);
-      for (const command of ['user:create', 'user:set-groups', 'role:set', 'keys:generate-signing', 'audit:tail']) expect(res.out).toContain(command);
+      for (const command of ['user:create', 'user:set-groups', 'role:set', 'keys:generate-signing', 'audit:tail', 'key:list', 'key:revoke', 'token:list', 'token:revoke', 'session:list', 'session:revoke', 'plugin:create', 'plugin:add-maintainer']) {
+        expect(res.out).toContain(command);
+      }
     }
     const none = await cli(db, []);
     expect([none.code, none.err]).toEqual([2, expect.stringContaining('Usage:')]);

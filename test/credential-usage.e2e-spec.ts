@@ -3,6 +3,7 @@ import { CredentialUse } from '../src/credential-usage/credential-use.entity';
 import { CredentialUsageRecorder } from '../src/credential-usage/credential-usage.recorder';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
 import { spyOnQueries } from './utils/query-spy';
+import { typo } from './utils/typo';
 
 const API = '/api/v1';
 const N = 5;
@@ -91,7 +92,7 @@ describe('per-credential usage log', () => {
     await t.http().get(`${API}/plugins/no-such-plugin`).set(apikey(full.secret)).expect(404);
     await t.http().post(`${API}/plugins`).set(apikey(full.secret)).send({ name: 'Not A Valid Name!' }).expect(422);
     // A key that does not authenticate is no use of anything.
-    await t.http().get(`${API}/auth/whoami`).set(apikey(`${full.secret.slice(0, -1)}x`)).expect(401);
+    await t.http().get(`${API}/auth/whoami`).set(apikey(typo(full.secret))).expect(401);
     await recorder.flush();
 
     expect((await rowsOf({ apiKeyId: narrow.id })).map((r) => [r.method, r.route, r.status])).toEqual([['GET', `${API}/plugin-tokens`, 403]]);

@@ -1,5 +1,6 @@
 import { CacheStats } from '../src/common/cache/cache-stats';
 import { bearer, createTestApp, TestApp } from './utils/create-test-app';
+import { typo } from './utils/typo';
 
 const API = '/api/v1';
 const METRICS_TOKEN = 'prometheus-scrape-token-0123456789abcdef';
@@ -115,7 +116,7 @@ describe('/metrics', () => {
     for (let i = 0; i < 3; i++) await t.http().get(`${API}/auth/whoami`).set(bearer(tokens.access_token)).expect(200);
     await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${key.secret}`).expect(200);
     await t.http().get(`${API}/api-keys`).set(bearer(tokens.access_token)).expect(200);
-    await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${key.secret.slice(0, -3)}xyz`).expect(401);
+    await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${typo(key.secret)}`).expect(401);
     await t.http().get(`${API}/auth/credential`).expect(401);
     await t.http().get(`${API}/no/such/${'x'.repeat(20)}`).expect(404);
     await t.http().get(`${API}/auth/credential`).set('Authorization', 'Token nope').expect(400);

@@ -88,6 +88,9 @@ describe('log redaction: no secret reaches the logs', () => {
     await t.http().get(`${API}/auth/credential?api_key=${key}`).expect(200);
     await t.http().get(`${API}/auth/credential`).set('Cookie', `tiled_api_key=${key}`).expect(200);
     await t.http().get(`${API}/no/such/route?api_key=${key}`).expect(404);
+    // Where the client chooses what the request line writes: the path and the User-Agent.
+    await t.http().get(`${API}/no/such/route/${key}`).expect(404);
+    await t.http().get(`${API}/auth/whoami`).set(bearer(access)).set('User-Agent', `script/1.0 (Apikey ${key}; ${access})`).expect(200);
     const unknownKey = remember('unknown API key', `${key.slice(0, 10)}${'Q'.repeat(key.length - 10)}`);
     await t.http().get(`${API}/auth/credential`).set('Authorization', `Apikey ${unknownKey}`).expect(401);
 

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { bearer, createIntrospectorKey, createTestApp, type LoginBody, type TestApp } from './utils/create-test-app';
 import { createTestDatabase, type TestDatabase } from './utils/test-database';
 import { freePort } from './utils/server-process';
+import { typo } from './utils/typo';
 
 const ROOT = resolve(__dirname, '..');
 const API = '/api/v1';
@@ -99,7 +100,7 @@ describe('a resource server protected by @latchkey/nest (examples/notes)', () =>
     const who = await call('GET', '/whoami', bearer(writer.access_token));
     expect(who.body).toMatchObject({ kind: 'user', sub: writerId, username: 'wanda', credential: 'access_token', roles: ['user', 'notes-editor'] });
     const [h, p, s] = writer.access_token.split('.');
-    expect((await call('GET', '/notes', bearer(`${h}.${p}.${s.slice(0, -4)}AAAA`))).body).toMatchObject({ code: 'AUTH_INVALID_TOKEN' });
+    expect((await call('GET', '/notes', bearer(`${h}.${p}.${typo(s)}`))).body).toMatchObject({ code: 'AUTH_INVALID_TOKEN' });
   });
 
   it('takes API keys (through introspection), with the key\'s own scopes', async () => {

@@ -16,40 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { RoutePolicy } from '../src/common/auth/route-policy';
 import { KNOWN_ROLES, ROLE_SCOPES } from '../src/common/auth/scopes';
 import { createTestApp, type TestApp } from './utils/create-test-app';
-import { discoverRoutes } from './utils/routes';
-
-/**
- * The only routes anyone may call without a credential. Adding a @Public() route means adding
- * it here, on purpose, in the same change.
- */
-const PUBLIC_ROUTES = [
-  'GET /api/v1',
-  'POST /api/v1/auth/provider/:provider/token',
-  'POST /api/v1/auth/session/refresh',
-  'POST /api/v1/auth/session/revoke',
-  'POST /api/v1/auth/revoke', // RFC 7009: the token is its own proof
-  'POST /api/v1/auth/logout',
-  // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
-  'GET /api/v1/auth/provider/:provider/authorize',
-  'GET /api/v1/auth/provider/:provider/code',
-  // Device-code login (`tiled login`): the program's start (it then polls the token route) and
-  // the browser's approval form post (CSRF-checked, needs the sealed cookie of an IdP login).
-  'POST /api/v1/auth/provider/:provider/authorize',
-  'POST /api/v1/auth/provider/:provider/device_code',
-  // The page a browser lands on after logging out or when its IdP session ended.
-  'GET /logout',
-  // The login page and its form (rate-limited like the password grant, CSRF-checked in the handler).
-  'GET /login',
-  'POST /login',
-  'GET /health',
-  'GET /health/live',
-  'GET /health/ready',
-  // Prometheus: not a user credential; the handler itself checks METRICS_TOKEN (404 when unset).
-  'GET /metrics',
-  // For other services: the public keys that verify access tokens and the RFC 8414 metadata.
-  'GET /.well-known/jwks.json',
-  'GET /.well-known/oauth-authorization-server',
-];
+import { discoverRoutes, PUBLIC_ROUTES } from './utils/routes';
 
 /** Routes that let anonymous callers through (@OptionalAuth()): as exposed as public ones. */
 const OPTIONAL_ROUTES = ['GET /api/v1/auth/whoami'];

@@ -266,6 +266,29 @@ describe('web pages over HTTP', () => {
       expect(refused.status).toBe(401);
     });
 
+    it('creates a plugin from /plugins: CSRF-checked, the API name rules and conflicts shown as a page', async () => {
+      const browser = await loggedIn('anna');
+      const count = async () => (await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table('plugins')}`))[0].n;
+      const before = await count();
+      // A forged form (another site posting into anna's session) creates nothing.
+      const forged = await browser.request(`${base}/plugins`, { form: { name: 'forged-plugin' } });
+      expect(forged.status).toBe(403);
+      expect(await count()).toBe(before);
+      const bad = await submit(browser, '/plugins', '/plugins', { name: 'Not A Name' });
+      expect(bad.status).toBe(422);
+      expect(bad.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(bad.body).toContain('name must be lower-case letters and digits');
+      const taken = await submit(browser, '/plugins', '/plugins', { name: 'fancy-plugin' });
+      expect(taken.status).toBe(409);
+      expect(await count()).toBe(before);
+
+      const made = await submit(browser, '/plugins', '/plugins', { name: 'second-plugin', display_name: '' });
+      expect(made.status).toBe(303);
+      expect(made.headers.get('location')).toBe('/plugins/second-plugin/tokens?done=plugin-created');
+      const plugin = (await t.http().get(`${API}/plugins/second-plugin`).set(bearer(annaToken)).expect(200)).body;
+      expect(plugin).toMatchObject({ maintainers: ['anna'], display_name: 'second-plugin' });
+    });
+
     it('someone who does not maintain the plugin sees neither its tokens nor its forms', async () => {
       const browser = await loggedIn('alice');
       const page = await browser.request(`${base}/plugins/fancy-plugin/tokens`);

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth/decorators';
 import { Role } from '../common/auth/scopes';
 import { AdminCredentialsService } from './admin-credentials.service';
@@ -22,7 +22,6 @@ import { uuidOr404 } from '../common/http/uuid-param.pipe';
  * administrator as actor.
  */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles(Role.Admin)
 @Controller('admin/credentials')
 export class AdminCredentialsController {
@@ -30,6 +29,7 @@ export class AdminCredentialsController {
 
   @Get('sessions')
   @ApiOkResponse({ type: AdminSessionPage })
+  @ApiOperation({ summary: 'List sessions (any user)', description: 'Filter by user and status; one page at a time.' })
   sessions(@Query() q: ListSessionsQueryDto): Promise<AdminSessionPage> {
     return this.admin.listSessions({ ...pageOf(q), userId: q.user?.toLowerCase(), status: q.status });
   }
@@ -37,12 +37,14 @@ export class AdminCredentialsController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke a session (any user)', description: 'Idempotent: revoking a revoked session is 204 again. Audited with the administrator as actor.' })
   revokeSession(@Param('id', uuidOr404('SESSION_NOT_FOUND', 'No such session.')) id: string): Promise<void> {
     return this.admin.revokeSession(id);
   }
 
   @Get('api-keys')
   @ApiOkResponse({ type: AdminApiKeyPage })
+  @ApiOperation({ summary: 'List API keys (any user; never their secrets)', description: 'Filter by user, status and last use.' })
   apiKeys(@Query() q: ListApiKeysQueryDto): Promise<AdminApiKeyPage> {
     return this.admin.listApiKeys({ ...pageOf(q), userId: q.user?.toLowerCase(), status: q.status });
   }
@@ -50,12 +52,14 @@ export class AdminCredentialsController {
   @Delete('api-keys/:id')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke an API key (any user)', description: 'Idempotent. Audited with the administrator as actor.' })
   revokeApiKey(@Param('id', uuidOr404('API_KEY_NOT_FOUND', 'No such API key.')) id: string): Promise<void> {
     return this.admin.revokeApiKey(id);
   }
 
   @Get('deploy-tokens')
   @ApiOkResponse({ type: AdminDeployTokenPage })
+  @ApiOperation({ summary: 'List deploy tokens (any plugin; never their secrets)', description: 'Filter by plugin, status and last use.' })
   deployTokens(@Query() q: ListDeployTokensQueryDto): Promise<AdminDeployTokenPage> {
     return this.admin.listDeployTokens({ ...pageOf(q), plugin: q.plugin, status: q.status });
   }
@@ -63,6 +67,7 @@ export class AdminCredentialsController {
   @Delete('deploy-tokens/:id')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke a deploy token (any plugin)', description: 'Idempotent. Audited with the administrator as actor.' })
   revokeDeployToken(@Param('id', uuidOr404('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.')) id: string): Promise<void> {
     return this.admin.revokeDeployToken(id);
   }
@@ -70,6 +75,7 @@ export class AdminCredentialsController {
   /** Live API keys and deploy tokens unused since `unused_since`: candidates for revocation. */
   @Get('stale')
   @ApiOkResponse({ type: StaleCredentialsResponse })
+  @ApiOperation({ summary: 'Live API keys and deploy tokens unused since a date', description: 'Candidates for revocation.' })
   stale(@Query() q: StaleQueryDto): Promise<StaleCredentialsResponse> {
     return this.admin.stale(q.unused_since, pageOf(q));
   }

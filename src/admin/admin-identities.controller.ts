@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth/decorators';
 import { Role } from '../common/auth/scopes';
 import { IdentityResponse, toIdentityResponse } from '../users/dto/identity-response.dto';
@@ -15,7 +16,6 @@ const userId = () => uuidOr404('USER_NOT_FOUND', 'No such user.');
  * LAST_LOGIN_METHOD): disable or delete the user instead.
  */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles(Role.Admin)
 @Controller('admin/users/:id/identities')
 export class AdminIdentitiesController {
@@ -24,7 +24,6 @@ export class AdminIdentitiesController {
   @Get()
   @ApiOperation({ summary: "A user's linked identity provider accounts" })
   @ApiOkResponse({ type: [IdentityResponse] })
-  @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
   async list(@Param('id', userId()) id: string): Promise<IdentityResponse[]> {
     await this.users.getById(id);
     return (await this.users.identitiesOf(id)).map(toIdentityResponse);
@@ -34,8 +33,7 @@ export class AdminIdentitiesController {
   @HttpCode(204)
   @ApiOperation({ summary: "Unlink one of a user's identity provider accounts (identity.unlinked)" })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'USER_NOT_FOUND, IDENTITY_NOT_FOUND' })
-  @ApiConflictResponse({ description: "LAST_LOGIN_METHOD: the user's only way to log in (no password)" })
+  @ApiErrors('LAST_LOGIN_METHOD')
   async unlink(@Param('id', userId()) id: string, @Param('identityId', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) identityId: string): Promise<void> {
     await this.users.unlinkIdentity(id, identityId);
   }

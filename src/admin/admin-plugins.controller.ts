@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth/decorators';
 import { Role } from '../common/auth/scopes';
 import { AdminCredentialsService } from './admin-credentials.service';
@@ -8,7 +8,6 @@ import { pageOf, PageQueryDto } from './dto/page.dto';
 
 /** Every plugin with its maintainers and deploy-token counts (the tokens: /admin/credentials/deploy-tokens). */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles(Role.Admin)
 @Controller('admin/plugins')
 export class AdminPluginsController {
@@ -16,6 +15,7 @@ export class AdminPluginsController {
 
   @Get()
   @ApiOkResponse({ type: AdminPluginPage })
+  @ApiOperation({ summary: 'List plugins with their maintainers and deploy-token counts' })
   list(@Query() q: PageQueryDto): Promise<AdminPluginPage> {
     return this.admin.listPlugins(pageOf(q));
   }

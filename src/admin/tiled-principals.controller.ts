@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { CreateApiKeyDto } from '../api-keys/dto/create-api-key.dto';
 import { TiledApiKeyWithSecret, toTiledApiKey } from '../api-keys/dto/api-key-response.dto';
@@ -14,7 +15,7 @@ import { UuidParamPipe } from '../common/http/uuid-param.pipe';
 import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** Tiled answers a malformed principal id with 422. */
-const principalId = () => new UuidParamPipe((raw) => new AppError('VALIDATION_FAILED', `Invalid principal id ${raw}: a UUID is expected.`));
+const principalId = () => new UuidParamPipe('VALIDATION_FAILED', (raw) => `Invalid principal id ${raw}: a UUID is expected.`);
 
 /**
  * Tiled's admin routes (contract §6.11), guarded as Tiled guards them: by scope (`read:principals`,
@@ -23,7 +24,6 @@ const principalId = () => new UuidParamPipe((raw) => new AppError('VALIDATION_FA
  * route, as in Tiled.
  */
 @ApiTags('admin')
-@ApiSecurity('Apikey')
 @TiledCompatible()
 @Controller('auth/principal')
 export class TiledPrincipalsController {
@@ -37,6 +37,7 @@ export class TiledPrincipalsController {
   @Get()
   @RequireScopes('read:principals')
   @ApiOkResponse({ type: [PrincipalResponse] })
+  @ApiOperation({ summary: 'List principals (users and service principals, Tiled)', description: 'Oldest first, with `latest_activity`; `page[offset]`/`page[limit]` or `offset`/`limit`.' })
   list(@Query() q: ListPrincipalsQueryDto): Promise<PrincipalResponse[]> {
     const { offset, limit } = principalPage(q);
     return this.admin.listPrincipals(offset, limit);
@@ -47,6 +48,7 @@ export class TiledPrincipalsController {
   @HttpCode(200)
   @RequireScopes('write:principals')
   @ApiOkResponse({ type: PrincipalResponse })
+  @ApiOperation({ summary: 'Create a service principal', description: 'No password and no identity: it uses API keys made for it (`POST /auth/principal/{uuid}/apikey`).' })
   create(@Query() q: CreatePrincipalQueryDto, @CurrentPrincipal() principal: UserPrincipal): Promise<PrincipalResponse> {
     return this.admin.createServicePrincipal(q.role, principal);
   }
@@ -54,6 +56,8 @@ export class TiledPrincipalsController {
   @Get(':uuid')
   @RequireScopes('read:principals')
   @ApiOkResponse({ type: PrincipalResponse })
+  @ApiOperation({ summary: 'A principal (Tiled)' })
+  @ApiErrors('USER_NOT_FOUND')
   get(@Param('uuid', principalId()) id: string): Promise<PrincipalResponse> {
     return this.admin.getPrincipal(id);
   }
@@ -67,6 +71,8 @@ export class TiledPrincipalsController {
   @SendsSecret()
   @RequireScopes('admin:apikeys')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
+  @ApiOperation({ summary: 'Create an API key for a principal (its secret is shown once)', description: 'Its scopes must be among the principal\'s and the calling credential\'s; `inherit` only for a credential holding every scope of the principal.' })
+  @ApiErrors('USER_NOT_FOUND', 'INSUFFICIENT_SCOPE', 'API_KEY_LIMIT_REACHED')
   async createKey(
     @Param('uuid', principalId()) id: string,
     @Body() body: CreateApiKeyDto,
@@ -89,6 +95,8 @@ export class TiledPrincipalsController {
   @RequireScopes('admin:apikeys')
   @ApiQuery({ name: 'first_eight', required: true })
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke a principal\'s API key by its first eight characters' })
+  @ApiErrors('USER_NOT_FOUND', 'API_KEY_NOT_FOUND')
   async revokeKey(@Param('uuid', principalId()) id: string, @Query('first_eight') firstEight: unknown): Promise<void> {
     if (typeof firstEight !== 'string' || !/^\w{1,64}$/.test(firstEight)) {
       throw new AppError('VALIDATION_FAILED', 'Give first_eight once: the first eight characters of the key after "lk_pat_".');

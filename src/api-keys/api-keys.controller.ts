@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { ApiKeysService } from './api-keys.service';
@@ -7,7 +8,6 @@ import { ApiKeyResponse, toApiKeyResponse } from './dto/api-key-response.dto';
 
 /** Latchkey's own API key listing and revocation by id. */
 @ApiTags('api-keys')
-@ApiBearerAuth()
 @Controller('api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
@@ -16,6 +16,7 @@ export class ApiKeysController {
   @Get()
   @RequireScopes('read:account')
   @ApiOkResponse({ type: [ApiKeyResponse] })
+  @ApiOperation({ summary: 'List my API keys (active, expired and revoked; never their secrets)' })
   async list(@CurrentPrincipal() principal: UserPrincipal): Promise<ApiKeyResponse[]> {
     const keys = await this.apiKeys.listForUser(principal.userId);
     return keys.map((k) => toApiKeyResponse(k, this.apiKeys.lastUse(k)));
@@ -25,6 +26,8 @@ export class ApiKeysController {
   @HttpCode(204)
   @RequireScopes('revoke:apikeys')
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke one of my API keys' })
+  @ApiErrors('API_KEY_NOT_FOUND')
   async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.apiKeys.revokeById(principal.userId, id);
   }

@@ -264,12 +264,12 @@ export class ApiKeysService implements OnModuleInit {
     if (key) await this.revoke(key.id);
   }
 
-  /** Any user's key by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
   /** When a key was created and expires (RFC 7662 `iat`/`exp`), after `authenticate` accepted it. */
   async lifetimeOf(keyId: string): Promise<{ createdAt: Date; expiresAt: Date | null } | null> {
     return this.keys.findOne({ where: { id: keyId }, select: { id: true, createdAt: true, expiresAt: true } });
   }
 
+  /** Any user's key by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
   async revokeAnyById(keyId: string): Promise<ApiKey> {
     const key = await this.keys.findOne({ where: { id: keyId } });
     if (!key) throw new AppError('API_KEY_NOT_FOUND', 'No such API key.');

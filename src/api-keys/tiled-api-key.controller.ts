@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
@@ -11,7 +12,6 @@ import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** The Tiled-compatible API key routes (contract §6.8–6.10). */
 @ApiTags('api-keys')
-@ApiSecurity('Apikey')
 @TiledCompatible()
 @Controller('auth/apikey')
 export class TiledApiKeyController {
@@ -24,6 +24,8 @@ export class TiledApiKeyController {
   @SendsSecret()
   @RateLimit('create')
   @ApiOkResponse({ type: TiledApiKeyWithSecret })
+  @ApiOperation({ summary: 'Create an API key for myself (its secret is shown once)', description: 'Tiled-compatible. `scopes` must be among the calling credential\'s (or `["inherit"]`: the owner\'s scopes, whatever they become); `expires_in` in seconds, or null for none; `access_tags` restricts what the key may read. The secret is in this answer only (`Cache-Control: no-store`).' })
+  @ApiErrors('INSUFFICIENT_SCOPE', 'API_KEY_LIMIT_REACHED')
   async create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyWithSecret> {
     const { key, secret } = await this.apiKeys.create(principal, {
       scopes: body.scopes,
@@ -37,6 +39,8 @@ export class TiledApiKeyController {
   /** Describes the API key this request was made with. */
   @Get()
   @ApiOkResponse({ type: TiledApiKeyResponse })
+  @ApiOperation({ summary: 'Describe the API key this request was made with' })
+  @ApiErrors('API_KEY_REQUIRED', 'API_KEY_NOT_FOUND')
   async inspect(@CurrentPrincipal() principal: UserPrincipal): Promise<TiledApiKeyResponse> {
     if (principal.credential.type !== 'api_key') {
       throw new AppError('API_KEY_REQUIRED', 'No API key was provided with this request.', {
@@ -54,6 +58,8 @@ export class TiledApiKeyController {
   @RequireScopes('revoke:apikeys')
   @ApiQuery({ name: 'first_eight', required: true })
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke one of my API keys by its first eight characters' })
+  @ApiErrors('API_KEY_NOT_FOUND')
   async revoke(@Query('first_eight') firstEight: unknown, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     if (typeof firstEight !== 'string' || !/^\w{1,64}$/.test(firstEight)) {
       throw new AppError('VALIDATION_FAILED', 'Give first_eight once: the first eight characters of the key after "lk_pat_".');

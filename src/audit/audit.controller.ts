@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
@@ -9,7 +9,6 @@ import { AdminAuditQueryDto, AuditQueryDto, toAuditFilters } from './dto/audit-q
 
 /** Everyone's events (admins) and one's own (`/users/me/audit`). Plugin events: PluginsController. */
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller()
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
@@ -17,6 +16,7 @@ export class AuditController {
   @Get('admin/audit')
   @Roles(Role.Admin)
   @ApiOkResponse({ type: AuditPageResponse })
+  @ApiOperation({ summary: 'Audit events of every user', description: 'Newest first; filter by event type, user and time, one page at a time.' })
   async all(@Query() q: AdminAuditQueryDto): Promise<AuditPageResponse> {
     return toAuditPage(await this.audit.list({ ...toAuditFilters(q), userId: q.user }));
   }
@@ -25,6 +25,7 @@ export class AuditController {
   @Get('users/me/audit')
   @RequireScopes('read:account')
   @ApiOkResponse({ type: AuditPageResponse })
+  @ApiOperation({ summary: 'Audit events about me or done by me', description: 'Logins, credentials created and revoked, role changes: newest first, paged.' })
   async mine(@CurrentPrincipal() principal: UserPrincipal, @Query() q: AuditQueryDto): Promise<AuditPageResponse> {
     return toAuditPage(await this.audit.list({ ...toAuditFilters(q), involving: principal.userId }));
   }

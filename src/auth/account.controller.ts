@@ -1,15 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RecentLogin, SessionOnly } from '../common/auth/decorators';
 import { sessionIdOf, type UserPrincipal } from '../common/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
@@ -19,6 +10,7 @@ import { SendsSecret } from '../common/http/sends-secret.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { RefreshResponse } from './dto/token-response.dto';
 import { RevokeAllResponse, toRevokeAllResponse } from './dto/revoke-all-response.dto';
+import type { LatchkeyReply } from '../common/http/request-context';
 
 /**
  * Self-service account actions that span users, sessions and API keys. Both take over or lock
@@ -26,7 +18,6 @@ import { RevokeAllResponse, toRevokeAllResponse } from './dto/revoke-all-respons
  * a stolen access token or browser session that is hours old cannot use them.
  */
 @ApiTags('users')
-@ApiBearerAuth()
 @Controller('users/me')
 export class AccountController {
   constructor(
@@ -45,6 +36,7 @@ export class AccountController {
   @RecentLogin()
   @HttpCode(200)
   @ApiOkResponse({ type: RevokeAllResponse })
+  @ApiOperation({ summary: 'Revoke everything I hold: every session, access token and API key', description: 'Bumps my epoch, so every credential I hold stops working (at once here, within USER_CACHE_TTL on other instances). Needs a recent interactive login; I log in again afterwards.' })
   async revokeAll(@CurrentPrincipal() principal: UserPrincipal): Promise<RevokeAllResponse> {
     return toRevokeAllResponse(await this.users.revokeAll(principal.userId));
   }
@@ -63,17 +55,15 @@ export class AccountController {
   @ApiOperation({ summary: 'Change the password; ends the other sessions and rotates this one' })
   @ApiOkResponse({ type: RefreshResponse, description: 'Called with an access token: the new token pair of this session' })
   @ApiNoContentResponse({ description: 'Called with a browser session: a new session cookie is set' })
-  @ApiUnauthorizedResponse({ description: 'Not logged in, or the login is not recent (REAUTH_REQUIRED)' })
-  @ApiForbiddenResponse({ description: 'PASSWORD_INCORRECT: the current password is wrong' })
-  @ApiUnprocessableEntityResponse({ description: 'PASSWORD_POLICY / VALIDATION_FAILED: the new password is refused' })
-  async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  @ApiErrors('PASSWORD_INCORRECT', 'PASSWORD_POLICY')
+  async changePassword(@Body() body: ChangePasswordDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     await this.users.changePassword(principal.userId, body.current_password, body.new_password);
     const sessionId = sessionIdOf(principal)!; // @SessionOnly: an access token or a browser session
     const api = principal.credential.type === 'access_token';
     const tokens = await this.sessions.rotateAfterPasswordChange(principal.userId, sessionId, api);
     if (!tokens) await this.browserSessions.rotateCookie(sessionId, res);
     // The status depends on the credential, so the handler answers itself.
-    if (tokens) res.status(200).json(tokens satisfies RefreshResponse);
-    else res.status(204).end();
+    if (tokens) res.status(200).send(tokens satisfies RefreshResponse);
+    else res.code(204).send();
   }
 }

@@ -1,19 +1,11 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
-import { NoFilesInterceptor } from '@nestjs/platform-express';
-import {
-  ApiBearerAuth,
-  ApiConsumes,
-  ApiExcludeEndpoint,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiConsumes, ApiExcludeEndpoint, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, OptionalAuth, Public, RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { RateLimit } from '../common/rate-limit';
 import { API_KEY_COOKIE } from '../common/auth/credentials';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
-import { clientIp, type LatchkeyRequest } from '../common/http/request-context';
+import { clientIp, type LatchkeyRequest, type LatchkeyReply, prefersHtml } from '../common/http/request-context';
 import { unauthorized } from '../common/errors/app-error';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { toTiledApiKey } from '../api-keys/dto/api-key-response.dto';
@@ -34,7 +26,7 @@ import { asGrant, TokenGrantRequestDto } from './dto/token-grant-request.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { origin } from '../common/http/base-url';
 import { SendsSecret } from '../common/http/sends-secret.decorator';
-import { MULTIPART_FIELD_NAME_BYTES } from '../common/http/json-depth';
+import { MultipartFieldsInterceptor } from '../common/http/multipart';
 
 /** The Tiled-compatible auth routes (contract §6). */
 @ApiTags('auth')
@@ -62,11 +54,12 @@ export class AuthController {
   @Post('provider/:provider/token')
   @HttpCode(200)
   @SendsSecret() // refresh token (password or device-code grant)
-  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files. Field
-  // names nest by brackets (`a[b][c]`), so their length bounds the depth (MULTIPART_FIELD_NAME_BYTES).
-  @UseInterceptors(NoFilesInterceptor({ limits: { fieldSize: 8 * 1024, fields: 10, parts: 10, files: 0, fieldNameSize: MULTIPART_FIELD_NAME_BYTES } }))
+  // Multipart is accepted (Tiled does) but bounded like the other body parsers; no files; flat fields.
+  @UseInterceptors(MultipartFieldsInterceptor({ fieldSize: 8 * 1024, fields: 10, parts: 10 }))
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json', 'multipart/form-data')
   @ApiOkResponse({ type: TokenResponse })
+  @ApiOperation({ summary: 'Log in with a password (OAuth2 password grant), or poll a device-code login', description: 'For the password provider: `username` and `password` (form-encoded as OAuth2 clients send them, or JSON) give an access token and a refresh token. For an external provider: `grant_type=urn:ietf:params:oauth:grant-type:device_code` and the `device_code` of `POST …/authorize`, polled until the browser approves.' })
+  @ApiErrors('AUTH_INVALID_CREDENTIALS', 'AUTH_USER_INACTIVE', 'SERVICE_PRINCIPAL_NO_LOGIN', 'SESSION_LIMIT_REACHED', 'NOT_FOUND', 'BAD_REQUEST', 'DEVICE_AUTHORIZATION_PENDING', 'DEVICE_CODE_INVALID', 'DEVICE_CODE_NOT_FOUND')
   async token(
     @Param('provider') provider: string,
     @Body() grant: TokenGrantRequestDto,
@@ -94,6 +87,8 @@ export class AuthController {
   @HttpCode(200)
   @SendsSecret()
   @ApiOkResponse({ type: RefreshResponse })
+  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair', description: 'Refresh tokens rotate: the answer carries the successor and the one sent stops working. Presenting a used one again (a replay) revokes the whole session.' })
+  @ApiErrors('AUTH_INVALID_TOKEN', 'SESSION_EXPIRED', 'AUTH_USER_INACTIVE')
   refresh(@Body() body: RefreshTokenRequestDto): Promise<RefreshResponse> {
     return this.sessions.refresh(body.refresh_token);
   }
@@ -104,6 +99,8 @@ export class AuthController {
   @Post('session/revoke')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Log out: end the session a refresh token belongs to' })
+  @ApiErrors('SESSION_UNKNOWN')
   async revokeByToken(@Body() body: RefreshTokenRequestDto): Promise<void> {
     await this.sessions.revokeByRefreshToken(body.refresh_token);
   }
@@ -112,8 +109,9 @@ export class AuthController {
   @RequireScopes('write:account')
   @TiledCompatible()
   @HttpCode(204)
-  @ApiBearerAuth()
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'End one of my sessions by its id' })
+  @ApiErrors('SESSION_NOT_FOUND')
   async revokeById(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.sessions.revokeOwn(principal.userId, sessionId);
   }
@@ -130,7 +128,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @ApiExcludeEndpoint()
-  async logout(@Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+  async logout(@Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
     res.clearCookie(API_KEY_COOKIE, { path: '/' });
     const session = await this.browserSessions.current(req);
     let endSessionUrl: string | undefined;
@@ -142,12 +140,12 @@ export class AuthController {
     } else {
       this.browserSessions.clearCookie(res);
     }
-    res.set('Cache-Control', 'no-store');
-    if (req.accepts(['json', 'html']) === 'html') {
-      res.redirect(303, endSessionUrl ?? '/logout');
+    res.header('Cache-Control', 'no-store');
+    if (prefersHtml(req)) {
+      res.redirect(endSessionUrl ?? '/logout', 303);
       return;
     }
-    res.json(endSessionUrl ? { end_session_url: endSessionUrl } : {});
+    res.send(endSessionUrl ? { end_session_url: endSessionUrl } : {});
   }
 
   /**
@@ -156,8 +154,8 @@ export class AuthController {
    * roles and scopes without decoding tokens themselves.
    */
   @Get('credential')
-  @ApiBearerAuth()
   @ApiOkResponse({ description: 'The resolved Principal' })
+  @ApiOperation({ summary: 'What the presented credential resolves to (kind, roles, scopes)', description: 'As the guards see it. No database query for an access token, so it answers while the database is down.' })
   credential(@CurrentPrincipal() principal: Principal): Principal {
     return principal;
   }
@@ -165,11 +163,11 @@ export class AuthController {
   /** The caller's principal in Tiled's shape; `null` for anonymous callers. */
   @OptionalAuth()
   @Get('whoami')
-  @ApiBearerAuth()
   @ApiOkResponse({ type: WhoamiResponse })
-  async whoami(@CurrentPrincipal() principal: Principal | null, @Res() res: Response): Promise<void> {
+  @ApiOperation({ summary: 'Who am I: my principal in Tiled\'s shape, or null when anonymous', description: 'With my identities, sessions, active API keys and roles, and `scope_descriptions`: what each of my scopes allows.' })
+  async whoami(@CurrentPrincipal() principal: Principal | null, @Res() res: LatchkeyReply): Promise<void> {
     if (!principal || principal.kind !== 'user') {
-      res.json(null);
+      res.send(null);
       return;
     }
     const user = await this.users.findById(principal.userId);
@@ -184,7 +182,7 @@ export class AuthController {
     const body = toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword);
     // Latchkey's own: what each of the caller's scopes allows (the modules' @DeclareScopes).
     const scopes = [...new Set(body.roles.flatMap((r) => r.scopes))].sort();
-    res.json({ ...body, scope_descriptions: Object.fromEntries(scopes.map((s) => [s, this.scopeCatalog.describe(s) ?? null])) });
+    res.send({ ...body, scope_descriptions: Object.fromEntries(scopes.map((s) => [s, this.scopeCatalog.describe(s) ?? null])) });
   }
 }
 

@@ -29,12 +29,12 @@ import { PasswordProvider } from './providers/password.provider';
 import { LoginAudit } from './login-audit';
 import { BrowserSessionsService } from './browser-sessions/browser-sessions.service';
 import { BrowserSessionStrategy } from './browser-sessions/strategies/browser-session.strategy';
-import { WebModule } from '../web/web.module';
+import { HtmlModule } from '../common/html/html.module';
 import { DeclareScopes } from '../common/auth/scope-catalog';
 
 @DeclareScopes({ introspect: "Check other principals' credentials (RFC 7662) and read the revocation feed (services)" })
 @Module({
-  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation, OfflineTokenLease]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, WebModule],
+  imports: [TypeOrmModule.forFeature([DeviceLogin, OfflineTokenGrant, OfflineTokenFloor, OfflineTokenRotation, OfflineTokenLease]), UsersModule, SessionsModule, ApiKeysModule, PluginTokensModule, HtmlModule],
   controllers: [HandshakeController, AuthController, AccountController, OidcLoginController, DeviceLoginController, IdentityLinkController, RevocationController, WellKnownController, IntrospectionController],
   providers: [
     PasswordProvider,

@@ -1,11 +1,10 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import type { Response } from 'express';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Public } from '../common/auth/decorators';
 import { RateLimit } from '../common/rate-limit';
 import { apiBase, origin } from '../common/http/base-url';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import { type LatchkeyRequest, type LatchkeyReply, preferredType } from '../common/http/request-context';
 import { reportsLegacyPasswordMode } from './client-version';
 import { PasswordProvider } from './providers/password.provider';
 import { OidcProviders } from './oidc/oidc-providers';
@@ -26,11 +25,15 @@ export class HandshakeController {
   @RateLimit('public')
   @Get()
   @ApiOkResponse({ description: 'Server description, providers and auth links' })
-  about(@Req() req: LatchkeyRequest, @Res() res: Response): void {
+  @ApiOperation({ summary: 'Server description: its authentication providers and endpoints (the Tiled handshake)', description: 'What the Tiled client reads first. A browser (an `Accept` that prefers `text/html`) is redirected to `/login` instead.' })
+  about(@Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): void {
     // A person who typed the server's address gets the login page; API clients (JSON, msgpack,
     // or */* as curl sends) get the handshake.
-    if (req.accepts(['json', 'application/x-msgpack', 'html']) === 'html') return res.redirect(302, '/login');
-    res.json(this.handshake(req));
+    if (preferredType(req, ['json', 'application/x-msgpack', 'html']) === 'html') {
+      res.redirect('/login', 302);
+      return;
+    }
+    res.send(this.handshake(req));
   }
 
   private handshake(req: LatchkeyRequest) {

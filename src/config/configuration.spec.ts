@@ -1,3 +1,5 @@
+import Fastify from 'fastify';
+import { createHttpAdapterOptions } from '../app.setup';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -99,12 +101,10 @@ describe('loadConfig', () => {
     },
   );
 
-  it('hands Express only TRUST_PROXY values its `trust proxy` setting accepts', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const express = require('express') as () => { set(name: string, value: unknown): unknown };
+  it('hands Fastify only TRUST_PROXY values its `trustProxy` option accepts', () => {
     for (const value of ['true', 'loopback', '10.0.0.5,10.1.0.0/16', 'fd00::/8, 192.168.0.0/255.255.0.0, ::1', '::ffff:10.0.0.1']) {
-      const trustProxy = loadConfig(base({ TRUST_PROXY: value })).trustProxy;
-      expect(() => express().set('trust proxy', trustProxy)).not.toThrow();
+      const config = loadConfig(base({ TRUST_PROXY: value }));
+      expect(() => Fastify({ trustProxy: createHttpAdapterOptions(config).trustProxy })).not.toThrow();
     }
   });
 

@@ -28,7 +28,7 @@ export interface AppConfig {
   readonly port: number;
   readonly publicUrl?: string;
   /**
-   * Express's `trust proxy`: false (no proxy; the socket's address is the client's), or the list of
+   * Fastify's `trustProxy` (proxy-addr): false (no proxy; the socket's address is the client's), or the list of
    * proxies whose X-Forwarded-* headers count (TRUST_PROXY=true: loopback, linklocal, uniquelocal).
    */
   readonly trustProxy: TrustProxy;

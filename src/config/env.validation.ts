@@ -29,8 +29,8 @@ const toBool = ({ value }: { value: unknown }) => {
 };
 /**
  * TRUST_PROXY: a true/false word, or a comma-separated list of the proxies to trust (addresses,
- * CIDRs, IPv4 address/netmask, or Express's names loopback, linklocal, uniquelocal). The list is
- * only checked here and handed to Express (`trust proxy`, proxy-addr) as written.
+ * CIDRs, IPv4 address/netmask, or proxy-addr's names loopback, linklocal, uniquelocal). The list is
+ * only checked here and handed to Fastify (`trustProxy`, proxy-addr) as written.
  */
 const toTrustProxy = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;

@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
@@ -11,7 +12,6 @@ import { CredentialUsageResponse } from './dto/credential-usage-response.dto';
 
 /** `GET /api-keys/{id}/usage`: the owner's view of one of their keys. */
 @ApiTags('api-keys')
-@ApiBearerAuth()
 @Controller('api-keys')
 export class ApiKeyUsageLogController {
   constructor(private readonly usage: CredentialUsageService) {}
@@ -20,6 +20,8 @@ export class ApiKeyUsageLogController {
   @Get(':id/usage')
   @RequireScopes('read:account')
   @ApiOkResponse({ type: CredentialUsageResponse })
+  @ApiOperation({ summary: 'Recent uses of one of my API keys', description: 'Newest first: when, from which address and client, on which route. Someone else\'s key is the same 404 as an unknown id.' })
+  @ApiErrors('API_KEY_NOT_FOUND')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<CredentialUsageResponse> {
     await this.usage.assertOwnApiKey(principal.userId, id);
     return this.usage.usage({ type: 'api_key', id });
@@ -28,7 +30,6 @@ export class ApiKeyUsageLogController {
 
 /** `GET /plugins/{package}/tokens/{id}/usage`: every maintainer sees every token's uses. */
 @ApiTags('plugin-tokens')
-@ApiBearerAuth()
 @Controller('plugins/:package/tokens')
 export class PluginTokenUsageLogController {
   constructor(
@@ -40,6 +41,8 @@ export class PluginTokenUsageLogController {
   @Get(':id/usage')
   @RequireScopes('write:plugins')
   @ApiOkResponse({ type: CredentialUsageResponse })
+  @ApiOperation({ summary: 'Recent uses of a deploy token (maintainers)' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED', 'PLUGIN_TOKEN_NOT_FOUND')
   async get(@Param('package') name: string, @Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<CredentialUsageResponse> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.usage.assertTokenOfPlugin(plugin, id);
@@ -51,7 +54,6 @@ const KINDS: Readonly<Record<string, UsageCredentialType>> = Object.freeze({ 'ap
 
 /** `GET /admin/credentials/{kind}/{id}/usage`: any API key's or deploy token's uses. */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles(Role.Admin)
 @Controller('admin/credentials')
 export class AdminUsageLogController {
@@ -60,6 +62,8 @@ export class AdminUsageLogController {
   @Get(':kind/:id/usage')
   @ApiParam({ name: 'kind', enum: Object.keys(KINDS) })
   @ApiOkResponse({ type: CredentialUsageResponse })
+  @ApiOperation({ summary: 'Recent uses of any API key or deploy token' })
+  @ApiErrors('NOT_FOUND', 'API_KEY_NOT_FOUND', 'PLUGIN_TOKEN_NOT_FOUND')
   async get(@Param('kind') kind: string, @Param('id', new ParseUUIDPipe()) id: string): Promise<CredentialUsageResponse> {
     const type = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
     if (!type) throw new AppError('NOT_FOUND', `Unknown credential kind; use ${Object.keys(KINDS).join(' or ')}.`);

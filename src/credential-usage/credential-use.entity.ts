@@ -48,7 +48,7 @@ export class CredentialUse {
   @Column({ type: 'varchar', length: 16 })
   method: string;
 
-  /** Express route pattern with the global prefix; null if the request matched none. */
+  /** The route pattern that matched, with the global prefix; null if the request matched none. */
   @Column({ type: 'varchar', length: 255, nullable: true })
   route: string | null;
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type INestApplication } from '@nestjs/common';
-import type { Server } from 'node:http';
-import type { NextFunction, Response } from 'express';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import type { Server, ServerResponse } from 'node:http';
+import type { AnsweredCallback } from '../common/http/answered';
+import type { LatchkeyReply, LatchkeyRequest } from '../common/http/request-context';
 
 /** Close hooks (flushes, Redis, the database) get this long after the drain before the process gives up. */
 const CLOSE_HOOKS_TIMEOUT_MS = 10_000;
@@ -17,13 +17,13 @@ const CLOSE_HOOKS_TIMEOUT_MS = 10_000;
  * 4. once nothing is in flight (or the grace period is over: the remaining connections are cut),
  *    Nest's close hooks run (write-behind buffers flushed, Redis and the database closed), and the
  *    process exits 0 (1 if the hooks fail or take longer than 10 s).
- * The gate costs one Set insertion and one `close` listener per request.
+ * The gate costs one Set insertion and one deletion per request (`gate`, then `answered`).
  */
 @Injectable()
 export class GracefulShutdown {
   private readonly logger = new Logger('Shutdown');
   private drainingSince?: number;
-  private readonly inFlight = new Set<Response>();
+  private readonly inFlight = new Set<ServerResponse>();
   private onIdle?: () => void;
   private readonly drainListeners: (() => void)[] = [];
 
@@ -36,22 +36,27 @@ export class GracefulShutdown {
     this.drainListeners.push(listener);
   }
 
-  /** Express middleware, installed by configureApp ahead of everything that does work. */
-  readonly gate = (req: LatchkeyRequest, res: Response, next: NextFunction): void => {
+  /**
+   * Lets a request in (true), or answers it 503 while draining (false). Called by configureApp's
+   * `onRequest` hook ahead of everything that does work.
+   */
+  readonly gate = (req: LatchkeyRequest, reply: LatchkeyReply): boolean => {
     if (this.drainingSince !== undefined) {
       const message = 'This instance is shutting down; retry the request.';
-      (res.locals as { errorCode?: string }).errorCode = 'SERVICE_UNAVAILABLE';
-      res.setHeader('Connection', 'close');
-      res.setHeader('Retry-After', '1');
-      res.status(503).json({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message, detail: message, requestId: req.id ?? '' });
-      return;
+      req.errorCode = 'SERVICE_UNAVAILABLE';
+      reply
+        .code(503)
+        .headers({ Connection: 'close', 'Retry-After': '1' })
+        .send({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message, detail: message, requestId: req.id ?? '' });
+      return false;
     }
-    this.inFlight.add(res);
-    res.once('close', () => {
-      this.inFlight.delete(res);
-      if (this.inFlight.size === 0) this.onIdle?.();
-    });
-    next();
+    this.inFlight.add(reply.raw);
+    return true;
+  };
+
+  /** The other half of the gate, at `whenAnswered`: a request let in is no longer in flight. */
+  readonly answered: AnsweredCallback = (_req, res) => {
+    if (this.inFlight.delete(res) && this.inFlight.size === 0) this.onIdle?.();
   };
 
   /**

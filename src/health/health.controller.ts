@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, HttpCode, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';
@@ -56,7 +57,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database answers; Redis and IdPs reported (degraded, not unready)' })
   @ApiOkResponse()
-  @ApiServiceUnavailableResponse()
+  @ApiErrors('SERVICE_UNAVAILABLE')
   async ready(): Promise<Readiness> {
     const [database, soft] = await Promise.all([this.checkDatabase(), this.probes.check()]);
     const details = { ...database.details, ...soft };

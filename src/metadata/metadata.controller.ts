@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/errors/api-errors.decorator';
+import { Controller, Get, Query, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';
 import type { LatchkeyRequest } from '../common/http/request-context';
@@ -18,8 +19,6 @@ const MAX_OFFSET = 1_000_000_000;
  * that client read); every other path is 404 (after the scope check).
  */
 @ApiTags('metadata')
-@ApiBearerAuth()
-@ApiSecurity('Apikey')
 @TiledCompatible()
 @RequireScopes('read:metadata')
 @Controller()
@@ -28,6 +27,7 @@ export class MetadataController {
 
   @Get('metadata')
   @ApiOkResponse({ description: 'The root node: an empty container' })
+  @ApiOperation({ summary: 'The metadata root: an empty container (Tiled)', description: 'What the Tiled client reads after logging in to an auth-only server.' })
   root(@Req() req: LatchkeyRequest) {
     const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
     const self = `${base}/metadata/`;
@@ -53,9 +53,11 @@ export class MetadataController {
     };
   }
 
-  @Get('metadata/*path')
-  node(@Param('path') path: string[] | string): never {
-    throw noSuchEntry(path);
+  @Get('metadata/*')
+  @ApiOperation({ summary: 'A metadata node below the root: there is none' })
+  @ApiErrors('NOT_FOUND')
+  node(@Req() req: LatchkeyRequest): never {
+    throw noSuchEntry(req.params['*']);
   }
 
   /**
@@ -69,20 +71,24 @@ export class MetadataController {
   @ApiQuery({ name: 'fields', required: false, schema: { type: 'string' }, description: 'Which parts of each entry to include (e.g. `count`, or empty)' })
   @ApiQuery({ name: 'sort', required: false, schema: { type: 'string' } })
   @ApiOkResponse({ description: 'A page of the root\'s children (`data`), with paging `links` and `meta.count`' })
+  @ApiOperation({ summary: 'Search the root\'s children: an empty page (Tiled)', description: 'The paging parameters are checked (422 when malformed); `fields`, `sort` and `filter[…]` are read as Tiled reads them and match nothing.' })
   search(@Query() query: Record<string, unknown>, @Req() req: LatchkeyRequest) {
     const { offset, limit } = tiledPage(query);
     const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
     return { data: [], error: null, links: pageLinks(`${base}/search/`, offset, limit, 0), meta: { count: 0 } };
   }
 
-  @Get('search/*path')
-  searchNode(@Param('path') path: string[] | string): never {
-    throw noSuchEntry(path);
+  @Get('search/*')
+  @ApiOperation({ summary: 'Search below a node: there is none' })
+  @ApiErrors('NOT_FOUND')
+  searchNode(@Req() req: LatchkeyRequest): never {
+    throw noSuchEntry(req.params['*']);
   }
 }
 
-function noSuchEntry(path: string[] | string): AppError {
-  const name = [path].flat().join('/');
+/** `path` is what the route's wildcard matched (`a/b/c`). */
+function noSuchEntry(path: string | undefined): AppError {
+  const name = (path ?? '').replace(/\/+$/, '');
   return new AppError('NOT_FOUND', `No such entry: /${name.slice(0, 200)}`);
 }
 

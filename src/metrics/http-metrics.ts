@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { CredentialStrategies } from '../common/auth/credential-strategy';
+import type { AnsweredCallback } from '../common/http/answered';
 import type { LatchkeyRequest } from '../common/http/request-context';
 import { processMetricsRegistry } from '../common/metrics/process-metrics';
 import { requestFacts, type RequestFacts } from '../common/metrics/request-facts';
@@ -12,9 +13,8 @@ type RequestLabels = 'method' | 'route' | 'status' | 'credential';
  * The app's HTTP metrics, in a registry of its own (one per app; the process-wide ones are in
  * `processMetricsRegistry`):
  * - `latchkey_http_request_duration_seconds{method, route, status, credential}`: every answered
- *   request (its `_count` is the request count). `route` is the pattern Express matched, or
- *   `unmatched` (unknown paths, and requests answered before routing: body-parser and CSRF
- *   errors, the shutdown gate), so junk URLs cannot grow the label set.
+ *   request (its `_count` is the request count). `route` is the pattern that matched, or
+ *   `unmatched` (unknown paths, and requests answered before a route did: the shutdown gate), so junk URLs cannot grow the label set.
  * - `latchkey_auth_failures_total{reason, credential}`: 401 and 403 answers (and 400
  *   `MALFORMED_AUTHORIZATION`) by error code.
  * Per request: one `close` listener and one `observe` (plus one `inc` on an auth failure).
@@ -41,12 +41,8 @@ export class HttpMetrics {
     });
   }
 
-  /** Express middleware, installed by configureApp before everything that may answer. */
-  readonly middleware = (req: LatchkeyRequest, res: Response, next: NextFunction): void => {
-    const started = performance.now();
-    res.once('close', () => this.record(req, res, started));
-    next();
-  };
+  /** Counts a request once it is over (installed by configureApp through `whenAnswered`, before everything that may answer). */
+  readonly answered: AnsweredCallback = (req, res, started) => this.record(req, res, started);
 
   /** The Prometheus text exposition of this app's and this process's metrics. */
   async text(): Promise<string> {
@@ -58,7 +54,7 @@ export class HttpMetrics {
     return this.registry.contentType;
   }
 
-  private record(req: LatchkeyRequest, res: Response, started: number): void {
+  private record(req: LatchkeyRequest, res: ServerResponse, started: number): void {
     const facts = requestFacts(req, res, this.strategies);
     this.requests.observe(
       { method: req.method, route: facts.route ?? 'unmatched', status: String(facts.status), credential: facts.credential },

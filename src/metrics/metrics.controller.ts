@@ -1,11 +1,12 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
 import { safeEqual } from '../common/auth/token-format';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { HttpMetrics } from './http-metrics';
+import type { LatchkeyReply } from '../common/http/request-context';
 
 /**
  * `GET /metrics` (outside `/api/v1`), Prometheus text format, for whoever holds METRICS_TOKEN.
@@ -32,11 +33,10 @@ export class MetricsController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Prometheus metrics (Authorization: Bearer <METRICS_TOKEN>)' })
-  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Prometheus metrics (Authorization: Bearer <METRICS_TOKEN>)', description: 'Needs METRICS_TOKEN as a bearer token; 404 when METRICS_TOKEN is not set.' })
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4' })
-  @ApiUnauthorizedResponse()
-  async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
+  @ApiErrors('NOT_FOUND', 'AUTH_REQUIRED', 'AUTH_INVALID_TOKEN')
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: LatchkeyReply): Promise<string> {
     if (this.expected === undefined) throw new AppError('NOT_FOUND', 'Metrics are not enabled on this instance (METRICS_TOKEN is not set).');
     if (authorization === undefined) {
       throw new AppError('AUTH_REQUIRED', 'Send "Authorization: Bearer <METRICS_TOKEN>".', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } });
@@ -44,8 +44,8 @@ export class MetricsController {
     if (!safeEqual(authorization, this.expected)) {
       throw new AppError('AUTH_INVALID_TOKEN', 'Invalid metrics token.', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics", error="invalid_token"' } });
     }
-    res.setHeader('Content-Type', this.metrics.contentType);
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Content-Type', this.metrics.contentType);
+    res.header('Cache-Control', 'no-store');
     return this.metrics.text();
   }
 }

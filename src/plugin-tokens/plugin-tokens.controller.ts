@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Clock } from '../common/clock';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
@@ -18,7 +19,6 @@ import { SendsSecret } from '../common/http/sends-secret.decorator';
 
 /** A plugin's deploy tokens: every maintainer manages every token of the plugin. */
 @ApiTags('plugin-tokens')
-@ApiBearerAuth()
 @Controller('plugins/:package/tokens')
 export class PluginTokensController {
   constructor(
@@ -33,6 +33,8 @@ export class PluginTokensController {
   @SendsSecret()
   @RateLimit('create')
   @ApiCreatedResponse({ type: PluginTokenWithSecret })
+  @ApiOperation({ summary: 'Create a deploy token for the plugin (its secret is shown once)', description: 'For CI: the token may upload versions of this plugin only, and uploads made with it are attributed to "Token {description}". Every maintainer sees and manages it, and it outlives its creator.' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED')
   async create(
     @Param('package') name: string,
     @Body() body: CreatePluginTokenDto,
@@ -47,6 +49,8 @@ export class PluginTokensController {
   @Get()
   @RequireScopes('write:plugins')
   @ApiOkResponse({ type: [PluginTokenResponse] })
+  @ApiOperation({ summary: 'List the plugin\'s deploy tokens (never their secrets)' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED')
   async list(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginTokenResponse[]> {
     const plugin = await this.plugins.getMaintained(name, principal);
     const now = this.clock.now();
@@ -56,6 +60,8 @@ export class PluginTokensController {
   @Patch(':id')
   @RequireScopes('write:plugins')
   @ApiOkResponse({ type: PluginTokenResponse })
+  @ApiOperation({ summary: 'Change a deploy token\'s description' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED', 'PLUGIN_TOKEN_NOT_FOUND')
   async update(
     @Param('package') name: string,
     @Param('id') id: string,
@@ -71,6 +77,8 @@ export class PluginTokensController {
   @RequireScopes('write:plugins')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Revoke a deploy token' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED', 'PLUGIN_TOKEN_NOT_FOUND')
   async revoke(@Param('package') name: string, @Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.tokens.revoke(plugin, id, principal);
@@ -83,6 +91,8 @@ export class PluginTokensController {
   @RateLimit('create')
   @HttpCode(200)
   @ApiOkResponse({ type: PluginTokenWithSecret })
+  @ApiOperation({ summary: 'Rotate a deploy token: a new secret, shown once', description: 'The old secret keeps working for `overlap_seconds` (default 0), so CI can switch without a failed run.' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED', 'PLUGIN_TOKEN_NOT_FOUND', 'CONFLICT')
   async rotate(
     @Param('package') name: string,
     @Param('id') id: string,
@@ -97,7 +107,6 @@ export class PluginTokensController {
 
 /** All deploy tokens of all the plugins the caller maintains. */
 @ApiTags('plugin-tokens')
-@ApiBearerAuth()
 @Controller('plugin-tokens')
 export class MyPluginTokensController {
   constructor(
@@ -108,6 +117,7 @@ export class MyPluginTokensController {
   @Get()
   @RequireScopes('write:plugins')
   @ApiOkResponse({ type: [PluginTokenResponse] })
+  @ApiOperation({ summary: 'Deploy tokens of every plugin I maintain' })
   async list(@CurrentPrincipal() principal: UserPrincipal): Promise<PluginTokenResponse[]> {
     const now = this.clock.now();
     return (await this.tokens.listForMaintainer(principal.userId)).map(({ plugin, token }) =>

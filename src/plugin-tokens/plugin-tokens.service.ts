@@ -181,7 +181,6 @@ export class PluginTokensService {
     if (token) await this.revokeAnyById(token.id, 'its holder');
   }
 
-  /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
   /** After a token was revoked: the audit log, and services that cache introspection answers (the feed). */
   private async revoked(plugin: Plugin, token: PluginToken): Promise<void> {
     await this.recordEvent('deploy_token.revoked', plugin, token);
@@ -194,6 +193,7 @@ export class PluginTokensService {
     return token?.plugin ? { createdAt: token.createdAt, expiresAt: token.expiresAt, plugin: { id: token.plugin.id, name: token.plugin.name } } : null;
   }
 
+  /** Any plugin's token by id (administrators; the caller validates the UUID); 404 when unknown, idempotent. */
   async revokeAnyById(id: string, by = 'an administrator'): Promise<PluginToken> {
     const token = await this.tokens.findOne({ where: { id }, relations: { plugin: true } });
     if (!token) throw new AppError('PLUGIN_TOKEN_NOT_FOUND', 'No such deploy token.');

@@ -1,17 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiGoneResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { RateLimit } from '../common/rate-limit';
@@ -24,7 +13,6 @@ import { PluginsService } from './plugins.service';
  * one. Nobody becomes a maintainer until the invitee accepts (`/plugin-invitations`).
  */
 @ApiTags('plugins')
-@ApiBearerAuth()
 @Controller('plugins/:package/invitations')
 export class PluginInvitationsController {
   constructor(
@@ -42,9 +30,7 @@ export class PluginInvitationsController {
       'Stores a pending invitation for the username, replacing an earlier one of the same name. The answer is the same whether or not a user has that name (no username enumeration); an invitation to an unknown name can never be accepted. The invitee accepts at POST /plugin-invitations/{id}/accept.',
   })
   @ApiCreatedResponse({ type: PluginInvitationResponse })
-  @ApiForbiddenResponse({ description: 'PLUGIN_MAINTAINER_REQUIRED, INSUFFICIENT_SCOPE' })
-  @ApiNotFoundResponse({ description: 'PLUGIN_NOT_FOUND' })
-  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_FAILED (not a well-formed username)' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED')
   async invite(
     @Param('package') name: string,
     @Body() body: InviteMaintainerDto,
@@ -58,8 +44,7 @@ export class PluginInvitationsController {
   @RequireScopes('read:plugins')
   @ApiOperation({ summary: "The plugin's pending invitations (maintainers only)" })
   @ApiOkResponse({ type: [PluginInvitationResponse] })
-  @ApiForbiddenResponse({ description: 'PLUGIN_MAINTAINER_REQUIRED, INSUFFICIENT_SCOPE' })
-  @ApiNotFoundResponse({ description: 'PLUGIN_NOT_FOUND' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED')
   async list(@Param('package') name: string, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginInvitationResponse[]> {
     const plugin = await this.plugins.getMaintained(name, principal);
     return (await this.invitations.pendingFor(plugin)).map((i) => toInvitationResponse({ ...i, plugin }));
@@ -71,8 +56,7 @@ export class PluginInvitationsController {
   @ApiOperation({ summary: 'Revoke a pending invitation (any maintainer)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
-  @ApiForbiddenResponse({ description: 'PLUGIN_MAINTAINER_REQUIRED, INSUFFICIENT_SCOPE' })
-  @ApiNotFoundResponse({ description: 'PLUGIN_NOT_FOUND, INVITATION_NOT_FOUND' })
+  @ApiErrors('PLUGIN_NOT_FOUND', 'PLUGIN_MAINTAINER_REQUIRED', 'INVITATION_NOT_FOUND')
   async revoke(@Param('package') name: string, @Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.invitations.revoke(await this.plugins.getMaintained(name, principal), id, principal);
   }
@@ -83,7 +67,6 @@ export class PluginInvitationsController {
  * credential only (session, access token, API key with the scope); a deploy token never.
  */
 @ApiTags('plugins')
-@ApiBearerAuth()
 @Controller('plugin-invitations')
 export class MyPluginInvitationsController {
   constructor(private readonly invitations: PluginInvitationsService) {}
@@ -102,8 +85,7 @@ export class MyPluginInvitationsController {
   @ApiOperation({ summary: 'Accept an invitation: I become a maintainer of the plugin' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: PluginInvitationResponse, description: 'The accepted invitation' })
-  @ApiNotFoundResponse({ description: 'INVITATION_NOT_FOUND (unknown, not mine, revoked, declined or accepted already)' })
-  @ApiGoneResponse({ description: 'INVITATION_EXPIRED' })
+  @ApiErrors('INVITATION_NOT_FOUND', 'INVITATION_EXPIRED')
   async accept(@Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<PluginInvitationResponse> {
     return toInvitationResponse(await this.invitations.accept(id, principal));
   }
@@ -114,7 +96,7 @@ export class MyPluginInvitationsController {
   @ApiOperation({ summary: 'Decline an invitation' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'INVITATION_NOT_FOUND' })
+  @ApiErrors('INVITATION_NOT_FOUND')
   async decline(@Param('id') id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.invitations.decline(id, principal);
   }

@@ -12,8 +12,8 @@ import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { Plugin } from './plugin.entity';
 import { PluginInvitation } from './plugin-invitation.entity';
-import { PluginMaintainer } from './plugin-maintainer.entity';
 import { inTransaction } from '../database/transactions';
+import { insertMaintainer, PluginsService } from './plugins.service';
 
 /**
  * Becoming a maintainer takes two people: a maintainer invites a username, and that user accepts.
@@ -32,6 +32,7 @@ export class PluginInvitationsService {
     @InjectRepository(PluginInvitation) private readonly invitations: Repository<PluginInvitation>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
+    private readonly plugins: PluginsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -103,20 +104,11 @@ export class PluginInvitationsService {
       // Deleting first makes a double accept (two tabs) answer 404 once instead of racing.
       const { affected } = await tx.delete(PluginInvitation, { id: invitation.id });
       if (!affected) throw notFound();
-      if (await tx.exists(PluginMaintainer, { where: { pluginId: plugin.id, userId: principal.userId } })) return false;
-      await tx.insert(PluginMaintainer, { pluginId: plugin.id, userId: principal.userId, addedAt: this.clock.now() });
-      return true;
+      return insertMaintainer(tx, plugin.id, principal.userId, this.clock.now());
     });
     this.logger.log(`maintainer invitation ${invitation.id} to ${plugin.name} accepted by user ${principal.userId}`);
     await this.event('plugin.invitation_accepted', plugin, invitation, principal.userId);
-    if (added) {
-      await this.audit.record('plugin.maintainer_added', {
-        subject: { type: 'user', id: principal.userId, label: principal.username },
-        userId: principal.userId,
-        pluginId: plugin.id,
-        details: { plugin: plugin.name, invited_by: invitation.invitedBy?.username ?? null },
-      });
-    }
+    if (added) await this.plugins.maintainerAdded(plugin, { id: principal.userId, username: principal.username }, invitation.invitedBy?.username ?? null);
     return invitation;
   }
 

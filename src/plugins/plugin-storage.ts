@@ -3,8 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Request } from 'express';
-import type { StorageEngine } from 'multer';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { AppConfig, InjectConfig } from '../config/app.config';
 
 /** Incoming or unreferenced files this old are leftovers of a crash, never an upload in progress. */
@@ -56,37 +56,25 @@ export class PluginStorage implements OnModuleInit {
     return out;
   }
 
-  /** The multer storage engine for upload routes. */
-  engine(): StorageEngine {
-    const incoming = this.incoming;
-    return {
-      _handleFile(_req: Request, file, cb) {
-        const path = join(incoming, randomUUID());
-        const hash = createHash('sha256');
-        const out = createWriteStream(path, { mode: 0o600 });
-        let size = 0;
-        let failed = false;
-        const fail = (error: Error) => {
-          if (failed) return;
-          failed = true;
-          out.destroy();
-          void rm(path, { force: true }).finally(() => cb(error));
-        };
-        file.stream.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          hash.update(chunk);
-        });
-        file.stream.on('error', fail);
-        out.on('error', fail);
-        out.on('finish', () => {
-          if (!failed) cb(null, { path, size, sha256: hash.digest('hex') } as Partial<Express.Multer.File>);
-        });
-        file.stream.pipe(out);
+  /**
+   * Streams an upload into the incoming directory while its SHA-256 and size are computed (one
+   * pass, never held in memory). A stream that fails leaves no file behind.
+   */
+  receive(stream: Readable, originalname: string): Promise<IncomingFile> {
+    const path = join(this.incoming, randomUUID());
+    const hash = createHash('sha256');
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      hash.update(chunk);
+    });
+    return pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(
+      () => ({ path, size, sha256: hash.digest('hex'), originalname }),
+      async (error: unknown) => {
+        await rm(path, { force: true });
+        throw error;
       },
-      _removeFile(_req: Request, file, cb) {
-        rm(file.path, { force: true }).then(() => cb(null), cb);
-      },
-    };
+    );
   }
 
   /** Moves an incoming file into the store; returns its storage key. */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, In, QueryFailedError, Repository, type EntityManager } from 'typeorm';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { User } from '../users/user.entity';
@@ -42,7 +42,7 @@ export class PluginsService {
   ) {}
 
   /** Creates a plugin; its creator becomes its first maintainer. */
-  async create(creator: UserPrincipal, name: string, displayName: string | undefined): Promise<Plugin> {
+  async create(creator: Pick<UserPrincipal, 'userId'>, name: string, displayName: string | undefined): Promise<Plugin> {
     const plugin = this.plugins.create({
       id: randomUUID(),
       name,
@@ -64,6 +64,27 @@ export class PluginsService {
     this.logger.log(`plugin created: ${name} (${plugin.id}) by user ${creator.userId}`);
     await this.audit.record('plugin.created', { subject: { type: 'plugin', id: plugin.id, label: name }, pluginId: plugin.id });
     return plugin;
+  }
+
+  /**
+   * Makes a user a maintainer at once, without an invitation (the operator CLI: the operator
+   * vouches for them). False when they maintain it already.
+   */
+  async addMaintainer(plugin: Plugin, user: Pick<User, 'id' | 'username'>): Promise<boolean> {
+    const added = await inTransaction(this.dataSource, (tx) => insertMaintainer(tx, plugin.id, user.id, new Date()));
+    if (added) await this.maintainerAdded(plugin, user, null);
+    return added;
+  }
+
+  /** The audit event of a new maintainer: added by the CLI, or by an invitation (`invitedBy`) accepted. */
+  async maintainerAdded(plugin: Plugin, user: Pick<User, 'id' | 'username'>, invitedBy: string | null): Promise<void> {
+    this.logger.log(`maintainer added to ${plugin.name}: user ${user.id}`);
+    await this.audit.record('plugin.maintainer_added', {
+      subject: { type: 'user', id: user.id, label: user.username },
+      userId: user.id,
+      pluginId: plugin.id,
+      details: { plugin: plugin.name, invited_by: invitedBy },
+    });
   }
 
   async getByName(name: string): Promise<Plugin> {
@@ -166,4 +187,11 @@ export class PluginsService {
       maintainers: rows.filter((r) => r.pluginId === plugin.id).map((r) => r.user!),
     }));
   }
+}
+
+/** Adds the maintainer row inside the caller's transaction; false when the user maintains the plugin already. */
+export async function insertMaintainer(tx: EntityManager, pluginId: string, userId: string, at: Date): Promise<boolean> {
+  if (await tx.exists(PluginMaintainer, { where: { pluginId, userId } })) return false;
+  await tx.insert(PluginMaintainer, { pluginId, userId, addedAt: at });
+  return true;
 }

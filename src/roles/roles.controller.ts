@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RecentLogin, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { Role } from '../common/auth/scopes';
@@ -10,7 +11,6 @@ const view = (r: RoleView): RoleResponse => ({ name: r.name, description: r.desc
 
 /** Roles, for administrators: the built-in ones and custom ones (name → scopes). */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Roles(Role.Admin)
 @Controller('admin/roles')
 export class RolesController {
@@ -18,6 +18,7 @@ export class RolesController {
 
   @Get()
   @ApiOkResponse({ type: [RoleResponse] })
+  @ApiOperation({ summary: 'List the roles (built-in and custom) with their scopes' })
   async list(): Promise<RoleResponse[]> {
     return (await this.roles.list()).map(view);
   }
@@ -26,6 +27,8 @@ export class RolesController {
   @Put(':name')
   @RecentLogin()
   @ApiOkResponse({ type: RoleResponse })
+  @ApiOperation({ summary: 'Create a custom role or replace its scopes', description: 'Needs a recent interactive login, as granting a role does. Scopes an administrator alone may hold cannot be given to a custom role.' })
+  @ApiErrors('BUILT_IN_ROLE')
   async save(@Param('name') name: string, @Body() body: SaveRoleDto, @CurrentPrincipal() principal: UserPrincipal): Promise<RoleResponse> {
     return view(await this.roles.save(name, { scopes: body.scopes, description: body.description }, principal));
   }
@@ -34,6 +37,8 @@ export class RolesController {
   @Delete(':name')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Delete a custom role nobody holds' })
+  @ApiErrors('ROLE_NOT_FOUND', 'ROLE_IN_USE', 'BUILT_IN_ROLE')
   async delete(@Param('name') name: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.roles.delete(name, principal);
   }

@@ -163,12 +163,12 @@ export class SessionsService implements OnModuleInit {
     return this.sessions.createQueryBuilder('s').addSelect('s.idpTokens').where('s.id = :id', { id }).getOne();
   }
 
-  /** Stores refreshed IdP tokens of a live browser session; false when the session ended meanwhile. */
   /** Replaces the sealed IdP tokens and nothing else (not a refresh: no count, no expiry change). */
   async replaceIdpTokens(sessionId: string, idpTokens: string): Promise<void> {
     await this.sessions.update({ id: sessionId }, { idpTokens });
   }
 
+  /** Stores refreshed IdP tokens of a live browser session; false when the session ended meanwhile. */
   async updateIdpTokens(sessionId: string, idpTokens: string, idpExpiresAt: Date): Promise<boolean> {
     const now = this.clock.now();
     const result = await this.sessions
@@ -517,8 +517,10 @@ export class SessionsService implements OnModuleInit {
     if (!endsItself(sessionId, reason)) await this.refuseAccessTokensOf([sessionId]);
     const session = await this.sessions.findOne({ where: { id: sessionId }, select: { id: true, userId: true } });
     // A logout (or RFC 7009 revocation) by refresh token comes with no other credential: the actor
-    // is the session's own user, who alone held that token.
-    const byHolder = (reason === 'logout' || reason === 'revoked') && !currentRequest()?.principal && session;
+    // is the session's own user, who alone held that token. (Outside a request, e.g. the operator
+    // CLI, the actor stays the system.)
+    const request = currentRequest();
+    const byHolder = (reason === 'logout' || reason === 'revoked') && request && !request.principal && session;
     const holder = byHolder ? await this.users.findById(session.userId) : null;
     await this.audit.record(reason === 'refresh_reuse' ? 'session.refresh_reuse' : 'session.revoked', {
       subject: { type: 'session', id: sessionId },

@@ -1,5 +1,6 @@
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RecentLogin, RequireScopes, SessionOnly } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { uuidOr404 } from '../common/http/uuid-param.pipe';
@@ -12,7 +13,6 @@ import { UsersService } from './users.service';
  * LAST_LOGIN_METHOD) for the last identity of a user without a password.
  */
 @ApiTags('users')
-@ApiBearerAuth()
 @Controller('users/me/identities')
 export class IdentitiesController {
   constructor(private readonly users: UsersService) {}
@@ -32,9 +32,7 @@ export class IdentitiesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Unlink one of your identity provider accounts (identity.unlinked)' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'IDENTITY_NOT_FOUND' })
-  @ApiConflictResponse({ description: 'LAST_LOGIN_METHOD: your only way to log in (no password)' })
-  @ApiUnauthorizedResponse({ description: 'REAUTH_REQUIRED' })
+  @ApiErrors('LAST_LOGIN_METHOD')
   async unlink(@Param('id', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) id: string, @CurrentPrincipal() principal: UserPrincipal): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, id);
   }

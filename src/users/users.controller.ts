@@ -1,12 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';
 import { toUserResponse, UserResponse } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
-@ApiBearerAuth()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
@@ -14,6 +13,7 @@ export class UsersController {
   @Get('me')
   @RequireScopes('read:account')
   @ApiOkResponse({ type: UserResponse })
+  @ApiOperation({ summary: 'My account' })
   async me(@CurrentPrincipal() principal: UserPrincipal): Promise<UserResponse> {
     return toUserResponse(await this.users.getById(principal.userId));
   }

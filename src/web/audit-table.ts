@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../audit/audit-event.entity';
-import { html, SafeHtml } from './html';
-import { when } from './view-helpers';
+import { html, SafeHtml } from '../common/html/html';
+import { when } from '../common/html/view-helpers';
 
 /** Audit events as a table (newest first): when, what, who, about what, from where. */
 export function auditTable(events: AuditEvent[]): SafeHtml {

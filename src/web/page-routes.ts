@@ -17,8 +17,9 @@ export interface PageRoute {
  * - every page route is excluded by its exact declared path, with the pattern characters escaped
  *   (`plugins/\:plugin/tokens` matches the declared string `plugins/:plugin/tokens` only);
  * - page routes declare paths that no API route declares: their parameters have names of their
- *   own (`:plugin`, `:token`, `:user`, where the API says `:package`, `:id`), and the plugin list
- *   is `plugins{/}` (the API's is `plugins`; both serve `/plugins` and `/plugins/`).
+ *   own (`:plugin`, `:token`, `:user`, where the API says `:package`, `:id`); the one page whose
+ *   path is an API path below the prefix (`plugins`) has the API routes declare their whole path
+ *   (PluginsController).
  * The route inventory snapshot shows the result: pages at the root, the API under `/api/v1`.
  */
 export function pageRouteExclusions(controllers: Function[]): PageRoute[] {

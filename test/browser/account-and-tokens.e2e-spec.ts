@@ -58,8 +58,29 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     await expect(page.locator('#login-error').textContent()).resolves.toContain('Incorrect username or password');
     await screenshot(page, '1-login-error');
 
+    // A key restricted to no scope at all, made over the API: the page says "none", not a blank.
+    const { access_token } = await t.login('alice');
+    const bare = await fetch(`${base}${API}/auth/apikey`, {
+      method: 'POST',
+      headers: { ...bearer(access_token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ scopes: [], expires_in: null, note: 'no scopes' }),
+    });
+    expect(bare.status).toBe(200);
+    const bareFirstEight = ((await bare.json()) as { first_eight: string }).first_eight;
+
     await logIn(page, 'alice', '/account', '1-login');
     await expect(page.locator('#username').textContent()).resolves.toBe('alice');
+    await expect(page.locator(`tr[data-first-eight="${bareFirstEight}"] td[data-label="Scopes"]`).textContent()).resolves.toBe('none');
+    // The favicon is inline, and the page's CSP lets it load.
+    expect(await page.locator('link[rel=icon]').getAttribute('href')).toMatch(/^data:image\/svg\+xml,/);
+    // (A string: the suites are typed without the DOM library.)
+    const iconWidth = await page.evaluate(`new Promise((done) => {
+      const img = new Image();
+      img.onload = () => done(img.naturalWidth);
+      img.onerror = () => done(-1);
+      img.src = document.querySelector('link[rel=icon]').href;
+    })`);
+    expect(iconWidth).toBeGreaterThan(0);
 
     await page.fill('#note', 'laptop scripts');
     await page.selectOption('#expires_in', String(30 * 24 * 3600));
@@ -94,6 +115,11 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     await screenshot(page, '1-api-key-revoke-confirm');
     await Promise.all([page.waitForURL(/done=key-revoked/), row.locator('button.danger').click()]);
     await expect(page.locator('.notice').textContent()).resolves.toContain('API key revoked');
+    // Revoked keys are folded away under the live ones, one click from view.
+    await expect(row.isVisible()).resolves.toBe(false);
+    await expect(page.locator('#inactive-keys summary').textContent()).resolves.toBe('1 revoked or expired');
+    await page.click('#inactive-keys summary');
+    await expect(row.isVisible()).resolves.toBe(true);
     await expect(row.locator('.badge').textContent()).resolves.toBe('revoked');
     await screenshot(page, '1-account-after-revoke');
 
@@ -106,17 +132,24 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     await screenshot(phone, '1-account-phone');
   });
 
-  it('scenario 2: a maintainer creates, renames, rotates and revokes a deploy token', async () => {
-    const { access_token } = await t.login('anna');
-    const created = await fetch(`${base}${API}/plugins`, {
-      method: 'POST',
-      headers: { ...bearer(access_token), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'fancy-plugin', display_name: 'FancyPlugin' }),
-    });
-    expect(created.status).toBe(201);
-
+  it('scenario 2: a maintainer creates a plugin, then creates, renames, rotates and revokes a deploy token', async () => {
     const page = await open();
     await logIn(page, 'anna', '/plugins');
+    await expect(page.locator('main').textContent()).resolves.toContain('You maintain no plugin yet');
+    // A name the API refuses is refused by the form too, before anything is sent.
+    await page.fill('#plugin-name', 'Fancy Plugin');
+    await expect(page.locator('#plugin-name:invalid').count()).resolves.toBe(1);
+    await page.fill('#plugin-name', 'fancy-plugin');
+    await expect(page.locator('#plugin-name:invalid').count()).resolves.toBe(0);
+    await page.fill('#plugin-display-name', 'FancyPlugin');
+    await Promise.all([page.waitForURL(`${base}/plugins/fancy-plugin/tokens?done=plugin-created`), page.click('#create-plugin-submit')]);
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Plugin created');
+    await expect(page.locator('#maintainers p').first().textContent()).resolves.toBe('anna');
+
+    await page.goto(`${base}/plugins`);
+    await Promise.all([page.waitForURL(`${base}/plugins/fancy-plugin/tokens#invite-maintainer`), page.click('a:has-text("Invite a maintainer")')]);
+    await expect(page.locator('#invite-username').isVisible()).resolves.toBe(true);
+    await page.goto(`${base}/plugins`);
     await screenshot(page, '2-plugins');
     await Promise.all([page.waitForURL(`${base}/plugins/fancy-plugin/tokens`), page.click('a:has-text("Manage tokens")')]);
 
@@ -168,12 +201,31 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     expect(await uploadWith(first, '1.0.1')).toBe(201);
     expect(await uploadWith(second, '1.0.2')).toBe(201);
     await expect(row.locator('td[data-label="Status"]').textContent()).resolves.toContain('old secret until');
+    // At 1280 px the table fits its card: nothing scrolls sideways, Rotate and Revoke are whole.
+    const card = page.locator('#tokens');
+    await expect(card.evaluate((el) => el.scrollWidth - el.clientWidth)).resolves.toBeLessThanOrEqual(0);
+    const cardBox = (await card.boundingBox())!;
+    for (const label of ['Rotate', 'Revoke']) {
+      const box = (await row.locator(`summary:has-text("${label}")`).boundingBox())!;
+      expect([label, box.x + box.width <= cardBox.x + cardBox.width]).toEqual([label, true]);
+    }
     await screenshot(page, '2-deploy-tokens');
+
+    // Each version has a download link: the browser session fetches the file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('tr[data-version="1.0.0"] a:has-text("Download")').click()]);
+    expect(download.suggestedFilename()).toBe('fancy-plugin-1.0.0.tar.gz');
+    const file = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of file) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('tarball');
 
     // Revoke, confirmed.
     await row.locator('summary:has-text("Revoke")').click();
     await Promise.all([page.waitForURL(/done=token-revoked/), row.locator('form[action$="/revoke"] button').click()]);
-    await expect(row.locator('.badge').textContent()).resolves.toBe('revoked');
+    // The revoked token is folded away; the summary opens it.
+    await expect(page.locator('#tokens > table').count()).resolves.toBe(0);
+    await page.click('#inactive-tokens summary');
+    await expect(page.locator('#inactive-tokens tbody tr').first().locator('.badge').textContent()).resolves.toBe('revoked');
     expect(await uploadWith(second, '1.0.3')).toBe(401);
     expect(await uploadWith(first, '1.0.3')).toBe(401);
     await screenshot(page, '2-deploy-tokens-revoked');
@@ -206,6 +258,17 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
   it('the administration page: users with disable and revoke-all, recent events', async () => {
     const page = await open();
     await logIn(page, 'root', '/admin');
+    // root is the only administrator: disabling them would be refused, so it is not offered.
+    const root = page.locator('tr[data-user="root"]');
+    await expect(root.locator('summary:has-text("Disable")').count()).resolves.toBe(0);
+    await expect(root.textContent()).resolves.toContain('last administrator');
+    const { access_token } = await t.login('root');
+    const anna = (await t.http().get('/api/v1/admin/users?name=anna').set(bearer(access_token)).expect(200)).body.items[0];
+    await t.http().put(`/api/v1/admin/users/${anna.id}/roles`).set(bearer(access_token)).send({ roles: ['user', 'admin'] }).expect(200);
+    await page.reload();
+    await expect(root.locator('summary:has-text("Disable")').count()).resolves.toBe(1);
+    await t.http().put(`/api/v1/admin/users/${anna.id}/roles`).set(bearer(access_token)).send({ roles: ['user'] }).expect(200);
+    await page.reload();
     const alice = page.locator('tr[data-user="alice"]');
     await expect(alice.locator('.badge').textContent()).resolves.toBe('active');
     await alice.locator('summary:has-text("Disable")').click();

@@ -1,15 +1,16 @@
 import type { Type } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import { loadConfig } from '../../src/config/configuration';
 import { UsersService } from '../../src/users/users.service';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   /** supertest agent-less requester bound to the app's HTTP server. */
   http: () => ReturnType<typeof request>;
   db: TestDatabase;
@@ -52,14 +53,15 @@ export async function createTestApp(
   const database = db ?? (await createTestDatabase());
   const saved = { ...process.env };
   Object.assign(process.env, database.env, env);
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   try {
     const builder = Test.createTestingModule({ imports: [AppModule, ...imports] });
     for (const o of overrides) builder.overrideProvider(o.provide).useValue(o.useValue);
     const moduleRef = await builder.compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['fatal'] });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(loadConfig(process.env)), { bodyParser: false, logger: ['fatal'] });
     configureApp(app);
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);

@@ -25,15 +25,27 @@ export function buildServer(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A free loopback port (the OS picks it; free when this resolves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * A port that is free now and that no other test will be handed by the OS meanwhile: picked at
+ * random below Linux's ephemeral range (32768+), where every `listen(0)` of the other Jest
+ * workers' servers and supertest's per-request listeners lands. A port from the OS (`listen(0)`)
+ * could be handed out again before the server started here binds it; the other server's
+ * `/health` then answers for it (a CI run lost the docs suite to that).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    // The server binds the IPv6 wildcard (and with it IPv4); check both.
+    if ((await canBind(port, '127.0.0.1')) && (await canBind(port, '::'))) return port;
+    if (attempt > 50) throw new Error('no free port found in 20000-31999');
+  }
+}
+
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolveBind) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => resolveBind(error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL'));
+    server.listen(port, host, () => server.close(() => resolveBind(true)));
   });
 }
 
@@ -93,7 +105,7 @@ export async function startServer(name: string, build: string, port: number, env
         ),
       ),
     ).then((answers) => answers.some(Boolean));
-    if (ok) return server;
+    if (ok && child.exitCode === null) return server;
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`${name} did not answer /health within 30 s:\n${server.output()}`);

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, Response } from 'express';
 import { SESSION_COOKIE } from '../../common/auth/credentials';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { scopesForRoles } from '../../common/auth/scopes';
@@ -17,6 +16,7 @@ import type { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import type { RefreshResult } from '../oidc/oidc-client';
 import { OidcProviders } from '../oidc/oidc-providers';
+import type { LatchkeyReply, LatchkeyRequest } from '../../common/http/request-context';
 
 /** The IdP tokens of a browser session, sealed at rest. */
 interface IdpTokens {
@@ -78,7 +78,7 @@ export class BrowserSessionsService {
    * Opens a browser session for `user` and sets its cookie on `res`, with a new CSRF token bound
    * to it: a token from before the login (which an attacker may have planted) is void from now on.
    */
-  async open(user: User, res: Response, client: ClientInfo, idp?: { provider: string; tokens: RefreshResult }): Promise<Session> {
+  async open(user: User, res: LatchkeyReply, client: ClientInfo, idp?: { provider: string; tokens: RefreshResult }): Promise<Session> {
     const secret = generateToken('browserSession');
     const session = await this.sessions.openBrowser(user, idp ? 'oidc' : 'password', client, {
       cookieHash: hashSecret(this.pepper, secret),
@@ -94,7 +94,7 @@ export class BrowserSessionsService {
    * Gives a live browser session a new cookie (after a password change): the old cookie stops
    * working at once. 401 when the session ended meanwhile.
    */
-  async rotateCookie(sessionId: string, res: Response): Promise<void> {
+  async rotateCookie(sessionId: string, res: LatchkeyReply): Promise<void> {
     const secret = generateToken('browserSession');
     if (!(await this.sessions.replaceCookie(sessionId, hashSecret(this.pepper, secret)))) throw ended();
     const session = await this.sessions.findWithIdpTokens(sessionId);
@@ -102,7 +102,7 @@ export class BrowserSessionsService {
   }
 
   /** The live browser session the request's cookie names, if any (no IdP refresh); an idle one is revoked. */
-  async current(req: Request): Promise<Session | undefined> {
+  async current(req: LatchkeyRequest): Promise<Session | undefined> {
     const secret = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
     if (typeof secret !== 'string' || !isWellFormedToken(secret, 'browserSession')) return undefined;
     const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
@@ -110,7 +110,7 @@ export class BrowserSessionsService {
   }
 
   /** The user behind a session cookie; refreshes the IdP tokens first when they have expired. */
-  async authenticate(secret: string, req: Request): Promise<UserPrincipal> {
+  async authenticate(secret: string, req: LatchkeyRequest): Promise<UserPrincipal> {
     if (!isWellFormedToken(secret, 'browserSession')) throw ended();
     const session = await this.sessions.findBrowserSession(hashSecret(this.pepper, secret));
     if (!session || !this.sessions.isLive(session) || (await this.endIfIdle(session))) throw ended(session?.idpProvider ?? undefined, req);
@@ -146,7 +146,7 @@ export class BrowserSessionsService {
   }
 
   /** Ends the session and clears the cookie. */
-  async end(session: Session, res: Response, reason: SessionRevokedReason): Promise<void> {
+  async end(session: Session, res: LatchkeyReply, reason: SessionRevokedReason): Promise<void> {
     await this.sessions.end(session.id, reason);
     this.clearCookie(res);
   }
@@ -171,12 +171,12 @@ export class BrowserSessionsService {
   }
 
   /** Sets the session cookie and a CSRF token bound to it (a new cookie always gets a new token). */
-  private setCookie(res: Response, secret: string, expires: Date): void {
-    res.cookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', expires });
+  private setCookie(res: LatchkeyReply, secret: string, expires: Date): void {
+    res.setCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', expires });
     this.csrf.issue(res, secret);
   }
 
-  clearCookie(res: Response): void {
+  clearCookie(res: LatchkeyReply): void {
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
   }
 
@@ -185,14 +185,14 @@ export class BrowserSessionsService {
    * sent), kept in a short-lived cookie scoped to `/logout` so that page can tell the IdP's
    * genuine return from someone linking to `/logout?state=…`.
    */
-  issueLogoutState(res: Response): string {
+  issueLogoutState(res: LatchkeyReply): string {
     const state = randomBytes(16).toString('base64url');
-    res.cookie(LOGOUT_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/logout', maxAge: LOGOUT_STATE_TTL_MS });
+    res.setCookie(LOGOUT_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/logout', maxAge: LOGOUT_STATE_TTL_MS / 1000 });
     return state;
   }
 
   /** Whether `/logout?state=…` is the IdP's return from the logout this browser started (single use). */
-  returnedFromIdpLogout(req: Request, res: Response, state: string | undefined): boolean {
+  returnedFromIdpLogout(req: LatchkeyRequest, res: LatchkeyReply, state: string | undefined): boolean {
     const expected: unknown = req.cookies?.[LOGOUT_STATE_COOKIE];
     if (typeof expected !== 'string') return false;
     res.clearCookie(LOGOUT_STATE_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/logout' });
@@ -204,7 +204,7 @@ export class BrowserSessionsService {
     return this.tokensOf(session)?.idToken;
   }
 
-  private refreshIdp(session: Session, req: Request): Promise<void> {
+  private refreshIdp(session: Session, req: LatchkeyRequest): Promise<void> {
     let flight = this.refreshing.get(session.id);
     if (!flight) {
       flight = this.doRefresh(session, req).finally(() => this.refreshing.delete(session.id));
@@ -213,7 +213,7 @@ export class BrowserSessionsService {
     return flight;
   }
 
-  private async doRefresh(stale: Session, req: Request): Promise<void> {
+  private async doRefresh(stale: Session, req: LatchkeyRequest): Promise<void> {
     // Read again inside the flight: a request that read the row before an earlier flight stored
     // new tokens must not refresh a second time (or with a refresh token the IdP rotated away).
     const session = (await this.sessions.findWithIdpTokens(stale.id)) ?? stale;
@@ -239,8 +239,8 @@ export class BrowserSessionsService {
     throw this.idpSessionExpired(provider, req);
   }
 
-  private idpSessionExpired(provider: string, req: Request): AppError {
-    const next = req.method === 'GET' ? req.originalUrl : undefined;
+  private idpSessionExpired(provider: string, req: LatchkeyRequest): AppError {
+    const next = req.method === 'GET' ? req.url : undefined;
     const query = next ? `?next=${encodeURIComponent(next)}` : '';
     const loginUrl = `${apiBase(req, this.config.publicUrl, this.config.trustProxy)}/auth/provider/${provider}/authorize${query}`;
     const message = 'Your session at the identity provider has ended. Log in again.';
@@ -267,8 +267,8 @@ function idpExpiry(tokens: RefreshResult): Date {
 }
 
 /** The session is over (logged out, revoked, expired): a page load goes to the logout page. */
-function ended(provider?: string, req?: Request): AppError {
-  const next = req?.method === 'GET' ? `&next=${encodeURIComponent(req.originalUrl)}` : '';
+function ended(provider?: string, req?: LatchkeyRequest): AppError {
+  const next = req?.method === 'GET' ? `&next=${encodeURIComponent(req.url)}` : '';
   return new AppError('SESSION_EXPIRED', 'Your session has ended. Log in again.', {
     headers: { 'WWW-Authenticate': 'Bearer' },
     browserRedirect: provider ? `/logout?reason=expired&provider=${encodeURIComponent(provider)}${next}` : undefined,

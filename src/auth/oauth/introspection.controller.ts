@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../../common/auth/decorators';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { TokenBodyDto, TOKEN_TYPE_HINTS } from './dto/token-body.dto';
 import { Introspection, IntrospectionService } from './introspection.service';
 
@@ -38,8 +37,6 @@ class IntrospectionResponseDto implements Introspection {
  * the body, never in a URL.
  */
 @ApiTags('auth')
-@ApiSecurity('Apikey')
-@ApiBearerAuth()
 @Controller('auth')
 export class IntrospectionController {
   constructor(private readonly introspection: IntrospectionService) {}
@@ -48,10 +45,10 @@ export class IntrospectionController {
   @HttpCode(200)
   @RequireScopes('introspect')
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-  @ApiOperation({ summary: 'Is this token active, and whose is it? (RFC 7662)' })
+  @ApiOperation({ summary: 'Is this token active, and whose is it? (RFC 7662)', description: 'RFC 7662, for resource servers: `{"active": false}` for anything Latchkey would not accept now (unknown, expired, revoked, disabled owner), else the token\'s subject, scopes, roles, groups and times. Needs the `introspect` scope (the introspector role).' })
   @ApiOkResponse({ type: IntrospectionResponseDto })
-  async introspect(@Body() body: TokenBodyDto, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+  async introspect(@Body() body: TokenBodyDto, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
     const answer = await this.introspection.introspect(body.token, req);
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(answer);
+    res.headers({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).send(answer);
   }
 }

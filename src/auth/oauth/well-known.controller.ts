@@ -1,12 +1,11 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { Public } from '../../common/auth/decorators';
 import { ROLE_SCOPES } from '../../common/auth/scopes';
 import { RateLimit } from '../../common/rate-limit';
 import { apiBase, origin } from '../../common/http/base-url';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { PasswordProvider } from '../providers/password.provider';
 import type { PublishedJwk } from '../../config/token-signing';
 
@@ -79,8 +78,8 @@ export class WellKnownController {
   @Get('jwks.json')
   @ApiOperation({ summary: 'The public keys that verify access tokens (RFC 7517 JWK set)' })
   @ApiOkResponse({ type: JwksDto })
-  keys(@Res() res: Response): void {
-    res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`).json(this.jwks);
+  keys(@Res() res: LatchkeyReply): void {
+    res.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`).send(this.jwks);
   }
 
   @Public()
@@ -88,7 +87,7 @@ export class WellKnownController {
   @Get('oauth-authorization-server')
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
   @ApiOkResponse({ type: AuthorizationServerMetadataDto })
-  metadata(@Req() req: LatchkeyRequest, @Res() res: Response): void {
+  metadata(@Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): void {
     const { publicUrl, trustProxy } = this.config;
     const api = apiBase(req, publicUrl, trustProxy);
     const site = origin(req, publicUrl, trustProxy);
@@ -109,6 +108,6 @@ export class WellKnownController {
       access_token_signing_alg_values_supported: [this.config.auth.tokenSigning.algorithm],
       service_documentation: `${site}/api/docs`,
     };
-    res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`).json(body);
+    res.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`).send(body);
   }
 }

@@ -37,7 +37,7 @@ export function extractCredential(req: LatchkeyRequest): PresentedCredential | u
     if (headerSecret.length === 0) throw malformed(SCHEME_MESSAGE);
   }
 
-  // Express parses the query string anew on every read of req.query: only when there is one.
+  // The query string is read only when there is one.
   const query = req.url.includes('?') ? req.query?.api_key : undefined;
   if (query !== undefined) {
     if (typeof query !== 'string') throw malformed('Give api_key at most once, as a plain string.');

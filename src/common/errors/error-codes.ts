@@ -105,7 +105,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The code used for a Nest/Express HttpException that carries no code of its own. */
+/** The code used for a Nest HttpException that carries no code of its own. */
 export function codeForStatus(status: number): ErrorCode {
   switch (status) {
     case 400:

@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import proxyAddr from 'proxy-addr';
+import type { FastifyRequest as Request } from 'fastify';
 import type { TrustProxy } from '../../config/configuration';
 
 /** Every API route lives under this prefix (the Tiled clients' `/api/v1`). */
@@ -16,7 +17,7 @@ export function apiBase(req: Request, publicUrl: string | undefined, trustProxy:
 
 export function origin(req: Request, publicUrl: string | undefined, trustProxy: TrustProxy): string {
   if (publicUrl) return publicUrl;
-  const proxied = trustProxy !== false && fromTrustedProxy(req);
+  const proxied = trustProxy !== false && fromTrustedProxy(req, trustProxy);
   const fwdProto = proxied ? firstHeader(req.headers['x-forwarded-proto']) : undefined;
   const fwdHost = proxied ? firstHeader(req.headers['x-forwarded-host']) : undefined;
   const proto = fwdProto === 'https' || fwdProto === 'http' ? fwdProto : req.protocol;
@@ -24,10 +25,14 @@ export function origin(req: Request, publicUrl: string | undefined, trustProxy: 
   return `${proto}://${host}`;
 }
 
-/** Whether the connection's peer is a proxy `trust proxy` names (Express's own compiled check). */
-function fromTrustedProxy(req: Request): boolean {
-  const trust = (req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined) ?? undefined;
-  return typeof trust === 'function' && trust(req.socket?.remoteAddress, 0);
+const compiled = new Map<string, (address: string, hop: number) => boolean>();
+
+/** Whether the connection's peer is a proxy TRUST_PROXY names (proxy-addr's check, as Fastify compiles it; once per setting). */
+function fromTrustedProxy(req: Request, trustProxy: string): boolean {
+  let trust = compiled.get(trustProxy);
+  if (!trust) compiled.set(trustProxy, (trust = proxyAddr.compile(trustProxy.split(',').map((s) => s.trim()))));
+  const address = req.raw.socket?.remoteAddress;
+  return address !== undefined && trust(address, 0);
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { LatchkeyReply, LatchkeyRequest } from './request-context';
 import { SESSION_COOKIE } from '../auth/credentials';
 import { safeEqual } from '../auth/token-format';
 import { randomFromPool } from '../crypto/random-pool';
@@ -19,6 +19,8 @@ export const CSRF_COOKIE = 'tiled_csrf';
  */
 export class CsrfTokens {
   private readonly key: Buffer;
+  /** The cookie's attributes (Tiled contract §11): one path, HttpOnly, Lax, Secure over https. */
+  private readonly attributes: string;
 
   constructor(
     pepper: Buffer,
@@ -26,6 +28,7 @@ export class CsrfTokens {
     readonly secure: boolean,
   ) {
     this.key = createHmac('sha256', pepper).update('latchkey csrf-token binding v1').digest();
+    this.attributes = `; Path=/; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
   }
 
   /** A fresh token, bound to `session` (the browser session cookie's value) when there is one. */
@@ -40,10 +43,15 @@ export class CsrfTokens {
     return dot > 0 && safeEqual(token.slice(dot + 1), this.mac(token.slice(0, dot), session));
   }
 
-  /** Sets a fresh `tiled_csrf` cookie (bound to `session` if given) on `res`; returns its value. */
-  issue(res: Response, session?: string): string {
+  /**
+   * Sets a fresh `tiled_csrf` cookie (bound to `session` if given) on `reply`; returns its value.
+   * The header is written directly (what `reply.setCookie` would write: the token is base64url
+   * and `.`, nothing to encode), as every response to a request without the cookie carries one;
+   * Fastify adds a `set-cookie` header to those already set.
+   */
+  issue(reply: LatchkeyReply, session?: string): string {
     const token = this.create(session);
-    res.cookie(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+    reply.header('set-cookie', `${CSRF_COOKIE}=${token}${this.attributes}`);
     return token;
   }
 
@@ -52,9 +60,9 @@ export class CsrfTokens {
    * approver's IdP login): bound to the browser session it already has, if any. Sets the cookie
    * and `req.csrfToken` (for the form this response renders).
    */
-  rotate(req: Request & { csrfToken?: string }, res: Response): string {
+  rotate(req: LatchkeyRequest, reply: LatchkeyReply): string {
     const session = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
-    req.csrfToken = this.issue(res, typeof session === 'string' && session.length > 0 ? session : undefined);
+    req.csrfToken = this.issue(reply, typeof session === 'string' && session.length > 0 ? session : undefined);
     return req.csrfToken;
   }
 

@@ -1,21 +1,19 @@
-import type { Express, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
+
+const FASTIFY_JSON = 'application/json; charset=utf-8';
 
 /**
- * Every JSON answer is sent as exactly `Content-Type: application/json`, without Express's
+ * Every JSON answer is sent as exactly `Content-Type: application/json`, without Fastify's
  * `; charset=utf-8`: JSON has no charset parameter (RFC 8259 §11, always UTF-8), and the Tiled
  * Python client reads an error's `detail` only when the type is exactly `application/json`
- * (otherwise its users see a bare "401: Unauthorized"). Express 5 adds the charset in `res.set`
- * and to every string body in `res.send`; a Buffer sent with the header already set keeps it. Installed once on the app's response
- * prototype, so it costs nothing per request beyond what `res.json` did; Nest answers handler
- * results and exception filters through `res.json`, so this covers them all. A type set before
- * (`application/problem+json`, say) is kept.
+ * (otherwise its users see a bare "401: Unauthorized"). Fastify adds the charset to every JSON
+ * type it serializes, even one set beforehand, so one `onSend` hook puts the bare type back; a
+ * type set by a handler with a charset of its own, or another JSON type
+ * (`application/problem+json`), is kept.
  */
-export function sendExactJsonContentType(app: Express): void {
-  const response = app.response as Response;
-  response.json = function json(this: Response, body?: unknown): Response {
-    const text = JSON.stringify(body);
-    // setHeader, not res.set/res.type: those add the charset back (mime-types' contentType()).
-    if (!this.get('Content-Type')) this.setHeader('Content-Type', 'application/json');
-    return this.send(Buffer.from(text ?? '', 'utf8'));
-  };
+export function sendExactJsonContentType(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (reply.getHeader('content-type') === FASTIFY_JSON) reply.header('content-type', 'application/json');
+    done(null, payload);
+  });
 }

@@ -12,6 +12,8 @@ export interface LogSink {
 export const LOG_SINK = Symbol('LOG_SINK');
 /** DI token of the app's root pino logger. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+/** DI token of the logger of the per-request lines (see `createRequestLineLogger`). */
+export const REQUEST_LINE_LOGGER = Symbol('REQUEST_LINE_LOGGER');
 
 /** LOG_LEVEL (Nest's names) → pino's. */
 export const PINO_LEVEL: Readonly<Record<LogLevelName, pino.Level>> = Object.freeze({
@@ -25,9 +27,25 @@ export const PINO_LEVEL: Readonly<Record<LogLevelName, pino.Level>> = Object.fre
 
 let stdout: LogSink | undefined;
 
-/** Standard output, written synchronously (no line is lost when the process exits); one per process. */
+/**
+ * Standard output, one per process, written asynchronously: a line is handed to the kernel by a
+ * write that does not block the request that logged it, and lines logged while one write is in
+ * flight go out together in the next (under load, one write for many lines; at rest, each line
+ * at once). What is still queued when the process exits (SIGTERM's exit, a crash, process.exit)
+ * is written synchronously by the exit handler, so no line is lost.
+ */
 export function stdoutSink(): LogSink {
-  stdout ??= pino.destination({ dest: 1, sync: true });
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false });
+    process.once('exit', () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // stdout already closed: nothing more can be written
+      }
+    });
+    stdout = destination;
+  }
   return stdout;
 }
 
@@ -37,17 +55,9 @@ export function stdoutSink(): LogSink {
  * is one) and the logged fields. Every object and message goes through `redact`/`scrub` first.
  * `pretty` renders the same records for a terminal.
  */
-export function createRootLogger(
-  config: { readonly logLevel: LogLevelName; readonly logFormat: 'json' | 'pretty' },
-  sink: LogSink = stdoutSink(),
-): Logger {
-  const options: LoggerOptions = {
-    level: PINO_LEVEL[config.logLevel],
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: {
-      level: (label) => ({ level: label }),
-      log: (object) => redact(object) as Record<string, unknown>,
-    },
+export function createRootLogger(config: LogConfig, sink: LogSink = stdoutSink()): Logger {
+  return appLogger(config, sink, {
+    formatters: { log: (object) => redact(object) as Record<string, unknown> },
     serializers: { err: (error: unknown) => (error instanceof Error ? errorFields(error) : redact(error)) },
     // Fixed paths, in case something bypasses the formatter (child bindings); the formatter covers the rest.
     redact: {
@@ -68,8 +78,33 @@ export function createRootLogger(
       const req = currentRequest();
       return req?.id ? { reqId: req.id } : {};
     },
-  };
-  return pino(options, (config.logFormat === 'pretty' ? prettySink(sink) : sink) as pino.DestinationStream);
+  });
+}
+
+/**
+ * The logger of the one line per request (`requestLogger`): the root logger's format, level and
+ * sink, without its generic redaction pass. That pass walks every logged object (each key
+ * against the secret-name pattern, each string through the secret shapes); the request line is
+ * built from known fields, and `requestLogger` scrubs the few that come from the client (path,
+ * address, user agent) itself. Nothing else may log through it.
+ */
+export function createRequestLineLogger(config: LogConfig, sink: LogSink = stdoutSink()): Logger {
+  return appLogger(config, sink);
+}
+
+type LogConfig = { readonly logLevel: LogLevelName; readonly logFormat: 'json' | 'pretty' };
+
+/** What every logger of the app shares: LOG_LEVEL, ISO time, the level by name, LOG_FORMAT's sink. */
+function appLogger(config: LogConfig, sink: LogSink, options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      ...options,
+      level: PINO_LEVEL[config.logLevel],
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { ...options.formatters, level: (label) => ({ level: label }) },
+    },
+    (config.logFormat === 'pretty' ? prettySink(sink) : sink) as pino.DestinationStream,
+  );
 }
 
 const LEVEL_LABEL: Record<string, string> = { trace: 'VERBOSE', debug: 'DEBUG', info: 'LOG', warn: 'WARN', error: 'ERROR', fatal: 'FATAL' };

@@ -59,7 +59,16 @@ export class PinoLoggerService implements LoggerService {
     } else if (message !== null && typeof message === 'object') {
       this.root[level]({ ...(message as Record<string, unknown>), ...fields });
     } else {
-      this.root[level](fields, String(message));
+      this.root[level](fields, context === 'RoutesResolver' ? servedPrefixOnly(String(message)) : String(message));
     }
   }
+}
+
+/**
+ * Nest heads each controller's routes with `Name {/api/v1/path}:`, the global prefix included
+ * even where the routes are excluded from it (pages, health, metrics, .well-known). The
+ * `Mapped {…}` lines under it give each route's path as served, so the heading keeps the name only.
+ */
+function servedPrefixOnly(message: string): string {
+  return message.replace(/^(\S+) \{[^}]*\}:$/, '$1:');
 }

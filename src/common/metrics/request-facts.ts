@@ -1,8 +1,8 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { CredentialStrategies } from '../auth/credential-strategy';
 import { extractCredential } from '../auth/credentials';
 import type { Principal } from '../auth/principal';
-import type { LatchkeyRequest } from '../http/request-context';
+import { routeOf, type LatchkeyRequest } from '../http/request-context';
 
 /**
  * The credential kind a request is counted and logged under: the kind that authenticated it, or,
@@ -23,9 +23,9 @@ const BY_STRATEGY: Readonly<Record<string, CredentialKind>> = {
 /** Status logged and counted for a request whose client went away before the answer was complete (nginx's 499). */
 export const CLIENT_CLOSED = 499;
 
-/** What the logs and metrics keep about a finished request; computed once, shared through `res.locals`. */
+/** What the logs and metrics keep about a finished request; computed once, kept on the request. */
 export interface RequestFacts {
-  /** The route pattern Express matched (`/api/v1/api-keys/:id`), never the URL; `null` when none matched. */
+  /** The route pattern that matched (`/api/v1/api-keys/:id`), never the URL; `null` when none matched. */
   readonly route: string | null;
   readonly status: number;
   readonly credential: CredentialKind;
@@ -37,19 +37,18 @@ export interface RequestFacts {
 
 const FACTS = Symbol('requestFacts');
 
-export function requestFacts(req: LatchkeyRequest, res: Response, strategies?: CredentialStrategies): RequestFacts {
-  const locals = res.locals as { [FACTS]?: RequestFacts; errorCode?: string };
-  let facts = locals[FACTS];
+export function requestFacts(req: LatchkeyRequest, res: ServerResponse, strategies?: CredentialStrategies): RequestFacts {
+  const kept = req as LatchkeyRequest & { [FACTS]?: RequestFacts };
+  let facts = kept[FACTS];
   if (!facts) {
-    const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
     facts = {
-      route: typeof route === 'string' ? route : null,
+      route: routeOf(req),
       status: res.writableFinished || res.headersSent ? res.statusCode : CLIENT_CLOSED,
       credential: credentialKind(req, strategies),
       principal: principalId(req.principal),
-      errorCode: locals.errorCode,
+      errorCode: req.errorCode,
     };
-    locals[FACTS] = facts;
+    kept[FACTS] = facts;
   }
   return facts;
 }

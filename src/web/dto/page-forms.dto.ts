@@ -1,6 +1,9 @@
+import { IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { CsrfFormDto } from '../../common/html/csrf-form.dto';
 import { LOCAL_PATH } from '../../common/http/local-path';
+import { CreatePluginDto } from '../../plugins/dto/create-plugin.dto';
 import { InviteMaintainerDto } from '../../plugins/dto/plugin-invitation.dto';
 
 /**
@@ -13,13 +16,6 @@ const TEN_YEARS = 10 * 365 * 24 * 3600;
 /** '' → null, "3600" → 3600, anything else as sent (then refused by @IsInt). */
 const toOptionalInt = ({ value }: { value: unknown }) =>
   value === '' || value === undefined || value === null ? null : typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
-
-export class CsrfFormDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  csrf?: string;
-}
 
 export class LoginQueryDto {
   @IsOptional()
@@ -99,13 +95,11 @@ export class RotateDeployTokenFormDto extends CsrfFormDto {
   overlap_seconds: number;
 }
 
+/** `/plugins`'s "New plugin" form: the fields of `POST /api/v1/plugins`, checked the same way. */
+export class CreatePluginFormDto extends IntersectionType(CreatePluginDto, CsrfFormDto) {}
+
 /** The plugin page's "Invite a maintainer" form: a username, checked as by the API. */
-export class InviteMaintainerFormDto extends InviteMaintainerDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  csrf?: string;
-}
+export class InviteMaintainerFormDto extends IntersectionType(InviteMaintainerDto, CsrfFormDto) {}
 
 /** `?done=` after a form's redirect: which confirmation to show (fixed texts, never input). */
 export class NoticeQueryDto {
@@ -113,6 +107,7 @@ export class NoticeQueryDto {
   @IsIn([
     'key-revoked',
     'session-revoked',
+    'plugin-created',
     'token-renamed',
     'token-revoked',
     'user-disabled',

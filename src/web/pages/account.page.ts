@@ -1,6 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { INHERIT, requestableScopes } from '../../api-keys/api-key-scopes';
 import { ScopeCatalog } from '../../common/auth/scope-catalog';
@@ -11,18 +10,19 @@ import { CurrentPrincipal, RecentLogin, RequireScopes, SessionOnly } from '../..
 import { RateLimit } from '../../common/rate-limit';
 import { sessionIdOf, type UserPrincipal } from '../../common/auth/principal';
 import { API_PREFIX } from '../../common/http/base-url';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { SessionsService } from '../../sessions/sessions.service';
 import { UsersService } from '../../users/users.service';
 import { uuidOr404 } from '../../common/http/uuid-param.pipe';
-import { CreateApiKeyFormDto, CsrfFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
-import { BrowserFormGuard } from '../browser-form.guard';
-import { html } from '../html';
-import { PageErrorsFilter } from '../page-errors.filter';
-import { PagesService } from '../pages.service';
+import { CreateApiKeyFormDto, NoticeQueryDto } from '../dto/page-forms.dto';
+import { CsrfFormDto } from '../../common/html/csrf-form.dto';
+import { BrowserFormGuard } from '../../common/html/browser-form.guard';
+import { html } from '../../common/html/html';
+import { PageErrorsFilter } from '../../common/html/page-errors.filter';
+import { PagesService } from '../../common/html/pages.service';
 import { auditTable } from '../audit-table';
-import { badge, confirmButton, csrfField, device, when } from '../view-helpers';
+import { badge, confirmButton, csrfField, device, liveAndFolded, scopeList, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
 const NOTICES: Record<string, string> = {
@@ -67,7 +67,7 @@ export class AccountPageController {
     @Query() query: NoticeQueryDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const userId = principal.userId;
     const [identities, sessions, keys, events] = await Promise.all([
@@ -124,18 +124,19 @@ ${live.length
   : html`<p class="empty">No active sessions.</p>`}
 <p class="muted small">"Last used" is the last refresh of the session (API clients refresh every few minutes; a browser session, when its IdP token is renewed).</p></section>`;
 
-    const keyRows = keys.map((k) => {
+    const keyRow = (k: (typeof keys)[number]) => {
       const status = credentialStatus(k, now);
       const use = this.apiKeys.lastUse(k);
       return html`<tr data-key="${k.id}" data-first-eight="${k.firstEight}">
 <td data-label="Note">${k.note ? k.note : html`<span class="muted">no note</span>`}<div class="mono small muted">lk_pat_${k.firstEight}…</div></td>
-<td data-label="Scopes"><span class="small">${k.scopes.join(', ')}</span></td>
+<td data-label="Scopes">${scopeList(k.scopes)}</td>
 <td data-label="Created">${when(k.createdAt)}</td>
 <td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
 <td data-label="Expires">${when(k.expiresAt, 'never')}</td>
 <td data-label="Status">${badge(status)}</td>
 <td data-label="">${status === 'revoked' ? '' : confirmButton(req, `/account/api-keys/${k.id}/revoke`, 'Revoke', `Revoke the key lk_pat_${k.firstEight}…? Programs using it stop working.`, 'Yes, revoke', `revoke-key-${k.firstEight}`)}</td></tr>`;
-    });
+    };
+    const liveKeys = keys.filter((k) => credentialStatus(k, now) === 'active');
     const createKey = canCreate
       ? html`<form method="post" action="/account/api-keys" id="create-key">${csrfField(req)}<h3 class="small">New API key</h3>
 <div class="row"><div class="field"><label for="note">Note (what it is for)</label><input type="text" id="note" name="note" maxlength="255" placeholder="e.g. laptop scripts"></div>
@@ -149,7 +150,13 @@ ${live.length
       : html`<p class="muted">Your roles do not allow creating API keys.</p>`;
     const keysCard = html`<section class="card" id="api-keys"><h2>Your API keys</h2>
 ${keys.length
-  ? html`<table class="cards"><thead><tr><th>Note</th><th>Scopes</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr></thead><tbody>${keyRows}</tbody></table>`
+  ? liveAndFolded(
+      html`<tr><th>Note</th><th>Scopes</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr>`,
+      liveKeys.map(keyRow),
+      keys.filter((k) => !liveKeys.includes(k)).map(keyRow),
+      'API keys',
+      'inactive-keys',
+    )
   : html`<p class="empty">You have no API keys yet.</p>`}
 ${createKey}</section>`;
 
@@ -176,7 +183,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
     @Body() body: CreateApiKeyFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const { key, secret } = await this.apiKeys.create(principal, {
       scopes: body.scopes?.length ? body.scopes : null,
@@ -187,7 +194,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
       res,
       'Your new API key',
       secret,
-      html`<p>The key <strong>${key.note ?? `lk_pat_${key.firstEight}…`}</strong> (${key.scopes.join(', ')}; expires ${when(key.expiresAt, 'never')}) is ready.</p>`,
+      html`<p>The key <strong>${key.note ?? `lk_pat_${key.firstEight}…`}</strong> (scopes: ${key.scopes.join(', ') || 'none'}; expires ${when(key.expiresAt, 'never')}) is ready.</p>`,
       html`<p class="muted">Send it as <code>Authorization: Apikey …</code>, for example:</p>
 <p><code>curl -H 'Authorization: Apikey …' ${req.protocol}://${req.headers.host ?? 'localhost'}/${API_PREFIX}/auth/whoami</code></p>
 <p><a class="button" href="/account" id="done">Done, back to your account</a></p>`,
@@ -202,10 +209,10 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
     @Param('key', uuidOr404('API_KEY_NOT_FOUND', 'No such API key.')) keyId: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     await this.apiKeys.revokeById(principal.userId, keyId);
-    res.redirect(303, '/account?done=key-revoked#api-keys');
+    res.redirect('/account?done=key-revoked#api-keys', 303);
   }
 
   @Post('sessions/:session/revoke')
@@ -215,14 +222,14 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
     @Param('session', uuidOr404('SESSION_NOT_FOUND', 'No such session.')) sessionId: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     await this.sessions.revokeOwn(principal.userId, sessionId);
     if (sessionId === sessionIdOf(principal)) {
       this.browserSessions.clearCookie(res);
-      return res.redirect(303, '/logout');
+      return res.redirect('/logout', 303);
     }
-    res.redirect(303, '/account?done=session-revoked#sessions');
+    res.redirect('/account?done=session-revoked#sessions', 303);
   }
 
   /** What `DELETE /api/v1/users/me/identities/{id}` does (same rules: recent login, not the last way to log in). */
@@ -235,10 +242,10 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
     @Param('identity', uuidOr404('IDENTITY_NOT_FOUND', 'No such linked identity.')) identityId: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     await this.users.unlinkIdentity(principal.userId, identityId);
-    res.redirect(303, '/account?done=identity-unlinked#identities');
+    res.redirect('/account?done=identity-unlinked#identities', 303);
   }
 
   /** What `POST /api/v1/users/me/revoke-all` does (same recent-login rule), then the cookie goes too. */
@@ -246,7 +253,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
   @UseGuards(BrowserFormGuard)
   @SessionOnly()
   @RecentLogin()
-  async revokeAll(@Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  async revokeAll(@Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     const { revoked } = await this.users.revokeAll(principal.userId);
     this.browserSessions.clearCookie(res);
     const count = (n: number | undefined, one: string) => `${n ?? 0} ${one}${n === 1 ? '' : 's'}`;

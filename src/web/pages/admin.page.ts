@@ -1,21 +1,22 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { AdminUsersService } from '../../admin/admin-users.service';
 import { uuidOr404 } from '../../common/http/uuid-param.pipe';
 import { AuditService } from '../../audit/audit.service';
 import { CurrentPrincipal, RecentLogin, Roles } from '../../common/auth/decorators';
+import { UsersService } from '../../users/users.service';
 import { RolesService } from '../../roles/roles.service';
 import type { UserPrincipal } from '../../common/auth/principal';
 import { Role } from '../../common/auth/scopes';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { auditTable } from '../audit-table';
-import { BrowserFormGuard } from '../browser-form.guard';
-import { CsrfFormDto, NoticeQueryDto, SaveRoleFormDto } from '../dto/page-forms.dto';
-import { html } from '../html';
-import { PageErrorsFilter } from '../page-errors.filter';
-import { PagesService } from '../pages.service';
-import { badge, confirmButton, csrfField, when } from '../view-helpers';
+import { BrowserFormGuard } from '../../common/html/browser-form.guard';
+import { NoticeQueryDto, SaveRoleFormDto } from '../dto/page-forms.dto';
+import { CsrfFormDto } from '../../common/html/csrf-form.dto';
+import { html } from '../../common/html/html';
+import { PageErrorsFilter } from '../../common/html/page-errors.filter';
+import { PagesService } from '../../common/html/pages.service';
+import { badge, confirmButton, csrfField, scopeList, when } from '../../common/html/view-helpers';
 
 const NOTICES: Record<string, string> = {
   'user-disabled': 'User disabled: every credential they hold is refused until you enable them again.',
@@ -39,14 +40,22 @@ export class AdminPageController {
     private readonly admin: AdminUsersService,
     private readonly audit: AuditService,
     private readonly roles: RolesService,
+    private readonly users: UsersService,
   ) {}
 
   @Get()
-  async show(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
-    const [users, events, roles] = await Promise.all([this.admin.list({ offset: 0, limit: USERS_SHOWN }), this.audit.list({ limit: 30 }), this.roles.list()]);
+  async show(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
+    const [users, events, roles, activeAdmins] = await Promise.all([
+      this.admin.list({ offset: 0, limit: USERS_SHOWN }),
+      this.audit.list({ limit: 30 }),
+      this.roles.list(),
+      this.users.countActiveAdmins(),
+    ]);
+    // Disabling the only active administrator is refused (409 LAST_ADMIN): the page does not offer it.
+    const lastAdmin = (u: (typeof users.items)[number]) => activeAdmins === 1 && u.status === 'active' && u.kind === 'user' && u.roles.includes(Role.Admin);
     const roleRows = roles.map(
       (r) => html`<tr data-role="${r.name}"><td data-label="Role"><strong>${r.name}</strong>${r.builtIn ? html` <span class="badge">built in</span>` : ''}${r.description ? html`<div class="small muted">${r.description}</div>` : ''}</td>
-<td data-label="Scopes"><span class="small">${r.scopes.join(' ')}</span></td>
+<td data-label="Scopes">${scopeList(r.scopes, ' ')}</td>
 <td data-label="">${r.builtIn ? '' : confirmButton(req, `/admin/custom-roles/${encodeURIComponent(r.name)}/delete`, 'Delete', `Delete the role ${r.name}? (Refused while someone holds it.)`, 'Yes, delete')}</td></tr>`,
     );
     const rolesCard = html`<section class="card" id="roles"><h2>Roles</h2>
@@ -61,7 +70,9 @@ export class AdminPageController {
 <td data-label="Roles">${u.roles.join(', ')}${u.kind === 'service' ? html` <span class="muted small">(service)</span>` : ''}</td>
 <td data-label="Status">${badge(u.status)}</td>
 <td data-label="Last activity">${when(u.last_activity, 'never')}</td>
-<td data-label=""><div class="actions">${u.status === 'active'
+<td data-label=""><div class="actions">${lastAdmin(u)
+        ? html`<span class="small muted" title="Make someone else an administrator first">last administrator</span>`
+        : u.status === 'active'
         ? confirmButton(req, `/admin/users/${u.id}/disable`, 'Disable', `Disable ${u.username}? Every credential they hold is refused until enabled again.`, 'Yes, disable')
         : html`<form method="post" action="/admin/users/${u.id}/enable" class="inline">${csrfField(req)}<button type="submit" class="secondary small">Enable</button></form>`}
 ${confirmButton(req, `/admin/users/${u.id}/revoke-all`, 'Revoke all', `Revoke every session, API key and access token of ${u.username}?`, 'Yes, revoke all')}</div></td></tr>`,
@@ -80,39 +91,39 @@ ${rolesCard}
 
   @Post('users/:user/disable')
   @UseGuards(BrowserFormGuard)
-  async disable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+  async disable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: LatchkeyReply): Promise<void> {
     await this.admin.setStatus(id, 'disabled');
-    res.redirect(303, '/admin?done=user-disabled');
+    res.redirect('/admin?done=user-disabled', 303);
   }
 
   @Post('users/:user/enable')
   @UseGuards(BrowserFormGuard)
-  async enable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+  async enable(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: LatchkeyReply): Promise<void> {
     await this.admin.setStatus(id, 'active');
-    res.redirect(303, '/admin?done=user-enabled');
+    res.redirect('/admin?done=user-enabled', 303);
   }
 
   @Post('users/:user/revoke-all')
   @UseGuards(BrowserFormGuard)
-  async revokeAll(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: Response): Promise<void> {
+  async revokeAll(@Param('user', userId()) id: string, @Body() _body: CsrfFormDto, @Res() res: LatchkeyReply): Promise<void> {
     await this.admin.revokeAll(id);
-    res.redirect(303, '/admin?done=user-revoked');
+    res.redirect('/admin?done=user-revoked', 303);
   }
 
   /** Same as `PUT /api/v1/admin/roles/{name}`, recent login included. */
   @Post('custom-roles')
   @UseGuards(BrowserFormGuard)
   @RecentLogin()
-  async saveRole(@Body() body: SaveRoleFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  async saveRole(@Body() body: SaveRoleFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     const scopes = body.scopes.split(/[\s,]+/).filter(Boolean);
     await this.roles.save(body.name, { scopes, description: body.description?.trim() || undefined }, principal);
-    res.redirect(303, '/admin?done=role-saved#roles');
+    res.redirect('/admin?done=role-saved#roles', 303);
   }
 
   @Post('custom-roles/:role/delete')
   @UseGuards(BrowserFormGuard)
-  async deleteRole(@Param('role') name: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  async deleteRole(@Param('role') name: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     await this.roles.delete(name, principal);
-    res.redirect(303, '/admin?done=role-deleted#roles');
+    res.redirect('/admin?done=role-deleted#roles', 303);
   }
 }

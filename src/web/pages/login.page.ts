@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Public } from '../../common/auth/decorators';
 import { AppError } from '../../common/errors/app-error';
 import { API_PREFIX } from '../../common/http/base-url';
 import { DEFAULT_LANDING, isLocalPath } from '../../common/http/local-path';
-import { clientIp, type LatchkeyRequest } from '../../common/http/request-context';
+import { clientIp, type LatchkeyRequest, type LatchkeyReply, prefersHtml } from '../../common/http/request-context';
 import { RateLimit } from '../../common/rate-limit';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { clientInfo } from '../../auth/auth.controller';
@@ -15,10 +14,10 @@ import { PasswordProvider } from '../../auth/providers/password.provider';
 import { SessionsService } from '../../sessions/sessions.service';
 import { LogoutQueryDto } from '../dto/logout-query.dto';
 import { LoginFormDto, LoginQueryDto } from '../dto/page-forms.dto';
-import { html } from '../html';
-import { PageErrorsFilter } from '../page-errors.filter';
-import { PagesService } from '../pages.service';
-import { assertCsrf, csrfField } from '../view-helpers';
+import { html } from '../../common/html/html';
+import { PageErrorsFilter } from '../../common/html/page-errors.filter';
+import { PagesService } from '../../common/html/pages.service';
+import { assertCsrf, csrfField } from '../../common/html/view-helpers';
 
 const providerLoginUrl = (provider: string, next: string) =>
   `/${API_PREFIX}/auth/provider/${encodeURIComponent(provider)}/authorize?next=${encodeURIComponent(next)}`;
@@ -44,14 +43,14 @@ export class LoginPageController {
 
   @Public()
   @Get('login')
-  form(@Query() query: LoginQueryDto, @Req() req: LatchkeyRequest, @Res() res: Response): void {
+  form(@Query() query: LoginQueryDto, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): void {
     this.sendForm(req, res, 200, query.next ?? DEFAULT_LANDING);
   }
 
   @Public()
   @RateLimit('login')
   @Post('login')
-  async login(@Body() body: LoginFormDto, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+  async login(@Body() body: LoginFormDto, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
     const next = body.next && isLocalPath(body.next) ? body.next : DEFAULT_LANDING;
     try {
       assertCsrf(req, body.csrf);
@@ -60,10 +59,10 @@ export class LoginPageController {
       if (previous) await this.sessions.end(previous.id, 'logout');
       const session = await this.browserSessions.open(user, res, clientInfo(req));
       await this.loginAudit.succeeded(user, session.id, this.password.name, 'password');
-      res.set('Cache-Control', 'no-store').redirect(303, next);
+      res.header('Cache-Control', 'no-store').redirect(next, 303);
     } catch (err) {
       // A person gets the form again with the reason; a script gets the JSON error.
-      if (!(err instanceof AppError) || req.accepts(['json', 'html']) !== 'html') throw err;
+      if (!(err instanceof AppError) || !prefersHtml(req)) throw err;
       const retry = err.options.headers?.['Retry-After'];
       this.sendForm(req, res, err.status, next, err.message, body.username, retry ? { 'Retry-After': retry } : undefined);
     }
@@ -72,7 +71,7 @@ export class LoginPageController {
   /** Where a browser lands after logging out, or when its IdP session has ended. */
   @Public()
   @Get('logout')
-  logout(@Query() query: LogoutQueryDto, @Req() req: LatchkeyRequest, @Res() res: Response): void {
+  logout(@Query() query: LogoutQueryDto, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): void {
     const providers = this.config.oidc.providers;
     const next = query.next ?? DEFAULT_LANDING;
     const chosen = providers.filter((p) => p.name === query.provider);
@@ -91,7 +90,7 @@ export class LoginPageController {
     this.pages.send(res, 200, title, html`<p>${message}</p><div class="stack">${links}${expired && chosen.length ? '' : passwordLink}</div>`, { narrow: true });
   }
 
-  private sendForm(req: LatchkeyRequest, res: Response, status: number, next: string, error?: string, username?: string, headers?: Record<string, string>): void {
+  private sendForm(req: LatchkeyRequest, res: LatchkeyReply, status: number, next: string, error?: string, username?: string, headers?: Record<string, string>): void {
     const providers = this.config.oidc.providers;
     this.pages.send(
       res,

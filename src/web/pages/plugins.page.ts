@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { credentialStatus } from '../../common/auth/credential-status';
 import { Clock } from '../../common/clock';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/decorators';
 import type { UserPrincipal } from '../../common/auth/principal';
-import type { LatchkeyRequest } from '../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { RateLimit } from '../../common/rate-limit';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { PluginTokensService } from '../../plugin-tokens/plugin-tokens.service';
@@ -15,22 +14,19 @@ import type { PluginInvitation } from '../../plugins/plugin-invitation.entity';
 import { PluginInvitationsService } from '../../plugins/plugin-invitations.service';
 import { PluginVersionsService } from '../../plugins/plugin-versions.service';
 import { PluginsService } from '../../plugins/plugins.service';
-import { BrowserFormGuard } from '../browser-form.guard';
-import {
-  CreateDeployTokenFormDto,
-  CsrfFormDto,
-  InviteMaintainerFormDto,
-  NoticeQueryDto,
-  RenameDeployTokenFormDto,
-  RotateDeployTokenFormDto,
-} from '../dto/page-forms.dto';
-import { html, SafeHtml } from '../html';
-import { PageErrorsFilter } from '../page-errors.filter';
-import { PagesService, type Viewer } from '../pages.service';
-import { badge, confirmButton, csrfField, when } from '../view-helpers';
+import { BrowserFormGuard } from '../../common/html/browser-form.guard';
+import { CreateDeployTokenFormDto, CreatePluginFormDto, InviteMaintainerFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
+import { CsrfFormDto } from '../../common/html/csrf-form.dto';
+import { html, SafeHtml } from '../../common/html/html';
+import { PageErrorsFilter } from '../../common/html/page-errors.filter';
+import { PagesService, type Viewer } from '../../common/html/pages.service';
+import { badge, confirmButton, csrfField, liveAndFolded, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
+import { API_PREFIX } from '../../common/http/base-url';
+import { PACKAGE_NAME, PACKAGE_NAME_MAX } from '../../plugins/plugins.service';
 
 const NOTICES: Record<string, string> = {
+  'plugin-created': 'Plugin created: you are its maintainer. Make a deploy token for its CI below, or invite other maintainers.',
   'token-renamed': 'Description saved.',
   'token-revoked': 'Deploy token revoked: neither its secret nor an earlier one works any more.',
   // The same text for every username: the page does not tell whether such a user exists.
@@ -78,10 +74,9 @@ export class PluginsPageController {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** `plugins{/}`, not `plugins`: see page-routes.ts (the API's list is `plugins`). */
-  @Get('plugins{/}')
+  @Get('plugins')
   @RequireScopes('read:plugins')
-  async list(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+  async list(@Query() query: NoticeQueryDto, @CurrentPrincipal() principal: UserPrincipal, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
     const [mine, counts, invited] = await Promise.all([
       this.plugins.maintainedBy(principal.userId),
       this.tokens.countsByPlugin(),
@@ -92,7 +87,8 @@ export class PluginsPageController {
       return html`<tr data-plugin="${p.name}"><td data-label="Plugin"><a href="/plugins/${encodeURIComponent(p.name)}/tokens"><strong>${p.displayName}</strong></a><div class="mono small muted">${p.name}</div></td>
 <td data-label="Deploy tokens">${c ? html`${c.active} active${c.expired ? `, ${c.expired} expired` : ''}${c.revoked ? `, ${c.revoked} revoked` : ''}` : html`<span class="muted">none</span>`}</td>
 <td data-label="Created">${when(p.createdAt)}</td>
-<td data-label=""><a class="button secondary small" href="/plugins/${encodeURIComponent(p.name)}/tokens">Manage tokens</a></td></tr>`;
+<td data-label=""><div class="actions"><a class="button secondary small" href="/plugins/${encodeURIComponent(p.name)}/tokens">Manage tokens</a>
+<a class="button secondary small" href="/plugins/${encodeURIComponent(p.name)}/tokens#invite-maintainer">Invite a maintainer</a></div></td></tr>`;
     });
     const invitationRows = invited.map(
       (i) => html`<tr data-invitation="${i.id}"><td data-label="Plugin"><strong>${i.plugin!.displayName}</strong><div class="mono small muted">${i.plugin!.name}</div></td>
@@ -110,26 +106,37 @@ export class PluginsPageController {
       'Your plugins',
       html`${invitationsCard}<section class="card"><h2>Plugins you maintain</h2>${mine.length
         ? html`<table class="cards"><thead><tr><th>Plugin</th><th>Deploy tokens</th><th>Created</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
-        : html`<p class="empty">You maintain no plugin. Create one with <code>POST /api/v1/plugins</code>, or ask a maintainer to invite you.</p>`}</section>`,
+        : html`<p class="empty">You maintain no plugin yet. Create one below, or ask a maintainer to invite you.</p>`}
+${principal.scopes.includes('write:plugins') ? createPluginForm(req) : ''}</section>`,
       { viewer: viewerOf(principal, req), nav: 'plugins', notice: query.done ? NOTICES[query.done] : undefined },
     );
+  }
+
+  /** Creates a plugin (the caller its first maintainer), as `POST /api/v1/plugins`, and opens its page. */
+  @Post('plugins')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  @RateLimit('create')
+  async createPlugin(@Body() body: CreatePluginFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
+    const plugin = await this.plugins.create(principal, body.name, body.display_name?.trim() || undefined);
+    res.redirect(`${tokensPath(plugin)}?done=plugin-created`, 303);
   }
 
   /** The invitee accepts (becomes a maintainer) and lands on the plugin's page. */
   @Post('plugin-invitations/:invitation/accept')
   @UseGuards(BrowserFormGuard)
   @RequireScopes('write:plugins')
-  async accept(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  async accept(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     const invitation = await this.invitations.accept(id, principal);
-    res.redirect(303, `${tokensPath(invitation.plugin!)}?done=invitation-accepted#maintainers`);
+    res.redirect(`${tokensPath(invitation.plugin!)}?done=invitation-accepted#maintainers`, 303);
   }
 
   @Post('plugin-invitations/:invitation/decline')
   @UseGuards(BrowserFormGuard)
   @RequireScopes('write:plugins')
-  async decline(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: Response): Promise<void> {
+  async decline(@Param('invitation') id: string, @Body() _body: CsrfFormDto, @CurrentPrincipal() principal: UserPrincipal, @Res() res: LatchkeyReply): Promise<void> {
     await this.invitations.decline(id, principal);
-    res.redirect(303, '/plugins?done=invitation-declined');
+    res.redirect('/plugins?done=invitation-declined', 303);
   }
 
   /** Invites a username; the same answer whether or not such a user exists. */
@@ -141,11 +148,11 @@ export class PluginsPageController {
     @Param('plugin') name: string,
     @Body() body: InviteMaintainerFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.invitations.invite(plugin, body.username, principal);
-    res.redirect(303, `${tokensPath(plugin)}?done=invited#maintainers`);
+    res.redirect(`${tokensPath(plugin)}?done=invited#maintainers`, 303);
   }
 
   @Post('plugins/:plugin/invitations/:invitation/revoke')
@@ -156,11 +163,11 @@ export class PluginsPageController {
     @Param('invitation') id: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.invitations.revoke(plugin, id, principal);
-    res.redirect(303, `${tokensPath(plugin)}?done=invitation-revoked#maintainers`);
+    res.redirect(`${tokensPath(plugin)}?done=invitation-revoked#maintainers`, 303);
   }
 
   @Get('plugins/:plugin/tokens')
@@ -170,7 +177,7 @@ export class PluginsPageController {
     @Query() query: NoticeQueryDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     const [tokens, versions, { maintainers }, pending] = await Promise.all([
@@ -183,22 +190,32 @@ export class PluginsPageController {
     const base = tokensPath(plugin);
     const overlaps = OVERLAPS.filter(([s]) => s <= this.config.plugins.tokenMaxOverlap);
 
-    const tokenRows = tokens.map((t) => this.tokenRow(req, plugin, t, now, overlaps));
+    const live = tokens.filter((t) => credentialStatus(t, now) === 'active');
+    const row = (t: PluginToken) => this.tokenRow(req, plugin, t, now, overlaps);
     const tokensCard = html`<section class="card" id="tokens"><h2>Deploy tokens</h2>
 ${tokens.length
-  ? html`<table class="cards"><thead><tr><th>Description</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr></thead><tbody>${tokenRows}</tbody></table>`
+  ? liveAndFolded(
+      html`<tr><th>Description</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr>`,
+      live.map(row),
+      tokens.filter((t) => !live.includes(t)).map(row),
+      'deploy tokens',
+      'inactive-tokens',
+    )
   : html`<p class="empty">No deploy tokens yet.</p>`}
 <form method="post" action="${base}" id="create-token">${csrfField(req)}<h3 class="small">New deploy token</h3>
 <div class="row"><div class="field"><label for="description">Description (where it is used)</label><input type="text" id="description" name="description" maxlength="200" required placeholder="e.g. github action"></div>
 <div class="field"><label for="expires_in">Expires</label><select id="expires_in" name="expires_in">${TOKEN_LIFETIMES.map(([v, l]) => html`<option value="${v}">${l}</option>`)}</select></div>
 <div><button type="submit" id="create-token-submit">Create token</button></div></div></form></section>`;
 
+    // The API's download route: it takes this browser session like any credential (a GET: no CSRF form).
+    const download = (version: string) => `/${API_PREFIX}/plugins/${encodeURIComponent(plugin.name)}/versions/${encodeURIComponent(version)}/download`;
     const versionRows = versions.map(
-      (v) => html`<tr><td data-label="Version"><strong class="mono">${v.version}</strong><div class="small muted">${v.filename}</div></td>
-<td data-label="Uploaded by">${v.uploadedBy}</td><td data-label="Uploaded">${when(v.createdAt)}</td><td data-label="Size">${formatSize(v.size)}</td></tr>`,
+      (v) => html`<tr data-version="${v.version}"><td data-label="Version"><strong class="mono">${v.version}</strong><div class="small muted">${v.filename}</div></td>
+<td data-label="Uploaded by">${v.uploadedBy}</td><td data-label="Uploaded">${when(v.createdAt)}</td><td data-label="Size">${formatSize(v.size)}</td>
+<td data-label=""><a class="button secondary small" href="${download(v.version)}" download="${v.filename}">Download</a></td></tr>`,
     );
     const versionsCard = html`<section class="card" id="versions"><h2>Versions</h2>${versions.length
-      ? html`<table class="cards"><thead><tr><th>Version</th><th>Uploaded by</th><th>Uploaded</th><th>Size</th></tr></thead><tbody>${versionRows}</tbody></table>`
+      ? html`<table class="cards"><thead><tr><th>Version</th><th>Uploaded by</th><th>Uploaded</th><th>Size</th><th></th></tr></thead><tbody>${versionRows}</tbody></table>`
       : html`<p class="empty">No version uploaded yet.</p>`}</section>`;
 
     const maintainersCard = this.maintainersCard(req, plugin, maintainers.map((u) => u.username), pending);
@@ -221,7 +238,7 @@ ${tokens.length
     @Body() body: CreateDeployTokenFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     const { token, secret } = await this.tokens.create(plugin, principal, body.description.trim() || body.description, body.expires_in);
@@ -236,11 +253,11 @@ ${tokens.length
     @Param('token') id: string,
     @Body() body: RenameDeployTokenFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.tokens.describe(plugin, id, body.description, principal);
-    res.redirect(303, `${tokensPath(plugin)}?done=token-renamed#tokens`);
+    res.redirect(`${tokensPath(plugin)}?done=token-renamed#tokens`, 303);
   }
 
   /** A new secret for the same token (shown once here); the old one works for the chosen overlap. */
@@ -255,7 +272,7 @@ ${tokens.length
     @Body() body: RotateDeployTokenFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     const { token, secret } = await this.tokens.rotate(plugin, id, body.overlap_seconds, principal);
@@ -271,11 +288,11 @@ ${tokens.length
     @Param('token') id: string,
     @Body() _body: CsrfFormDto,
     @CurrentPrincipal() principal: UserPrincipal,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     await this.tokens.revoke(plugin, id, principal);
-    res.redirect(303, `${tokensPath(plugin)}?done=token-revoked#tokens`);
+    res.redirect(`${tokensPath(plugin)}?done=token-revoked#tokens`, 303);
   }
 
   /** The maintainers, the pending invitations (revocable by any maintainer) and the invite form. */
@@ -320,7 +337,7 @@ ${confirmButton(req, `${path}/revoke`, 'Revoke', `Revoke "${t.description}"? CI 
       : ''}</td></tr>`;
   }
 
-  private showSecret(res: Response, req: LatchkeyRequest, principal: UserPrincipal, plugin: Plugin, title: string, secret: string, intro: SafeHtml): void {
+  private showSecret(res: LatchkeyReply, req: LatchkeyRequest, principal: UserPrincipal, plugin: Plugin, title: string, secret: string, intro: SafeHtml): void {
     const base = tokensPath(plugin);
     this.pages.secretOnce(
       res,
@@ -332,6 +349,18 @@ ${confirmButton(req, `${path}/revoke`, 'Revoke', `Revoke "${t.description}"? CI 
       { viewer: viewerOf(principal, req), nav: 'plugins', replaceUrl: base },
     );
   }
+}
+
+/** PACKAGE_NAME for the browser's `pattern` (compiled with the `v` flag, where a bare `-` in a class is an error). */
+const PACKAGE_NAME_PATTERN = PACKAGE_NAME.source.slice(1, -1).replace('[._-]', '[._\\-]');
+
+/** "New plugin": the package name as the API checks it, and an optional display name. */
+function createPluginForm(req: LatchkeyRequest): SafeHtml {
+  return html`<form method="post" action="/plugins" id="create-plugin">${csrfField(req)}<h3 class="small">New plugin</h3>
+<div class="row"><div class="field"><label for="plugin-name">Package name</label><input type="text" id="plugin-name" name="name" required maxlength="${PACKAGE_NAME_MAX}" pattern="${PACKAGE_NAME_PATTERN}" autocapitalize="none" autocomplete="off" placeholder="e.g. fancy-plugin"></div>
+<div class="field"><label for="plugin-display-name">Display name</label><input type="text" id="plugin-display-name" name="display_name" maxlength="200" placeholder="e.g. FancyPlugin"></div>
+<div><button type="submit" id="create-plugin-submit">Create plugin</button></div></div>
+<p class="small muted">You become its first maintainer; invite others from its page.</p></form>`;
 }
 
 const tokensPath = (plugin: Plugin) => `/plugins/${encodeURIComponent(plugin.name)}/tokens`;

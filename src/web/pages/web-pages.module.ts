@@ -6,7 +6,7 @@ import { PluginTokensModule } from '../../plugin-tokens/plugin-tokens.module';
 import { PluginsModule } from '../../plugins/plugins.module';
 import { SessionsModule } from '../../sessions/sessions.module';
 import { UsersModule } from '../../users/users.module';
-import { WebModule } from '../web.module';
+import { HtmlModule } from '../../common/html/html.module';
 import { AccountPageController } from './account.page';
 import { AdminPageController } from './admin.page';
 import { LoginPageController } from './login.page';
@@ -18,10 +18,10 @@ export const PAGE_CONTROLLERS = [LoginPageController, AccountPageController, Plu
 /**
  * The pages for people. Like AdminModule, a consumer at the top of the dependency graph: it calls
  * the owning services (users, sessions, browser sessions, API keys, plugins, deploy tokens,
- * audit) and owns no table. The renderer (PagesService) is WebModule's, which AuthModule uses too.
+ * audit) and owns no table. The renderer (PagesService) is HtmlModule's, which AuthModule uses too.
  */
 @Module({
-  imports: [WebModule, AuthModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule, AdminModule],
+  imports: [HtmlModule, AuthModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule, AdminModule],
   controllers: PAGE_CONTROLLERS,
 })
 export class WebPagesModule {}

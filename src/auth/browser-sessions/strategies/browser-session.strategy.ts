@@ -8,7 +8,7 @@ import { BrowserSessionsService } from '../browser-sessions.service';
 /**
  * The `lk_session` cookie of a browser login. The lowest-priority credential: a request that
  * also sends an API key or a Bearer token is judged by that. State-changing requests with the
- * cookie pass the CSRF check first (CsrfMiddleware).
+ * cookie pass the CSRF check first (CsrfCheck).
  */
 @Injectable()
 export class BrowserSessionStrategy extends RegisteredStrategy {

@@ -1,17 +1,17 @@
+import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
 import { safeEqual } from '../../../common/auth/token-format';
 import { AppError } from '../../../common/errors/app-error';
 import { apiBase, origin } from '../../../common/http/base-url';
-import { CSRF_COOKIE } from '../../../common/http/csrf.middleware';
-import type { LatchkeyRequest } from '../../../common/http/request-context';
+import { CSRF_COOKIE } from '../../../common/http/csrf.check';
+import { type LatchkeyRequest, type LatchkeyReply, prefersHtml } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import type { User } from '../../../users/user.entity';
 import { assertCanLogIn, UsersService } from '../../../users/users.service';
-import { PagesService } from '../../../web/pages.service';
+import { PagesService } from '../../../common/html/pages.service';
 import { clientInfo } from '../../auth.controller';
 import { OidcProviders } from '../oidc-providers';
 import { type Approver, DEVICE_APPROVER_MAX_WRONG_CODES, DEVICE_LOGIN_TTL, DEVICE_POLL_INTERVAL, DeviceLoginsService } from './device-logins.service';
@@ -44,6 +44,8 @@ export class DeviceLoginController {
   @HttpCode(200)
   @SendsSecret() // the device code
   @ApiOkResponse({ type: DeviceAuthorizationResponse })
+  @ApiOperation({ summary: 'Start a device-code login (what `tiled login` does)', description: 'The program shows `user_code`, opens `authorization_uri` in a browser and polls `POST …/token` with `device_code` until the login is approved.' })
+  @ApiErrors('PROVIDER_NOT_FOUND')
   async start(@Param('provider') provider: string, @Req() req: LatchkeyRequest): Promise<DeviceAuthorizationResponse> {
     this.providers.get(provider);
     const { deviceCode, userCode } = await this.deviceLogins.start(provider);
@@ -60,7 +62,7 @@ export class DeviceLoginController {
   /**
    * The "Authorize the session" form's post. The approver is whom the IdP logged in in this
    * browser (sealed cookie, set by the callback), never a form field. The form is CSRF-checked
-   * here: the middleware checks only requests with a credential cookie, and this one has none.
+   * here: the CSRF check looks only at requests with a credential cookie, and this one has none.
    */
   @Public()
   @RateLimit('public')
@@ -71,10 +73,10 @@ export class DeviceLoginController {
     @Param('provider') provider: string,
     @Body() form: UserCodeFormDto,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const { displayName } = this.providers.get(provider).config;
-    const page = req.accepts(['json', 'html']) === 'html';
+    const page = prefersHtml(req);
     let approver: { user: User; subject: string; approval: Approver } | undefined;
     try {
       approver = await this.approver(req, provider, form.csrf, displayName);

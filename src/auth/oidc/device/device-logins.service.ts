@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
 import { IsNull, LessThan, QueryFailedError, Repository } from 'typeorm';
 import { hashSecret } from '../../../common/auth/token-format';
 import { Clock } from '../../../common/clock';
@@ -15,6 +14,7 @@ import type { TokenResponse } from '../../dto/token-response.dto';
 import { providerPath } from '../login/oidc-login.service';
 import { DeviceLogin } from './device-login.entity';
 import { LoginAudit } from '../../login-audit';
+import type { LatchkeyReply, LatchkeyRequest } from '../../../common/http/request-context';
 
 /** How long a device-code login stays pending, and how long its approver cookie lasts (seconds). */
 export const DEVICE_LOGIN_TTL = 900;
@@ -147,15 +147,15 @@ export class DeviceLoginsService {
   }
 
   /** After the IdP login of an approval: sets the sealed approver cookie (HttpOnly, Lax, the provider's routes, 15 minutes). */
-  rememberApprover(res: Response, provider: string, approver: Omit<Approver, 'id'>): void {
+  rememberApprover(res: LatchkeyReply, provider: string, approver: Omit<Approver, 'id'>): void {
     const expiresAt = this.clock.now().getTime() + DEVICE_LOGIN_TTL * 1000;
     const id = randomBytes(16).toString('base64url');
     const sealed = this.approverBox.sealJson({ userId: approver.userId, subject: approver.subject, id, provider, expiresAt } satisfies SealedApprover);
-    res.cookie(APPROVER_COOKIE, sealed, { ...this.cookieOptions(provider), maxAge: DEVICE_LOGIN_TTL * 1000 });
+    res.setCookie(APPROVER_COOKIE, sealed, { ...this.cookieOptions(provider), maxAge: DEVICE_LOGIN_TTL });
   }
 
   /** The approver this browser's cookie names for `provider`, if it is genuine and recent. */
-  approverOf(req: Request, provider: string): Approver | undefined {
+  approverOf(req: LatchkeyRequest, provider: string): Approver | undefined {
     const raw = (req.cookies as Record<string, unknown> | undefined)?.[APPROVER_COOKIE];
     const sealed = typeof raw === 'string' ? this.approverBox.openJson<SealedApprover>(raw) : undefined;
     if (!sealed || sealed.provider !== provider || !(sealed.expiresAt > this.clock.now().getTime())) return undefined;
@@ -184,7 +184,7 @@ export class DeviceLoginsService {
   }
 
   /** One approval per IdP login: the cookie goes once it has served. */
-  forgetApprover(res: Response, provider: string): void {
+  forgetApprover(res: LatchkeyReply, provider: string): void {
     res.clearCookie(APPROVER_COOKIE, this.cookieOptions(provider));
   }
 

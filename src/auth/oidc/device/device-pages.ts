@@ -1,8 +1,8 @@
-import type { Response } from 'express';
 import { API_PREFIX } from '../../../common/http/base-url';
-import { html } from '../../../web/html';
-import type { PagesService } from '../../../web/pages.service';
+import { html } from '../../../common/html/html';
+import type { PagesService } from '../../../common/html/pages.service';
 import { DEVICE_POLL_INTERVAL } from './device-logins.service';
+import type { LatchkeyReply } from '../../../common/http/request-context';
 
 /** Where the browser half of a device-code login starts (the `authorization_uri`), as a local path. */
 export function deviceAuthorizePath(provider: string): string {
@@ -16,7 +16,7 @@ export function deviceAuthorizePath(provider: string): string {
  */
 export function sendUserCodeForm(
   pages: PagesService,
-  res: Response,
+  res: LatchkeyReply,
   page: { status: number; provider: string; displayName: string; username: string; csrf: string; error?: string },
 ): void {
   pages.send(
@@ -35,7 +35,7 @@ ${page.error ? html`<p class="warn" role="alert">${page.error}</p>` : ''}
   );
 }
 
-export function sendApproved(pages: PagesService, res: Response, username: string): void {
+export function sendApproved(pages: PagesService, res: LatchkeyReply, username: string): void {
   pages.send(
     res,
     200,

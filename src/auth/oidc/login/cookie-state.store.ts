@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Request } from 'express';
 import type { SealedBox } from '../../../common/crypto/sealed-box';
 import { safeEqual } from '../../../common/auth/token-format';
+import type { LatchkeyRequest } from '../../../common/http/request-context';
 
 export const STATE_COOKIE_PREFIX = 'lk_oidc_';
 const HANDLE = /^[A-Za-z0-9_-]{32}$/;
@@ -33,25 +33,25 @@ export class CookieStateStore {
     private readonly cookie: { path: string; secure: boolean; ttlMs: number },
   ) {}
 
-  store(req: Request, ctx: SealedState['c'], appState: unknown, _meta: unknown, cb: (err: Error | null, handle?: string) => void): void {
+  store(req: LatchkeyRequest, ctx: SealedState['c'], appState: unknown, _meta: unknown, cb: (err: Error | null, handle?: string) => void): void {
     const handle = randomBytes(24).toString('base64url');
     const sealed = this.box.sealJson({ h: handle, p: this.provider, c: ctx, s: appState, e: Date.now() + this.cookie.ttlMs } satisfies SealedState);
-    req.res!.cookie(cookieName(handle), sealed, {
+    req.reply.setCookie(cookieName(handle), sealed, {
       httpOnly: true,
       sameSite: 'lax',
       secure: this.cookie.secure,
       path: this.cookie.path,
-      maxAge: this.cookie.ttlMs,
+      maxAge: this.cookie.ttlMs / 1000,
     });
     cb(null, handle);
   }
 
-  verify(req: Request, handle: unknown, cb: (err: Error | null, ctx?: object | false, state?: unknown) => void): void {
+  verify(req: LatchkeyRequest, handle: unknown, cb: (err: Error | null, ctx?: object | false, state?: unknown) => void): void {
     const refuse = (message: string) => cb(null, false, { message });
     if (typeof handle !== 'string' || !HANDLE.test(handle)) return refuse('The login answer carries no valid state.');
     const name = cookieName(handle);
     const raw = (req.cookies as Record<string, unknown> | undefined)?.[name];
-    req.res!.clearCookie(name, { path: this.cookie.path, httpOnly: true, sameSite: 'lax', secure: this.cookie.secure });
+    req.reply.clearCookie(name, { path: this.cookie.path, httpOnly: true, sameSite: 'lax', secure: this.cookie.secure });
     const state = typeof raw === 'string' ? this.box.openJson<SealedState>(raw) : undefined;
     if (!state || !safeEqual(state.h, handle) || state.p !== this.provider) {
       return refuse('This login was not started in this browser, or was already completed. Start it again.');

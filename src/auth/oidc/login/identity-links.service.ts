@@ -1,21 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
 import { sessionIdOf, type UserPrincipal } from '../../../common/auth/principal';
 import { safeEqual } from '../../../common/auth/token-format';
 import { SealedBox } from '../../../common/crypto/sealed-box';
 import { AppError } from '../../../common/errors/app-error';
 import { API_PREFIX } from '../../../common/http/base-url';
-import type { LatchkeyRequest } from '../../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import { SessionsService } from '../../../sessions/sessions.service';
 import type { Identity } from '../../../users/identity.entity';
 import type { User } from '../../../users/user.entity';
 import { assertCanLogIn, UsersService } from '../../../users/users.service';
 import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
-import { html } from '../../../web/html';
-import { PagesService } from '../../../web/pages.service';
-import { csrfField } from '../../../web/view-helpers';
+import { html } from '../../../common/html/html';
+import { PagesService } from '../../../common/html/pages.service';
+import { csrfField } from '../../../common/html/view-helpers';
 import type { CompletedLogin } from './oidc-login.service';
 import { OidcLoginService, providerPath } from './oidc-login.service';
 
@@ -68,7 +67,7 @@ export class IdentityLinksService {
   }
 
   /** Step 1: the IdP authorization URL of a link started by this browser session. */
-  async start(req: Request, provider: string, principal: UserPrincipal): Promise<string> {
+  async start(req: LatchkeyRequest, provider: string, principal: UserPrincipal): Promise<string> {
     const sessionId = sessionIdOf(principal);
     if (principal.credential.type !== 'browser_session' || !sessionId) {
       throw new AppError('SESSION_REQUIRED', 'Linking an identity provider account needs a browser login (log in at /login).');
@@ -79,7 +78,7 @@ export class IdentityLinksService {
   }
 
   /** Step 2: the IdP's answer. Checks, then the confirmation page; links nothing. */
-  async review({ client, claims, state }: CompletedLogin, req: LatchkeyRequest, res: Response): Promise<void> {
+  async review({ client, claims, state }: CompletedLogin, req: LatchkeyRequest, res: LatchkeyReply): Promise<void> {
     const { name: provider, issuer, displayName } = client.config;
     const session = state.sessionId ? await this.sessions.findWithIdpTokens(state.sessionId) : null;
     const current = (await this.browserSessions.current(req))?.id;
@@ -92,7 +91,7 @@ export class IdentityLinksService {
     }
     const nonce = randomBytes(24).toString('base64url');
     const pending: PendingLink = { u: user.id, s: session.id, p: provider, i: issuer, sub: claims.sub, n: nonce, e: Date.now() + PENDING_LINK_TTL_MS };
-    res.cookie(LINK_NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'strict', secure: this.secure, path: providerPath(provider), maxAge: PENDING_LINK_TTL_MS });
+    res.setCookie(LINK_NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'strict', secure: this.secure, path: providerPath(provider), maxAge: PENDING_LINK_TTL_MS / 1000 });
     const claim = (name: string) => (typeof claims[name] === 'string' ? (claims[name] as string).slice(0, 255) : undefined);
     const account = claim('preferred_username') ?? claim('email') ?? claims.sub;
     const facts: [string, string | undefined][] = [
@@ -120,7 +119,7 @@ with all of its roles. Link only an account that is yours.</p>
   }
 
   /** Step 3: the confirm POST links the identity (once), for this browser session only. */
-  async confirm(req: Request, res: Response, provider: string, principal: UserPrincipal, sealed: string): Promise<Identity> {
+  async confirm(req: LatchkeyRequest, res: LatchkeyReply, provider: string, principal: UserPrincipal, sealed: string): Promise<Identity> {
     const cookie = (req.cookies as Record<string, unknown> | undefined)?.[LINK_NONCE_COOKIE];
     res.clearCookie(LINK_NONCE_COOKIE, { httpOnly: true, sameSite: 'strict', secure: this.secure, path: providerPath(provider) });
     const pending = this.box.openJson<PendingLink>(sealed);

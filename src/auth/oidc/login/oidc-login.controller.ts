@@ -1,6 +1,6 @@
+import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiForbiddenResponse, ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { ApiExcludeEndpoint, ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, RequireScopes, SessionOnly } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
 import { sessionIdOf, type UserPrincipal } from '../../../common/auth/principal';
@@ -9,13 +9,13 @@ import { isBrowserNavigation } from '../../../common/errors/all-exceptions.filte
 import { API_PREFIX, apiBase } from '../../../common/http/base-url';
 import { CsrfTokens } from '../../../common/http/csrf-tokens';
 import { DEFAULT_LANDING, isLocalPath } from '../../../common/http/local-path';
-import type { LatchkeyRequest } from '../../../common/http/request-context';
+import type { LatchkeyRequest, LatchkeyReply } from '../../../common/http/request-context';
 import { AppConfig, InjectConfig } from '../../../config/app.config';
 import { SessionsService } from '../../../sessions/sessions.service';
 import type { User } from '../../../users/user.entity';
 import { assertCanLogIn, UsersService } from '../../../users/users.service';
-import { html } from '../../../web/html';
-import { PagesService } from '../../../web/pages.service';
+import { html } from '../../../common/html/html';
+import { PagesService } from '../../../common/html/pages.service';
 import { BrowserSessionsService } from '../../browser-sessions/browser-sessions.service';
 import { clientInfo } from '../../auth.controller';
 import { DeviceLoginsService } from '../device/device-logins.service';
@@ -67,22 +67,24 @@ export class OidcLoginController {
   @RateLimit('public')
   @Get('authorize')
   @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  @ApiOperation({ summary: 'Log in through an identity provider: redirects to it', description: 'Authorization code flow with PKCE. Without `next`, the callback shows a Latchkey refresh token once (API users); with `next=/path`, it sets a browser session and returns there; `prompt=none` renews a browser session silently; `device=1` approves a device-code login.' })
+  @ApiErrors('PROVIDER_NOT_FOUND')
   async authorize(
     @Param('provider') provider: string,
     @Query() query: AuthorizeQueryDto,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     try {
       await this.startLogin(provider, query, req, res);
     } catch (err) {
       // The IdP cannot be reached (e.g. never since boot): a browser gets a page it can retry from, scripts JSON.
       if (!(err instanceof AppError) || err.status !== 503 || !isBrowserNavigation(req)) throw err;
-      this.pages.error(res, 503, 'The identity provider is not reachable', err.message, { href: req.originalUrl, label: 'Try again' }, { headers: pageHeaders(err) });
+      this.pages.error(res, 503, 'The identity provider is not reachable', err.message, { href: req.url, label: 'Try again' }, { headers: pageHeaders(err) });
     }
   }
 
-  private async startLogin(provider: string, query: AuthorizeQueryDto, req: LatchkeyRequest, res: Response): Promise<void> {
+  private async startLogin(provider: string, query: AuthorizeQueryDto, req: LatchkeyRequest, res: LatchkeyReply): Promise<void> {
     this.providers.get(provider);
     if (query.device) return redirect(res, await this.login.start(req, provider, { mode: 'device' }));
     if (query.prompt === 'none') {
@@ -113,12 +115,12 @@ export class OidcLoginController {
   @RequireScopes('write:account')
   @ApiOperation({ summary: 'Get an offline token from the identity provider, for an IdP account already linked to you' })
   @ApiFoundResponse({ description: 'Redirect to the identity provider; the callback shows the offline token once' })
-  @ApiForbiddenResponse({ description: 'SESSION_REQUIRED (an API key or deploy token), INSUFFICIENT_SCOPE' })
+  @ApiErrors('PROVIDER_NOT_FOUND')
   async offlineToken(
     @Param('provider') provider: string,
     @CurrentPrincipal() principal: UserPrincipal,
     @Req() req: LatchkeyRequest,
-    @Res() res: Response,
+    @Res() res: LatchkeyReply,
   ): Promise<void> {
     const state = { mode: 'offline' as const, userId: principal.userId, sessionId: sessionIdOf(principal) };
     const url = await this.login.start(req, provider, state, { offline: true, prompt: 'consent' });
@@ -131,7 +133,7 @@ export class OidcLoginController {
   @Get('code')
   @SendsSecret() // refresh token (API login) or offline token page
   @ApiExcludeEndpoint()
-  async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: Response): Promise<void> {
+  async code(@Param('provider') provider: string, @Req() req: LatchkeyRequest, @Res() res: LatchkeyReply): Promise<void> {
     let mode: LoginState['mode'] | undefined;
     try {
       this.providers.get(provider);
@@ -177,7 +179,7 @@ export class OidcLoginController {
   }
 
   /** An `error=` callback: a failed silent renewal ends the session; anything else is a failed login. */
-  private async idpError(provider: string, error: string, req: LatchkeyRequest, res: Response): Promise<void> {
+  private async idpError(provider: string, error: string, req: LatchkeyRequest, res: LatchkeyReply): Promise<void> {
     const state = await this.login.stateOfErrorCallback(req, provider);
     if (state?.silent && state.sessionId && SESSION_GONE_ERRORS.has(error)) {
       const session = await this.sessions.findWithIdpTokens(state.sessionId);
@@ -201,7 +203,7 @@ export class OidcLoginController {
     return user;
   }
 
-  private async finishBrowserLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): Promise<void> {
+  private async finishBrowserLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: LatchkeyReply): Promise<void> {
     const provider = login.client.config.name;
     const next = isLocalPath(login.state.next) ? login.state.next : DEFAULT_LANDING;
     const previous = login.state.silent && login.state.sessionId
@@ -217,13 +219,13 @@ export class OidcLoginController {
     redirect(res, next, 303);
   }
 
-  private async finishApiLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): Promise<void> {
+  private async finishApiLogin(login: CompletedLogin, user: User, req: LatchkeyRequest, res: LatchkeyReply): Promise<void> {
     const provider = login.client.config.name;
     const { session, tokens } = await this.sessions.open(user, 'oidc', clientInfo(req), provider);
     await this.loginAudit.succeeded(user, session.id, provider, 'oidc-api');
     const body = { ...tokens, identity: { id: login.claims.sub, provider }, principal: user.id.replace(/-/g, '') };
     if (!isBrowserNavigation(req)) {
-      res.set('Cache-Control', 'no-store').json(body);
+      res.header('Cache-Control', 'no-store').send(body);
       return;
     }
     const base = apiBase(req, this.config.publicUrl, this.config.trustProxy);
@@ -243,7 +245,7 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
    * A device-code login: remember whom the IdP logged in (sealed cookie), then ask for the
    * program's code, with a new CSRF token (one planted before this login does not fit the form).
    */
-  private askForUserCode(login: CompletedLogin, user: User, req: LatchkeyRequest, res: Response): void {
+  private askForUserCode(login: CompletedLogin, user: User, req: LatchkeyRequest, res: LatchkeyReply): void {
     const { name: provider, displayName } = login.client.config;
     this.deviceLogins.rememberApprover(res, provider, { userId: user.id, subject: login.claims.sub });
     const csrf = this.csrf.rotate(req, res);
@@ -255,7 +257,7 @@ ${Math.round(tokens.refresh_token_expires_in / 3600)} hours and changes every ti
    * when the IdP account that logged in is already linked to the user who asked. Otherwise 401/
    * 403 and nothing is shown (the IdP's token is dropped) and nothing is linked.
    */
-  private async showOfflineToken(login: CompletedLogin, res: Response): Promise<void> {
+  private async showOfflineToken(login: CompletedLogin, res: LatchkeyReply): Promise<void> {
     const { displayName, issuer } = login.client.config;
     const { userId, sessionId } = login.state;
     const session = sessionId ? await this.sessions.findWithIdpTokens(sessionId) : null;
@@ -296,6 +298,6 @@ function pageHeaders(err: AppError): Record<string, string> {
   return headers;
 }
 
-function redirect(res: Response, url: string, status = 302): void {
-  res.set('Cache-Control', 'no-store').redirect(status, url);
+function redirect(res: LatchkeyReply, url: string, status = 302): void {
+  res.header('Cache-Control', 'no-store').redirect(url, status);
 }

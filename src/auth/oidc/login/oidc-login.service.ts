@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request } from 'express';
 import { SealedBox } from '../../../common/crypto/sealed-box';
 import { AppError } from '../../../common/errors/app-error';
 import { API_PREFIX, apiBase } from '../../../common/http/base-url';
@@ -9,6 +8,7 @@ import { OidcProviders } from '../oidc-providers';
 import { CookieStateStore } from './cookie-state.store';
 import { PkceOpenIdConnectStrategy, type PkceAuthenticateOptions } from './pkce-openid-connect.strategy';
 import { runStrategy } from './run-strategy';
+import type { LatchkeyRequest } from '../../../common/http/request-context';
 
 /** What a login is for; travels sealed in the state cookie and comes back with the callback. */
 export interface LoginState {
@@ -70,7 +70,7 @@ export class OidcLoginService {
 
   /** Starts a login at `provider`; returns the IdP authorization URL (the state cookie is set on req.res). */
   async start(
-    req: Request,
+    req: LatchkeyRequest,
     provider: string,
     state: LoginState,
     options: { offline?: boolean; prompt?: 'none' | 'consent' | 'login'; idTokenHint?: string } = {},
@@ -91,7 +91,7 @@ export class OidcLoginService {
   }
 
   /** Completes a login from the IdP's redirect (`?code&state`): verified identity, IdP tokens, app state. */
-  async complete(req: Request, provider: string): Promise<CompletedLogin> {
+  async complete(req: LatchkeyRequest, provider: string): Promise<CompletedLogin> {
     const client = this.providers.get(provider);
     const strategy = await this.strategy(client);
     const outcome = await runStrategy(strategy, req, { callbackURL: this.callbackUrl(req, provider) });
@@ -113,7 +113,7 @@ export class OidcLoginService {
    * is genuine (the sealed cookie matches); undefined otherwise. passport-openidconnect answers
    * such callbacks before it reads the state, so this checks it the same way itself.
    */
-  stateOfErrorCallback(req: Request, provider: string): Promise<LoginState | undefined> {
+  stateOfErrorCallback(req: LatchkeyRequest, provider: string): Promise<LoginState | undefined> {
     const store = this.stores.get(provider);
     if (!store) return Promise.resolve(undefined);
     return new Promise((resolve) => {
@@ -124,7 +124,7 @@ export class OidcLoginService {
     });
   }
 
-  callbackUrl(req: Request, provider: string): string {
+  callbackUrl(req: LatchkeyRequest, provider: string): string {
     return `${apiBase(req, this.config.publicUrl, this.config.trustProxy)}/auth/provider/${provider}/code`;
   }
 

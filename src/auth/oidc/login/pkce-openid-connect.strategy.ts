@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Request } from 'express';
 import { Strategy as OpenIDConnectStrategy, type StrategyOptions } from 'passport-openidconnect';
 import type { RefreshResult } from '../oidc-client';
+import type { LatchkeyRequest } from '../../../common/http/request-context';
 
 /** Where the extension keeps the PKCE verifier inside the login's app state (never sent to the IdP). */
 const VERIFIER = '__pkce';
@@ -22,8 +22,8 @@ export interface PkceAuthenticateOptions {
 /** What passport-openidconnect keeps "protected"; the extension swaps them per request. */
 interface StrategyInternals {
   _stateStore: {
-    store(req: Request, ctx: object, appState: unknown, meta: object, cb: (err: Error | null, handle?: string) => void): void;
-    verify(req: Request, handle: string, cb: (err: Error | null, ctx?: object | false, state?: unknown) => void): void;
+    store(req: LatchkeyRequest, ctx: object, appState: unknown, meta: object, cb: (err: Error | null, handle?: string) => void): void;
+    verify(req: LatchkeyRequest, handle: string, cb: (err: Error | null, ctx?: object | false, state?: unknown) => void): void;
   };
   _oauth2: {
     getOAuthAccessToken(
@@ -66,7 +66,9 @@ export class PkceOpenIdConnectStrategy extends OpenIDConnectStrategy {
     };
   }
 
-  override authenticate(req: Request, options?: PkceAuthenticateOptions): void {
+  /** `req` is Fastify's: passport-openidconnect reads only `query` (and the state store, its cookies). */
+  override authenticate(passportReq: Parameters<OpenIDConnectStrategy['authenticate']>[0], options?: PkceAuthenticateOptions): void {
+    const req = passportReq as unknown as LatchkeyRequest;
     if (req.query?.code && !req.query.error) {
       const self = this as unknown as StrategyInternals;
       const store = self._stateStore;
@@ -92,6 +94,6 @@ export class PkceOpenIdConnectStrategy extends OpenIDConnectStrategy {
         },
       });
     }
-    super.authenticate(req, options);
+    super.authenticate(passportReq, options);
   }
 }

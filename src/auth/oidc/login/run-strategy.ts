@@ -1,5 +1,5 @@
-import type { Request } from 'express';
 import type { Strategy } from 'passport-strategy';
+import type { LatchkeyRequest } from '../../../common/http/request-context';
 
 /** How one passport strategy attempt ended (the passport-strategy contract, as a value). */
 export type StrategyOutcome =
@@ -15,7 +15,7 @@ export type StrategyOutcome =
  * bound), without the global passport singleton, req.login or express-session, and as a promise
  * a Nest controller can await.
  */
-export function runStrategy(strategy: Strategy, req: Request, options: object): Promise<StrategyOutcome> {
+export function runStrategy(strategy: Strategy, req: LatchkeyRequest, options: object): Promise<StrategyOutcome> {
   return new Promise((resolve) => {
     const attempt = Object.create(strategy) as Strategy & Record<string, unknown>;
     attempt.success = (user: unknown, info: unknown) => resolve({ type: 'success', user, info });
@@ -25,7 +25,7 @@ export function runStrategy(strategy: Strategy, req: Request, options: object): 
     attempt.error = (error: unknown) => resolve({ type: 'error', error });
     attempt.pass = () => resolve({ type: 'pass' });
     try {
-      attempt.authenticate(req, options);
+      attempt.authenticate(req as unknown as Parameters<Strategy['authenticate']>[0], options);
     } catch (error) {
       resolve({ type: 'error', error });
     }

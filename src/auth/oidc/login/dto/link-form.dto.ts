@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { CsrfFormDto } from '../../../../web/dto/page-forms.dto';
+import { CsrfFormDto } from '../../../../common/html/csrf-form.dto';
 
 /** The confirmation page's form: the CSRF field and the pending link, sealed. */
 export class LinkConfirmFormDto extends CsrfFormDto {

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import { AppError } from '../errors/app-error';
+import type { LatchkeyRequest } from '../http/request-context';
 
 /**
  * The forms of the pages act only for a browser login (the `lk_session` cookie). A browser sends
- * that cookie on its own, so CsrfMiddleware checks every such post against the `tiled_csrf`
+ * that cookie on its own, so CsrfCheck checks every such post against the `tiled_csrf`
  * cookie: taking no other credential here means no form action escapes the CSRF check, and API
  * clients keep using the API routes. Runs after the global guards (the principal is known).
  * No constructor dependencies (docs/guards.md: guards applied with @UseGuards).

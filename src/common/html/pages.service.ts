@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { Response } from 'express';
-import type { UserPrincipal } from '../common/auth/principal';
-import { API_PREFIX } from '../common/http/base-url';
-import { AppConfig, InjectConfig } from '../config/app.config';
+import type { UserPrincipal } from '../auth/principal';
+import { API_PREFIX } from '../http/base-url';
+import { AppConfig, InjectConfig } from '../../config/app.config';
 import { html, SafeHtml } from './html';
+import type { LatchkeyReply } from '../http/request-context';
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1d232b;--bg:#f4f6f8;--card:#fff;--muted:#5b6573;--accent:#2456d6;--accent-fg:#fff;--warn:#8a4b00;--warn-bg:#fff4e0;--danger:#b42318;--ok:#1a7f37;--ok-bg:#e8f5ec;--border:#d9dee5;--stripe:#f8f9fb}
@@ -38,9 +38,9 @@ form{margin:0}form.inline{display:inline}
 details.confirm{display:inline-block;position:relative}details.confirm>summary{list-style:none;cursor:pointer}details.confirm>summary::-webkit-details-marker{display:none}
 details.confirm .ask{position:absolute;right:0;top:calc(100% + .3rem);z-index:2;width:max-content;max-width:19rem;border:1px solid var(--danger);border-radius:8px;padding:.6rem .75rem;background:var(--card);box-shadow:0 6px 18px rgba(0,0,0,.15)}
 details.confirm .ask select{margin:0 0 .5rem;width:100%}#everywhere details.confirm .ask{left:0;right:auto}
-time,td .mono{white-space:nowrap}
+td .mono,time>span{white-space:nowrap}
 details.confirm .ask p{margin:0 0 .4rem;font-size:.9rem}
-details.more>summary{cursor:pointer;color:var(--accent);margin:.4rem 0}
+details.more>summary{cursor:pointer;color:var(--accent);margin:.4rem 0}details.folded{margin:.6rem 0 .2rem}
 .scopes{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.2rem .8rem;margin:.4rem 0}.scopes label{font-weight:400;font-size:.9rem}
 table{width:100%;border-collapse:collapse;font-size:.925rem}th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--border);vertical-align:top}
 th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}tbody tr:nth-child(even){background:var(--stripe)}
@@ -60,6 +60,11 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
  details.confirm{display:block}details.confirm .ask{position:static;width:auto;max-width:none;margin-top:.4rem;box-shadow:none}
 }
 `;
+
+/** A key in a rounded square, inline (the CSP allows data: images; no request for /favicon.ico). */
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%232456d6'/%3E" +
+  "%3Ccircle cx='12' cy='16' r='5.5' fill='none' stroke='%23fff' stroke-width='3'/%3E%3Cpath d='M17 16h10M23 16v5M27 16v4' stroke='%23fff' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E";
 
 /**
  * The only script a page carries (secret pages): the copy button, and turning the history entry
@@ -117,18 +122,18 @@ export class PagesService {
     this.csp = `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${idps}; base-uri 'none'; frame-ancestors 'none'`;
   }
 
-  send(res: Response, status: number, title: string, body: SafeHtml, options: PageOptions = {}): void {
+  send(res: LatchkeyReply, status: number, title: string, body: SafeHtml, options: PageOptions = {}): void {
     const nonce = options.script ? randomBytes(16).toString('base64') : undefined;
     const page = html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${title} · Latchkey</title><style>${new SafeHtml(STYLE)}</style></head>
+<meta name="robots" content="noindex"><title>${title} · Latchkey</title><link rel="icon" href="${FAVICON}"><style>${new SafeHtml(STYLE)}</style></head>
 <body${options.replaceUrl ? html` data-replace-url="${options.replaceUrl}"` : ''}>${this.header(options)}
 <main${options.narrow ? html` class="narrow"` : ''}>${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 ${options.viewer ? html`<h1>${title}</h1>${body}` : html`<div class="card"><h1>${title}</h1>${body}</div>`}</main>
 ${nonce ? html`<script nonce="${nonce}">${new SafeHtml(SCRIPT)}</script>` : ''}</body></html>`;
     res
-      .status(status)
-      .set({
+      .code(status)
+      .headers({
         'Content-Type': 'text/html; charset=utf-8',
         'Cache-Control': 'no-store',
         'Content-Security-Policy': nonce ? `${this.csp}; script-src 'nonce-${nonce}'` : this.csp,
@@ -141,7 +146,7 @@ ${nonce ? html`<script nonce="${nonce}">${new SafeHtml(SCRIPT)}</script>` : ''}<
   }
 
   /** A secret shown once: a read-only field, a copy button, the warning, and what to do with it. */
-  secretOnce(res: Response, title: string, secret: string, intro: SafeHtml, usage: SafeHtml, options: PageOptions = {}): void {
+  secretOnce(res: LatchkeyReply, title: string, secret: string, intro: SafeHtml, usage: SafeHtml, options: PageOptions = {}): void {
     const body = html`${intro}
 <div class="secret"><textarea id="secret" rows="3" readonly autofocus aria-label="${title}">${secret}</textarea>
 <button type="button" data-copy="secret" hidden>Copy</button></div>
@@ -150,7 +155,7 @@ ${usage}`;
     this.send(res, 200, title, options.viewer ? html`<section class="card">${body}</section>` : body, { ...options, script: true });
   }
 
-  error(res: Response, status: number, title: string, message: string, retry?: { href: string; label: string }, options: PageOptions = {}): void {
+  error(res: LatchkeyReply, status: number, title: string, message: string, retry?: { href: string; label: string }, options: PageOptions = {}): void {
     this.send(
       res,
       status,

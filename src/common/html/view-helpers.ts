@@ -1,16 +1,16 @@
-import { CSRF_COOKIE } from '../common/http/csrf.middleware';
-import { safeEqual } from '../common/auth/token-format';
-import { AppError } from '../common/errors/app-error';
-import type { LatchkeyRequest } from '../common/http/request-context';
+import { CSRF_COOKIE } from '../http/csrf.check';
+import { safeEqual } from '../auth/token-format';
+import { AppError } from '../errors/app-error';
+import type { LatchkeyRequest } from '../http/request-context';
 import { html, SafeHtml } from './html';
 
-/** The hidden double-submit field every form of the pages carries (CsrfMiddleware reads `csrf`). */
+/** The hidden double-submit field every form of the pages carries (CsrfCheck reads `csrf`). */
 export function csrfField(req: LatchkeyRequest): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${req.csrfToken ?? ''}">`;
 }
 
 /**
- * The login form carries no credential cookie yet, so CsrfMiddleware does not look at it; it is
+ * The login form carries no credential cookie yet, so CsrfCheck does not look at it; it is
  * checked here the same way (against login CSRF: a foreign site logging the browser in as
  * someone else).
  */
@@ -20,12 +20,30 @@ export function assertCsrf(req: LatchkeyRequest, field: string | undefined): voi
   if (typeof field !== 'string' || !safeEqual(field, cookie)) throw new AppError('CSRF_FAILED', 'The form is out of date: reload the page and try again.');
 }
 
-/** `2026-12-03 10:16 UTC` in a <time> element (server-rendered: no script, no time zone guess). */
+/**
+ * `2026-12-03 10:16 UTC` in a <time> element (server-rendered: no script, no time zone guess).
+ * In a narrow column it wraps between the date and the time, never inside either.
+ */
 export function when(date: Date | string | null | undefined, empty = '—'): SafeHtml {
   if (!date) return html`<span class="muted">${empty}</span>`;
   const d = typeof date === 'string' ? new Date(date) : date;
-  const text = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return html`<time datetime="${d.toISOString()}">${text}</time>`;
+  const iso = d.toISOString();
+  return html`<time datetime="${iso}"><span>${iso.slice(0, 10)}</span> <span>${iso.slice(11, 16)} UTC</span></time>`;
+}
+
+/** A list of scopes; an empty one reads "none" (a key restricted to nothing), never a blank cell. */
+export function scopeList(scopes: readonly string[], separator = ', '): SafeHtml {
+  return scopes.length ? html`<span class="small">${scopes.join(separator)}</span>` : html`<span class="small muted">none</span>`;
+}
+
+/**
+ * A table of the live rows, with the revoked and expired ones folded away under it (open on a
+ * click): what one acts on stays in view, the history stays one click away.
+ */
+export function liveAndFolded(head: SafeHtml, live: SafeHtml[], gone: SafeHtml[], what: string, id: string): SafeHtml {
+  const table = (rows: SafeHtml[]) => html`<table class="cards"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+  return html`${live.length ? table(live) : html`<p class="empty">No active ${what}.</p>`}
+${gone.length ? html`<details class="more folded" id="${id}"><summary>${gone.length} revoked or expired</summary>${table(gone)}</details>` : ''}`;
 }
 
 export function badge(status: string): SafeHtml {

@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
-import type { Response } from 'express';
-import { AllExceptionsFilter, isBrowserNavigation } from '../common/errors/all-exceptions.filter';
-import { AppError } from '../common/errors/app-error';
-import type { LatchkeyRequest } from '../common/http/request-context';
-import { AppConfig, InjectConfig } from '../config/app.config';
+import { AllExceptionsFilter, isBrowserNavigation } from '../errors/all-exceptions.filter';
+import { AppError } from '../errors/app-error';
+import { pathOf, prefersHtml, type LatchkeyReply, type LatchkeyRequest } from '../http/request-context';
+import { AppConfig, InjectConfig } from '../../config/app.config';
 import { PagesService } from './pages.service';
 
 /** 401s that mean "nobody (valid) is logged in here": a page load goes to the login page instead. */
@@ -30,29 +29,29 @@ export class PageErrorsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<LatchkeyRequest>();
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<LatchkeyReply>();
     const known = exception instanceof AppError || exception instanceof HttpException;
-    if (!known || res.headersSent || req.accepts(['json', 'html']) !== 'html') return this.json.catch(exception, host);
+    if (!known || res.sent || !prefersHtml(req)) return this.json.catch(exception, host);
 
     const status = exception instanceof AppError ? exception.status : exception.getStatus();
     const code = exception instanceof AppError ? exception.code : undefined;
-    if (res.locals) (res.locals as { errorCode?: string }).errorCode = code ?? String(status);
+    req.errorCode = code ?? String(status);
     if (exception instanceof AppError && exception.options.browserRedirect && isBrowserNavigation(req)) {
       return this.json.catch(exception, host); // redirects
     }
     if (code && LOG_IN_FIRST.has(code) && isBrowserNavigation(req)) {
-      res.set('Cache-Control', 'no-store').redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      res.header('Cache-Control', 'no-store').redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
       return;
     }
     const message = exception instanceof AppError ? exception.message : httpMessage(exception);
     const headers: Record<string, string> = exception instanceof AppError ? { ...exception.options.headers } : {};
     delete headers['WWW-Authenticate'];
     if (code === 'REAUTH_REQUIRED' || (code && LOG_IN_FIRST.has(code))) {
-      const back = pageOf(req.path);
+      const back = pageOf(pathOf(req));
       this.pages.error(res, status, 'Please log in again', message, { href: `/login?next=${encodeURIComponent(back)}`, label: 'Log in again' }, { headers });
       return;
     }
-    this.pages.error(res, status, titleFor(status), message, { href: pageOf(req.path), label: 'Back' }, { headers });
+    this.pages.error(res, status, titleFor(status), message, { href: pageOf(pathOf(req)), label: 'Back' }, { headers });
   }
 }
 

@@ -9,4 +9,4 @@ import { PagesService } from './pages.service';
   providers: [PagesService],
   exports: [PagesService],
 })
-export class WebModule {}
+export class HtmlModule {}
