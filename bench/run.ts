@@ -224,7 +224,7 @@ interface Case {
   name: string;
   label: string;
   /** Latchkey, the passport-jwt peer, or examples/notes (a service protected by @latchkey/nest). */
-  target: 'latchkey' | 'peer' | 'peer_fastify' | 'example';
+  target: 'latchkey' | 'peer' | 'peer_fastify' | 'floor' | 'example';
   path: string;
   headers?: Record<string, string>;
   rotate?: LoadSpec['rotate'];
@@ -263,6 +263,8 @@ async function main(): Promise<void> {
   const peerBase = `http://127.0.0.1:${peerPort}`;
   const fastifyPeerPort = await freePort();
   const fastifyPeerBase = `http://127.0.0.1:${fastifyPeerPort}`;
+  const floorPort = await freePort();
+  const floorBase = `http://127.0.0.1:${floorPort}`;
   const examplePort = await freePort();
   const exampleBase = `http://127.0.0.1:${examplePort}`;
 
@@ -324,10 +326,13 @@ async function main(): Promise<void> {
     const peer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(peerPort) }, nodeFlags);
     // The same peer on Fastify (Latchkey's adapter): a second, informative baseline.
     const fastifyPeer = start(join(DIST, 'bench', 'peer', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(fastifyPeerPort), PEER_ADAPTER: 'fastify' }, nodeFlags);
+    // The design card's libraries alone (bench/floor): what any app on Latchkey's stack holds.
+    const floor = start(join(DIST, 'bench', 'floor', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(floorPort) }, nodeFlags);
     await Promise.all([
       waitReady(`${base}/health/live`, server, 'Latchkey'),
       waitReady(`${peerBase}/bench/public`, peer, 'the peer'),
       waitReady(`${fastifyPeerBase}/bench/public`, fastifyPeer, 'the peer on Fastify'),
+      waitReady(`${floorBase}/bench/public`, floor, 'the stack floor'),
     ]);
     // examples/notes (built by `npm run build:packages` above), protected by @latchkey/nest against this Latchkey.
     const example = start(join(ROOT, 'examples', 'notes', 'dist', 'main.js'), { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(examplePort), LATCHKEY_URL: base }, nodeFlags);
@@ -365,12 +370,14 @@ async function main(): Promise<void> {
       { name: 'peer_public', label: 'peer: unguarded route', target: 'peer', path: '/bench/public' },
       { name: 'peer_jwt', label: 'peer: passport-jwt', target: 'peer', path: '/bench/user', headers: { Authorization: `Bearer ${peerToken}` } },
       { name: 'peer_fastify_public', label: 'peer on Fastify: unguarded', target: 'peer_fastify', path: '/bench/public' },
+      { name: 'floor_public', label: 'stack floor: validated', target: 'floor', path: '/bench/public?q=bench' },
       // The same two routes in a service protected by @latchkey/nest: /health is @Public(), /whoami needs a Latchkey credential.
       { name: 'example_public', label: 'notes: @Public()', target: 'example', path: '/health' },
       { name: 'example_jwt', label: 'notes: @latchkey/nest JWT', target: 'example', path: '/whoami', headers: { Authorization: `Bearer ${accessToken}` } },
     ];
-    const baseOf = (c: Case) => (c.target === 'peer' ? peerBase : c.target === 'peer_fastify' ? fastifyPeerBase : c.target === 'example' ? exampleBase : base);
-    const processOf = (c: Case) => (c.target === 'peer' ? peer : c.target === 'peer_fastify' ? fastifyPeer : c.target === 'example' ? example : server);
+    const others = { peer: [peerBase, peer], peer_fastify: [fastifyPeerBase, fastifyPeer], floor: [floorBase, floor], example: [exampleBase, example] } as const;
+    const baseOf = (c: Case) => (c.target === 'latchkey' ? base : others[c.target][0]);
+    const processOf = (c: Case) => (c.target === 'latchkey' ? server : others[c.target][1]);
     // Every case answers 200 before anything is measured (a 401 is fast, and would flatter).
     for (const c of cases) {
       const headers = c.rotate ? { ...c.headers, [c.rotate.header]: c.rotate.prefix + c.rotate.values[c.rotate.values.length - 1] } : c.headers;
@@ -385,7 +392,7 @@ async function main(): Promise<void> {
       ? cases.filter((c) => only.has(c.name))
       : [publicCase, ...cases.filter((c) => c.target === 'latchkey' && c !== publicCase).flatMap((c) => [c, publicCase]), ...cases.filter((c) => c.target !== 'latchkey')];
     const runs = new Map<string, LoadResult[]>();
-    const rssAfterLoad = { latchkey: 0, peer: 0, peer_fastify: 0, example: 0 };
+    const rssAfterLoad = { latchkey: 0, peer: 0, peer_fastify: 0, floor: 0, example: 0 };
     const rounds = new Map<string, number[]>(); // req/s per round (the public route: the mean of its runs)
     const vsPublic = new Map<string, number[]>(); // ÷ the public runs around it, per round
     const append = <T>(map: Map<string, T[]>, name: string, value: T) => map.set(name, [...(map.get(name) ?? []), value]);
@@ -455,11 +462,12 @@ async function main(): Promise<void> {
     // Memory: each server's resident size right after its own last run (the other server's runs
     // would leave it idle long enough for V8 to shrink its heap), and its peak over the whole
     // load, which is what the target judges.
-    const peaks = { latchkey: rssMiB(server.pid!).peak, peer: rssMiB(peer.pid!).peak };
-    const startup = { latchkey: startupReports.get(server)!, peer: startupReports.get(peer)! };
-    const rss = { latchkey: rssAfterLoad.latchkey, peer: rssAfterLoad.peer, latchkeyPeak: peaks.latchkey, peerPeak: peaks.peer };
+    const peaks = { latchkey: rssMiB(server.pid!).peak, peer: rssMiB(peer.pid!).peak, floor: rssMiB(floor.pid!).peak };
+    const startup = { latchkey: startupReports.get(server)!, peer: startupReports.get(peer)!, floor: startupReports.get(floor)! };
+    const rss = { latchkey: rssAfterLoad.latchkey, peer: rssAfterLoad.peer, floor: rssAfterLoad.floor, latchkeyPeak: peaks.latchkey, peerPeak: peaks.peer, floorPeak: peaks.floor };
     await stop(peer);
     await stop(fastifyPeer);
+    await stop(floor);
     await stop(example);
 
     // Single flight: 100 concurrent requests with one offline token Latchkey has never seen.
@@ -556,8 +564,8 @@ interface Target {
 
 function report(run: {
   results: CaseResult[];
-  rss: { latchkey: number; peer: number; latchkeyPeak: number; peerPeak: number };
-  startup: { latchkey: StartupMemory; peer: StartupMemory };
+  rss: { latchkey: number; peer: number; floor: number; latchkeyPeak: number; peerPeak: number; floorPeak: number };
+  startup: { latchkey: StartupMemory; peer: StartupMemory; floor: StartupMemory };
   nodeFlags: string[];
   singleFlight: { requests: number; ok: number; idpCalls: number };
   small: Record<string, LookupResult>;
@@ -611,8 +619,9 @@ function report(run: {
   const startup = (m: StartupMemory) => `${m.heapMiB.toFixed(1)} MiB live heap, ${m.rssMiB.toFixed(0)} MiB RSS, ${m.modules} modules`;
   lines.push(
     '',
-    `after start-up (two full GCs): Latchkey ${startup(run.startup.latchkey)}; peer ${startup(run.startup.peer)} (live heap ÷: ${(run.startup.latchkey.heapMiB / run.startup.peer.heapMiB).toFixed(2)})`,
+    `after start-up (two full GCs): Latchkey ${startup(run.startup.latchkey)}; peer ${startup(run.startup.peer)} (live heap ÷: ${(run.startup.latchkey.heapMiB / run.startup.peer.heapMiB).toFixed(2)}); stack floor ${startup(run.startup.floor)}`,
     `memory under load (${run.nodeFlags.join(' ') || "node's defaults"} for both): Latchkey ${run.rss.latchkeyPeak.toFixed(0)} MiB peak RSS, ${run.rss.latchkey.toFixed(0)} MiB after its last run; peer ${run.rss.peerPeak.toFixed(0)} MiB peak, ${run.rss.peer.toFixed(0)} MiB after its last run (RSS after the load ÷: ${(run.rss.latchkey / run.rss.peer).toFixed(3)})`,
+    `the design card's stack alone (bench/floor, notes, not targets): ${run.rss.floorPeak.toFixed(0)} MiB peak RSS, ÷ peer ${(run.rss.floorPeak / run.rss.peerPeak).toFixed(3)}; Latchkey ÷ it ${(run.rss.latchkeyPeak / run.rss.floorPeak).toFixed(3)}`,
     ...(by.peer_fastify_public
       ? [
           `same adapter (notes, not targets): bare Nest on Fastify ${by.peer_fastify_public.cpuMainUs.toFixed(0)} µs/request vs ${bare.cpuMainUs.toFixed(0)} on Express; ` +

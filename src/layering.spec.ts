@@ -40,3 +40,10 @@ describe('layering', () => {
     expect(violations).toEqual([]);
   });
 });
+
+it("only common/http/api-docs.ts loads @nestjs/swagger (the others take its deferred decorators; a type import loads nothing)", () => {
+  const loads = sources(SRC).filter((file) => /^import\s+(?!type\b)[^;]*from\s+'@nestjs\/swagger'/m.test(readFileSync(file, 'utf8')));
+  expect(loads.map((file) => relative(SRC, file))).toEqual([]);
+  // The rule reads what it should: the deferred module names the library, as a type import.
+  expect(readFileSync(join(SRC, 'common/http/api-docs.ts'), 'utf8')).toMatch(/^import type \* as Swagger from '@nestjs\/swagger';$/m);
+});

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { Roles } from '../common/auth/decorators';
 import { Role } from '../common/auth/scopes';
 import { IdentityResponse, toIdentityResponse } from '../users/dto/identity-response.dto';

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { RevokeAllResponse } from '../auth/dto/revoke-all-response.dto';
 import { CurrentPrincipal, Roles } from '../common/auth/decorators';
 import type { UserPrincipal } from '../common/auth/principal';

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
-import { ApiConsumes, ApiExcludeEndpoint, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiExcludeEndpoint, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { CurrentPrincipal, OptionalAuth, Public, RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { RateLimit } from '../common/rate-limit';
 import { API_KEY_COOKIE } from '../common/auth/credentials';

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Public } from '../common/auth/decorators';
 import { RateLimit } from '../common/rate-limit';

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, Query, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '../common/http/api-docs';
 import { RequireScopes, TiledCompatible } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';
 import type { LatchkeyRequest } from '../common/http/request-context';

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { Public } from '../common/auth/decorators';
 import { safeEqual } from '../common/auth/token-format';
 import { AppError } from '../common/errors/app-error';

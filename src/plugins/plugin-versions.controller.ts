@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Body, Controller, Get, Param, Post, Put, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { AcceptPluginToken, CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { PluginVersionResponse, toVersionResponse } from './dto/plugin-response.dto';

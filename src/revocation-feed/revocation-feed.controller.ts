@@ -1,6 +1,6 @@
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../common/http/api-docs';
 import { RequireScopes } from '../common/auth/decorators';
 import { RevocationFeedPageDto, RevocationFeedQueryDto } from './dto/revocation-feed.dto';
 import { parseCursor, RevocationFeed } from './revocation-feed.service';

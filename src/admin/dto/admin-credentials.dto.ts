@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
 import { ApiKeyResponse, toApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';

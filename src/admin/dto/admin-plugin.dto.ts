@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import { PluginResponse } from '../../plugins/dto/plugin-response.dto';
 
 export class PluginTokenCountsResponse {

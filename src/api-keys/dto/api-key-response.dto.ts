@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import { credentialStatus, type CredentialStatus } from '../../common/auth/credential-status';
 import type { ApiKey } from '../api-key.entity';
 import type { KeyUse } from '../api-key-usage.recorder';

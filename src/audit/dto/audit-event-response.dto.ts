@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import type { AuditEvent } from '../audit-event.entity';
 
 export class AuditRefResponse {

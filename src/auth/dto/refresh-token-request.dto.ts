@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class RefreshTokenRequestDto {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import type { RevokeAllResult } from '../../users/users.service';
 
 /** The answer of `POST /users/me/revoke-all` and `POST /admin/users/{id}/revoke-all`. */

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional, IntersectionType, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType, OmitType, PartialType } from '../../common/http/api-docs';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { createValidationPipe } from '../../common/errors/validation';
 import { DEVICE_CODE_GRANT, DeviceTokenRequestDto } from '../oidc/device/dto/device-token-request.dto';

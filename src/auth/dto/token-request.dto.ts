@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import { Equals, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 /** OAuth2 password grant, as a form (what Tiled clients send) or as JSON. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 
 export class RefreshResponse {
   @ApiProperty() access_token: string;

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import { scopesForRoles } from '../../common/auth/scopes';
 import { TiledApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';
 import type { Session } from '../../sessions/session.entity';

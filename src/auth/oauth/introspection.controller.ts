@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '../../common/http/api-docs';
 import { RequireScopes } from '../../common/auth/decorators';
 import type { LatchkeyRequest, LatchkeyReply } from '../../common/http/request-context';
 import { TokenBodyDto, TOKEN_TYPE_HINTS } from './dto/token-body.dto';

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '../../common/http/api-docs';
 import { Public } from '../../common/auth/decorators';
 import { TOKEN_PREFIXES } from '../../common/auth/token-format';
 import { RateLimit } from '../../common/rate-limit';

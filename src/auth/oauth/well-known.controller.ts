@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '../../common/http/api-docs';
 import { AppConfig, InjectConfig } from '../../config/app.config';
 import { Public } from '../../common/auth/decorators';
 import { ROLE_SCOPES } from '../../common/auth/scopes';

@@ -1,52 +1,125 @@
 import { ParseUUIDPipe, type INestApplication } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { OperationObject, SecurityRequirementObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { RoutePolicies, type RoutePolicy } from '../auth/route-policy';
 import { ScopeCatalog } from '../auth/scope-catalog';
 import { API_ERRORS } from '../errors/api-errors.decorator';
 import { ERROR_CODES, type ErrorCode } from '../errors/error-codes';
+import { loadSwagger } from './api-docs';
 import { API_PREFIX } from './base-url';
 import { routeHandlers } from './route-handlers';
 import { UuidParamPipe } from './uuid-param.pipe';
-import type { LatchkeyReply } from './request-context';
+import type { LatchkeyReply, LatchkeyRequest } from './request-context';
+import { AppError } from '../errors/app-error';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 
 /** Security scheme names in `components.securitySchemes`. */
 export const SECURITY = { bearer: 'bearer', apiKey: 'Apikey', deployToken: 'DeployToken', password: 'OAuth2PasswordBearer' } as const;
 
 const ERROR_SCHEMA = 'Error';
 
+/** Where Swagger UI is served. */
+const DOCS_PATH = '/api/docs';
+
 /**
- * The OpenAPI document, served at /openapi.json (and /openapi.yaml, with Swagger UI at /api/docs).
+ * The OpenAPI document, served at /openapi.json and /openapi.yaml, with Swagger UI at /api/docs.
  * Nest's explorer supplies paths, parameters, bodies and success responses from the decorators;
  * `describeOperations` then adds what every operation owes a client generator and a reader,
  * from the same metadata the guards and pipes act on, so it cannot drift from what is enforced:
  * its security requirements, and every error it can answer with, in one shared schema.
  *
- * Built on first request, not at start-up: building it takes ~80 ms of a ~250 ms start and holds
- * ~1.5 MiB of heap (the document and what building it leaves behind) that an instance nobody
- * reads the document from never needs. What must fail at start-up still does: a route that
- * requires an undeclared scope (the scope catalog is read now).
+ * Built on first request, not at start-up, and `@nestjs/swagger` is loaded then too (its
+ * decorators were recorded by `api-docs.ts`): building the document takes ~80 ms, and the library
+ * with the document ~4 MiB of heap, that an instance nobody reads the document from never needs.
+ * What must fail at start-up still does: a route that requires an undeclared scope (the scope
+ * catalog is read now). The routes are registered here rather than by `SwaggerModule.setup`,
+ * which would load the library (and a static file server for Swagger UI) at start-up.
  * Returns the document's (memoised) builder.
  */
 export function setUpOpenApi(app: INestApplication, passwordProvider: string): () => OpenAPIObject {
   const scopes = scopeCatalog(app);
   let document: OpenAPIObject | undefined;
   const build = (): OpenAPIObject => (document ??= buildDocument(app, passwordProvider, scopes));
-  // The JSON document is served below as any other JSON answer (exactly application/json).
-  SwaggerModule.setup('api/docs', app, build, {
-    jsonDocumentUrl: 'openapi.json',
-    yamlDocumentUrl: 'openapi.yaml',
-    raw: ['yaml'],
-    swaggerOptions: { persistAuthorization: false, tryItOutEnabled: false },
+  const http = app.getHttpAdapter();
+  // The JSON document is served as any other JSON answer (exactly application/json).
+  http.get('/openapi.json', (_req: unknown, reply: LatchkeyReply) => reply.send(build()));
+  let yaml: string | undefined;
+  http.get('/openapi.yaml', (_req: unknown, reply: LatchkeyReply) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    yaml ??= (require('js-yaml') as typeof import('js-yaml')).dump(build(), { skipInvalid: true, noRefs: true });
+    reply.type('text/yaml').send(yaml);
   });
-  app.getHttpAdapter().get('/openapi.json', (_req: unknown, reply: LatchkeyReply) => reply.send(build()));
+  serveSwaggerUi(app);
   return build;
 }
 
+/**
+ * Swagger UI, from its static distribution (`swagger-ui-dist`) as that package documents it: its
+ * files as they ship, and our `swagger-initializer.js`, which points it at the JSON document.
+ * Only the files listed are served, by name (a path is never joined to the folder). Nothing is
+ * loaded or read before the first request.
+ */
+function serveSwaggerUi(app: INestApplication): void {
+  let folder: string | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fileOf = (name: string) => join((folder ??= (require('swagger-ui-dist/absolute-path.js') as () => string)()), name);
+  const http = app.getHttpAdapter();
+  const send = (reply: LatchkeyReply, name: string) =>
+    reply.type(SWAGGER_UI_FILES[name]).header('Cache-Control', 'public, max-age=3600').send(createReadStream(fileOf(name)));
+  // The page's links are relative: it must be read as a folder. (The router ignores a trailing
+  // slash, so both forms arrive here.)
+  http.get(DOCS_PATH, (req: LatchkeyRequest, reply: LatchkeyReply) => {
+    if (!req.url.split('?')[0].endsWith('/')) return reply.redirect(`${DOCS_PATH}/`, 302);
+    return send(reply, 'index.html');
+  });
+  http.get(`${DOCS_PATH}/swagger-initializer.js`, (_req: unknown, reply: LatchkeyReply) =>
+    reply.type(SWAGGER_UI_FILES['swagger-initializer.js']).send(SWAGGER_INITIALIZER),
+  );
+  http.get(`${DOCS_PATH}/:file`, (req: LatchkeyRequest, reply: LatchkeyReply) => {
+    const name = req.params.file;
+    if (!Object.hasOwn(SWAGGER_UI_FILES, name)) throw new AppError('NOT_FOUND', 'No such file.');
+    return send(reply, name);
+  });
+}
+
+/** Swagger UI's files that its page loads, with their types. */
+const SWAGGER_UI_FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'index.css': 'text/css; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
+  'swagger-initializer.js': 'application/javascript; charset=utf-8',
+  'oauth2-redirect.html': 'text/html; charset=utf-8',
+  'oauth2-redirect.js': 'application/javascript; charset=utf-8',
+  'favicon-16x16.png': 'image/png',
+  'favicon-32x32.png': 'image/png',
+};
+
+/**
+ * The document two folders up (`/openapi.json` from `/api/docs/`: relative, so that a proxy's path
+ * prefix is kept); no top bar (it would load any URL typed in); authorization not kept across
+ * reloads, and "Try it out" pressed by the reader.
+ */
+const SWAGGER_INITIALIZER = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '../../openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+    persistAuthorization: false,
+    tryItOutEnabled: false,
+  });
+};
+`;
+
 function buildDocument(app: INestApplication, passwordProvider: string, scopes: Record<string, string>): OpenAPIObject {
   const tokenUrl = `/${API_PREFIX}/auth/provider/${passwordProvider}/token`;
+  const { SwaggerModule, DocumentBuilder } = loadSwagger();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

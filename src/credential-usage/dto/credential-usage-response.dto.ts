@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import type { CredentialUse } from '../credential-use.entity';
 import type { PendingUse } from '../credential-usage.recorder';
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { credentialStatus, type CredentialStatus } from '../../common/auth/credential-status';
 import type { LastUse } from '../../common/usage/last-use-recorder';

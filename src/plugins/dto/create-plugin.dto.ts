@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PACKAGE_NAME, PACKAGE_NAME_MAX } from '../plugins.service';
 

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import type { PluginWithMaintainers } from '../plugins.service';
 import type { PluginVersion } from '../plugin-version.entity';
 

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/http/api-docs';
 import type { Identity } from '../identity.entity';
 
 /** A user's linked account at an identity provider. */

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController } from '../../common/http/api-docs';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { INHERIT, requestableScopes } from '../../api-keys/api-key-scopes';
 import { ScopeCatalog } from '../../common/auth/scope-catalog';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController } from '../../common/http/api-docs';
 import { AdminUsersService } from '../../admin/admin-users.service';
 import { uuidOr404 } from '../../common/http/uuid-param.pipe';
 import { AuditService } from '../../audit/audit.service';

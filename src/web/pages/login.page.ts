@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController } from '../../common/http/api-docs';
 import { Public } from '../../common/auth/decorators';
 import { AppError } from '../../common/errors/app-error';
 import { API_PREFIX } from '../../common/http/base-url';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController } from '../../common/http/api-docs';
 import { credentialStatus } from '../../common/auth/credential-status';
 import { Clock } from '../../common/clock';
 import { CurrentPrincipal, RequireScopes } from '../../common/auth/decorators';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../common/http/api-docs';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MAX_CREDENTIAL_LENGTH } from '../../../common/auth/credentials';
 

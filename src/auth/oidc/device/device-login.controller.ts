@@ -1,6 +1,6 @@
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '../../../common/http/api-docs';
 import { Public } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
 import { safeEqual } from '../../../common/auth/token-format';

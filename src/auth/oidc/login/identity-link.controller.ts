@@ -1,6 +1,6 @@
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Body, Controller, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiSeeOtherResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiSeeOtherResponse, ApiTags } from '../../../common/http/api-docs';
 import { CurrentPrincipal, RecentLogin, RequireScopes, SessionOnly } from '../../../common/auth/decorators';
 import type { UserPrincipal } from '../../../common/auth/principal';
 import type { LatchkeyRequest, LatchkeyReply } from '../../../common/http/request-context';

@@ -1,6 +1,6 @@
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiFoundResponse, ApiOperation, ApiTags } from '../../../common/http/api-docs';
 import { CurrentPrincipal, Public, RequireScopes, SessionOnly } from '../../../common/auth/decorators';
 import { RateLimit } from '../../../common/rate-limit';
 import { sessionIdOf, type UserPrincipal } from '../../../common/auth/principal';

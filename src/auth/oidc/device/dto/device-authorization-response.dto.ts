@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../../common/http/api-docs';
 
 /** The answer to `POST /auth/provider/{provider}/authorize` (Tiled contract §6.2). */
 export class DeviceAuthorizationResponse {

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../../../common/http/api-docs';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { LOCAL_PATH } from '../../../../common/http/local-path';
 
