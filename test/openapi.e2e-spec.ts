@@ -194,8 +194,38 @@ describe('OpenAPI', () => {
     expect(search.security).toEqual(expect.arrayContaining([{ bearer: [] }, { Apikey: [] }]));
   });
 
-  it('serves the interactive docs at /api/docs', async () => {
-    const res = await t.http().get('/api/docs').redirects(1).expect(200);
-    expect(res.text).toMatch(/swagger-ui/i);
+  it('serves the interactive docs at /api/docs: the page, its files, and an initializer that loads this document', async () => {
+    const page = await t.http().get('/api/docs').redirects(1).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    // Every file the page links to is served, with its type.
+    const linked = [...page.text.matchAll(/(?:href|src)="\.?\/?([^"]+)"/g)].map(([, name]) => name);
+    expect(linked).toEqual(expect.arrayContaining(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-initializer.js']));
+    for (const name of linked) {
+      const file = await t.http().get(`/api/docs/${name}`).expect(200);
+      expect(file.headers['content-type']).toMatch(/^(text\/css|application\/javascript|image\/png)/);
+    }
+    const init = await t.http().get('/api/docs/swagger-initializer.js').expect(200);
+    expect(init.text).toContain("url: '../../openapi.json'");
+    expect(init.text).not.toContain('petstore');
+  });
+
+  it('attack: Swagger UI serves only its listed files, never a path joined to its folder', async () => {
+    for (const path of [
+      '/api/docs/package.json', // in the folder, not listed
+      '/api/docs/LICENSE',
+      '/api/docs/swagger-ui-bundle.js.map',
+      '/api/docs/..%2fpackage.json',
+      '/api/docs/..%2F..%2F..%2Fpackage.json',
+      '/api/docs/%2e%2e%2fabsolute-path.js',
+      '/api/docs/__proto__',
+      '/api/docs/constructor',
+    ]) {
+      const res = await t.http().get(path);
+      expect([path, res.status, res.body.code]).toEqual([path, 404, 'NOT_FOUND']);
+    }
+    // Traversal in the path itself never reaches the handler with a name outside the list.
+    const dotted = await t.http().get('/api/docs/../../package.json');
+    expect(dotted.status).toBe(404);
+    expect(dotted.text).not.toContain('"dependencies"');
   });
 });
