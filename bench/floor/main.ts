@@ -6,7 +6,7 @@
  *
  * Nest 11 on Fastify, TypeORM 0.3 on SQLite (one entity, one repository query per request),
  * class-validator + class-transformer (a validated query DTO), @nestjs/swagger (the DTO
- * documented, the document served), @nestjs/terminus (a health check on the database),
+ * documented, the document served, without Swagger UI's page), @nestjs/terminus (a health check on the database),
  * prom-client (a request counter), pino (a log line per request), jsonwebtoken (a token
  * signed at start). Same handler as the peer and Latchkey's bench route.
  *
@@ -98,7 +98,8 @@ class FloorModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: ['error', 'warn'] });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('floor').build()));
+  // The document only (Swagger UI's page would need @fastify/static, which Latchkey does not install).
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('floor').build()), { ui: false });
   jwt.sign({ sub: 'start' }, 'floor-secret', { algorithm: 'HS256', expiresIn: 60 });
   await app.get(Things).count();
   const port = Number(process.env.PORT ?? 3002);

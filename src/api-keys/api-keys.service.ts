@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { And, In, IsNull, LessThanOrEqual, MoreThan, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
@@ -201,6 +201,16 @@ export class ApiKeysService implements OnModuleInit {
   /** Every key of the user, newest first, whatever its status. */
   listForUser(userId: string): Promise<ApiKey[]> {
     return this.keys.find({ where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
+  /** Every user's live keys that expire within `days`, soonest first, with their user (operators). */
+  listExpiring(days: number): Promise<ApiKey[]> {
+    const now = this.clock.now();
+    return this.keys.find({
+      where: { revokedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(new Date(now.getTime() + days * 86_400_000))) },
+      relations: { user: true },
+      order: { expiresAt: 'ASC' },
+    });
   }
 
   /** Keys that still work (not revoked, not expired). */

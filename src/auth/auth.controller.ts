@@ -14,7 +14,8 @@ import { UsersService } from '../users/users.service';
 import { RefreshTokenRequestDto } from './dto/refresh-token-request.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
-import { toPrincipalResponse, WhoamiResponse } from './dto/whoami-response.dto';
+import { expiringCredentials, toPrincipalResponse, WhoamiResponse } from './dto/whoami-response.dto';
+import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
 import { ScopeCatalog } from '../common/auth/scope-catalog';
 import { PasswordProvider } from './providers/password.provider';
 import { LoginAudit } from './login-audit';
@@ -43,6 +44,7 @@ export class AuthController {
     private readonly loginAudit: LoginAudit,
     @InjectConfig() private readonly config: AppConfig,
     private readonly scopeCatalog: ScopeCatalog,
+    private readonly pluginTokens: PluginTokensService,
   ) {}
 
   /**
@@ -164,7 +166,7 @@ export class AuthController {
   @OptionalAuth()
   @Get('whoami')
   @ApiOkResponse({ type: WhoamiResponse })
-  @ApiOperation({ summary: 'Who am I: my principal in Tiled\'s shape, or null when anonymous', description: 'With my identities, sessions, active API keys and roles, and `scope_descriptions`: what each of my scopes allows.' })
+  @ApiOperation({ summary: 'Who am I: my principal in Tiled\'s shape, or null when anonymous', description: 'With my identities, sessions, active API keys and roles; `scope_descriptions`: what each of my scopes allows; `expiring_credentials`: my API keys and my plugins\' deploy tokens that expire within 14 days.' })
   async whoami(@CurrentPrincipal() principal: Principal | null, @Res() res: LatchkeyReply): Promise<void> {
     if (!principal || principal.kind !== 'user') {
       res.send(null);
@@ -172,17 +174,23 @@ export class AuthController {
     }
     const user = await this.users.findById(principal.userId);
     if (!user) throw unauthorized('AUTH_INVALID_TOKEN', 'Principal no longer exists.');
-    const [sessions, keys, identities, hasPassword] = await Promise.all([
+    const [sessions, keys, identities, hasPassword, tokens] = await Promise.all([
       this.sessions.listForUser(user.id),
       this.apiKeys.listActiveForUser(user.id),
       this.users.identitiesOf(user.id),
       this.users.hasPassword(user.id),
+      this.pluginTokens.listForMaintainer(user.id),
     ]);
     const apiKeys = keys.map((k) => toTiledApiKey(k, this.apiKeys.lastUse(k)));
     const body = toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword);
     // Latchkey's own: what each of the caller's scopes allows (the modules' @DeclareScopes).
     const scopes = [...new Set(body.roles.flatMap((r) => r.scopes))].sort();
-    res.send({ ...body, scope_descriptions: Object.fromEntries(scopes.map((s) => [s, this.scopeCatalog.describe(s) ?? null])) });
+    res.send({
+      ...body,
+      scope_descriptions: Object.fromEntries(scopes.map((s) => [s, this.scopeCatalog.describe(s) ?? null])),
+      // Latchkey's own: what should be renewed before a program using it starts failing.
+      expiring_credentials: expiringCredentials(keys, tokens),
+    });
   }
 }
 

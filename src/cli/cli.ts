@@ -14,7 +14,7 @@ import { AuditModule } from '../audit/audit.module';
 import type { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { AuthCoreModule } from '../common/auth/auth-core.module';
-import { credentialStatus, type CredentialStatus } from '../common/auth/credential-status';
+import { credentialStatus, EXPIRY_WARNING_DAYS, expiresSoon } from '../common/auth/credential-status';
 import { Role } from '../common/auth/scopes';
 import { AppError } from '../common/errors/app-error';
 import { RedisModule } from '../common/redis/redis.module';
@@ -232,13 +232,34 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'credentials:expiring': {
+    args: [],
+    flags: ['days'],
+    help: `Every user's API keys and every plugin's deploy tokens that still work but expire within N days (--days N: default ${EXPIRY_WARNING_DAYS}, at most 3650), soonest first.`,
+    check: (flags) => {
+      const days = expiringDays(flags);
+      return Number.isInteger(days) && days >= 1 && days <= 3650 ? undefined : '--days must be a whole number from 1 to 3650.';
+    },
+    run: async ({ flags, app, io }) => {
+      const days = expiringDays(flags);
+      const [keys, tokens] = await Promise.all([app.get(ApiKeysService).listExpiring(days), app.get(PluginTokensService).listExpiring(days)]);
+      const rows = [
+        ...keys.map((k) => ({ at: k.expiresAt!, row: ['API key', k.id, `lk_pat_${k.firstEight}…`, `user ${k.user?.username ?? k.userId}`, iso(k.expiresAt)] })),
+        ...tokens.map((t) => ({ at: t.expiresAt!, row: ['deploy token', t.id, t.description, `plugin ${t.plugin?.name ?? t.pluginId}`, iso(t.expiresAt)] })),
+      ]
+        .sort((a, b) => a.at.getTime() - b.at.getTime())
+        .map((r) => r.row);
+      printTable(io, ['KIND', 'ID', 'NAME', 'OF', 'EXPIRES'], rows, `credentials expiring within ${days} days`);
+      return 0;
+    },
+  },
   'session:list': {
     args: ['username'],
     flags: ['all'],
     help: "The user's live sessions (--all: ended ones too).",
     run: async ({ args: [username], flags, app, io }) => {
       const user = await app.get(UsersService).getByUsername(username);
-      const rows = shown(await app.get(SessionsService).listForUser(user.id), flags).map(({ item: s, status }) => [s.id, s.idpProvider ?? s.authMethod, s.ip ?? '-', iso(s.createdAt), iso(s.lastRefreshedAt, 'never'), iso(s.expiresAt), status]);
+      const rows = shown(await app.get(SessionsService).listForUser(user.id), flags, false).map(({ item: s, status }) => [s.id, s.idpProvider ?? s.authMethod, s.ip ?? '-', iso(s.createdAt), iso(s.lastRefreshedAt, 'never'), iso(s.expiresAt), status]);
       printTable(io, ['ID', 'LOGIN', 'IP', 'CREATED', 'LAST REFRESHED', 'EXPIRES', 'STATUS'], rows, flags.all ? 'sessions' : 'live sessions');
       return 0;
     },
@@ -456,12 +477,19 @@ async function setStatus(app: INestApplicationContext, io: CliIo, username: stri
   return 0;
 }
 
-/** Keys, tokens or sessions with their status: the live ones, or all of them with `--all`. */
-function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(items: T[], flags: Record<string, string | true>): { item: T; status: CredentialStatus }[] {
+/**
+ * Keys, tokens or sessions with their status (with `warn`, "active, expires soon" within
+ * EXPIRY_WARNING_DAYS): the live ones, or all of them with `--all`.
+ */
+function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(items: T[], flags: Record<string, string | true>, warn = true): { item: T; status: string }[] {
   const now = new Date();
-  return items.map((item) => ({ item, status: credentialStatus(item, now) })).filter(({ status }) => flags.all || status === 'active');
+  return items
+    .map((item) => ({ item, status: credentialStatus(item, now) }))
+    .filter(({ status }) => flags.all || status === 'active')
+    .map(({ item, status }) => ({ item, status: warn && expiresSoon(item, now) ? `${status}, expires soon` : status }));
 }
 
+const expiringDays = (flags: Record<string, string | true>) => (flags.days === undefined ? EXPIRY_WARNING_DAYS : Number(flags.days));
 const tailLimit = (flags: Record<string, string | true>) => (flags.limit === undefined ? DEFAULT_TAIL : Number(flags.limit));
 
 /** A time for a table cell: ISO 8601, or `empty`. */

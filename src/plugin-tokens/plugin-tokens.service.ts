@@ -4,7 +4,7 @@ import type { AuditDetails } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, Repository } from 'typeorm';
+import { And, In, IsNull, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
@@ -142,6 +142,16 @@ export class PluginTokensService {
       order: { createdAt: 'DESC' },
     });
     return rows.map((token) => ({ plugin: byId.get(token.pluginId)!, token }));
+  }
+
+  /** Every plugin's live tokens that expire within `days`, soonest first, with their plugin (operators). */
+  listExpiring(days: number): Promise<PluginToken[]> {
+    const now = this.clock.now();
+    return this.tokens.find({
+      where: { revokedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(new Date(now.getTime() + days * 86_400_000))) },
+      relations: { plugin: true },
+      order: { expiresAt: 'ASC' },
+    });
   }
 
   async get(plugin: Plugin, id: string): Promise<PluginToken> {

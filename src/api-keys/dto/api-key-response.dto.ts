@@ -1,5 +1,5 @@
 import { ApiProperty } from '../../common/http/api-docs';
-import { credentialStatus, type CredentialStatus } from '../../common/auth/credential-status';
+import { credentialStatus, EXPIRY_WARNING_DAYS, expiresSoon, type CredentialStatus } from '../../common/auth/credential-status';
 import type { ApiKey } from '../api-key.entity';
 import type { KeyUse } from '../api-key-usage.recorder';
 
@@ -29,6 +29,7 @@ export class ApiKeyResponse {
   @ApiProperty({ nullable: true, type: String }) last_used_at: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_ip: string | null;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status: CredentialStatus;
+  @ApiProperty({ description: `Active, and expires within ${EXPIRY_WARNING_DAYS} days: renew or replace it` }) expires_soon: boolean;
 }
 
 export function toTiledApiKey(key: ApiKey, lastUse: KeyUse | null): TiledApiKeyResponse {
@@ -54,5 +55,6 @@ export function toApiKeyResponse(key: ApiKey, lastUse: KeyUse | null): ApiKeyRes
     last_used_at: lastUse?.at.toISOString() ?? null,
     last_used_ip: lastUse?.ip ?? null,
     status: credentialStatus(key),
+    expires_soon: expiresSoon(key),
   };
 }

@@ -1,5 +1,9 @@
 import { ApiProperty } from '../../common/http/api-docs';
 import { scopesForRoles } from '../../common/auth/scopes';
+import { EXPIRY_WARNING_DAYS, expiresSoon } from '../../common/auth/credential-status';
+import type { ApiKey } from '../../api-keys/api-key.entity';
+import type { PluginToken } from '../../plugin-tokens/plugin-token.entity';
+import type { Plugin } from '../../plugins/plugin.entity';
 import { TiledApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';
 import type { Session } from '../../sessions/session.entity';
 import type { Identity } from '../../users/identity.entity';
@@ -34,8 +38,23 @@ export class PrincipalResponse {
   @ApiProperty({ nullable: true, type: String }) latest_activity: string | null;
 }
 
+/** A credential of the caller's that still works but expires soon (Latchkey's). */
+export class ExpiringCredentialResponse {
+  @ApiProperty({ enum: ['api_key', 'deploy_token'] }) type: 'api_key' | 'deploy_token';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: "An API key's first eight characters, or a deploy token's description" }) name: string;
+  @ApiProperty({ nullable: true, type: String, description: "A deploy token's plugin (one the caller maintains)" }) plugin: string | null;
+  @ApiProperty() expires_at: string;
+}
+
 /** `GET /auth/whoami`: Tiled's Principal, plus what each of the caller's scopes allows (Latchkey's). */
 export class WhoamiResponse extends PrincipalResponse {
+  @ApiProperty({
+    type: [ExpiringCredentialResponse],
+    description: `The caller's API keys, and the deploy tokens of the plugins they maintain, that expire within ${EXPIRY_WARNING_DAYS} days, soonest first`,
+  })
+  expiring_credentials: ExpiringCredentialResponse[];
+
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true }, description: "Each scope of the caller's roles → what it allows (declared by the module that owns it)" })
   scope_descriptions: Record<string, string | null>;
 }
@@ -95,4 +114,16 @@ export function toPrincipalResponse(
     })),
     latest_activity: latest?.toISOString() ?? null,
   };
+}
+
+/** `expiring_credentials`: what of `keys` and `tokens` expires soon, soonest first. */
+export function expiringCredentials(keys: ApiKey[], tokens: { plugin: Plugin; token: PluginToken }[], now = new Date()): ExpiringCredentialResponse[] {
+  return [
+    ...keys.filter((k) => expiresSoon(k, now)).map((k) => ({ type: 'api_key' as const, id: k.id, name: k.firstEight, plugin: null, expires_at: k.expiresAt! })),
+    ...tokens
+      .filter(({ token }) => expiresSoon(token, now))
+      .map(({ plugin, token }) => ({ type: 'deploy_token' as const, id: token.id, name: token.description, plugin: plugin.name, expires_at: token.expiresAt! })),
+  ]
+    .sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime())
+    .map((c) => ({ ...c, expires_at: c.expires_at.toISOString() }));
 }

@@ -7,6 +7,18 @@ export function credentialStatus(c: { revokedAt: Date | null; expiresAt: Date | 
   return 'active';
 }
 
+/** A live credential that expires within this many days is flagged: lists, whoami, pages, CLI. */
+export const EXPIRY_WARNING_DAYS = 14;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether a credential still works at `now` but expires within `days` (EXPIRY_WARNING_DAYS): what
+ * an owner should renew or replace before a program using it starts failing.
+ */
+export function expiresSoon(c: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date(), days = EXPIRY_WARNING_DAYS): boolean {
+  return credentialStatus(c, now) === 'active' && c.expiresAt !== null && c.expiresAt.getTime() - now.getTime() <= days * DAY_MS;
+}
+
 /**
  * The SQL condition matching rows of `status` at `now`, for a table with `revoked_at` and
  * `expires_at` columns (API keys, deploy tokens, sessions) under `alias`. Same rule as

@@ -45,7 +45,7 @@ details.more>summary{cursor:pointer;color:var(--accent);margin:.4rem 0}details.f
 table{width:100%;border-collapse:collapse;font-size:.925rem}th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--border);vertical-align:top}
 th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}tbody tr:nth-child(even){background:var(--stripe)}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;border:1px solid currentColor}
-.badge.active{color:var(--ok)}.badge.revoked,.badge.disabled{color:var(--danger)}.badge.expired{color:var(--warn)}.badge.current{color:var(--accent)}
+.badge.active{color:var(--ok)}.badge.revoked,.badge.disabled{color:var(--danger)}.badge.expired,.badge.expiring{color:var(--warn)}.badge.current{color:var(--accent)}
 .empty{color:var(--muted);font-style:italic}
 .rename{display:flex;gap:.3rem;align-items:center}.rename input{flex:1 1 8rem;min-width:6rem;width:10rem;padding:.25rem .45rem}
 .secret{display:flex;gap:.5rem;align-items:stretch;flex-wrap:wrap}.secret textarea{flex:1 1 20rem}

@@ -1,4 +1,5 @@
 import { CSRF_COOKIE } from '../http/csrf.check';
+import { expiresSoon } from '../auth/credential-status';
 import { safeEqual } from '../auth/token-format';
 import { AppError } from '../errors/app-error';
 import type { LatchkeyRequest } from '../http/request-context';
@@ -48,6 +49,11 @@ ${gone.length ? html`<details class="more folded" id="${id}"><summary>${gone.len
 
 export function badge(status: string): SafeHtml {
   return html`<span class="badge ${status}">${status}</span>`;
+}
+
+/** A second badge for a live key or token that expires within EXPIRY_WARNING_DAYS (its date in the title). */
+export function expiryBadge(c: { revokedAt: Date | null; expiresAt: Date | null }, now: Date): SafeHtml | '' {
+  return expiresSoon(c, now) ? html` <span class="badge expiring" title="Expires ${c.expiresAt!.toISOString()}">expires soon</span>` : '';
 }
 
 /** "Firefox on Linux" from a User-Agent (a rough guess for people; the full string is the title). */

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '../../common/http/api-docs';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { credentialStatus, type CredentialStatus } from '../../common/auth/credential-status';
+import { credentialStatus, EXPIRY_WARNING_DAYS, expiresSoon, type CredentialStatus } from '../../common/auth/credential-status';
 import type { LastUse } from '../../common/usage/last-use-recorder';
 import type { Plugin } from '../../plugins/plugin.entity';
 import type { PluginToken } from '../plugin-token.entity';
@@ -50,6 +50,7 @@ export class PluginTokenResponse {
   @ApiProperty({ nullable: true, type: String, description: 'After a rotation: until when the previous secret still works' })
   previous_secret_valid_until: string | null;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status: CredentialStatus;
+  @ApiProperty({ description: `Active, and expires within ${EXPIRY_WARNING_DAYS} days: replace it in the CI settings` }) expires_soon: boolean;
 }
 
 export class PluginTokenWithSecret extends PluginTokenResponse {
@@ -69,5 +70,6 @@ export function toPluginTokenResponse(plugin: Plugin, t: PluginToken, lastUse: L
     expires_at: t.expiresAt?.toISOString() ?? null,
     previous_secret_valid_until: t.previousValidUntil && t.previousValidUntil > now ? t.previousValidUntil.toISOString() : null,
     status: credentialStatus(t, now),
+    expires_soon: expiresSoon(t, now),
   };
 }

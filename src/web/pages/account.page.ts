@@ -22,7 +22,7 @@ import { html } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService } from '../../common/html/pages.service';
 import { auditTable } from '../audit-table';
-import { badge, confirmButton, csrfField, device, liveAndFolded, scopeList, when } from '../../common/html/view-helpers';
+import { badge, confirmButton, csrfField, device, expiryBadge, liveAndFolded, scopeList, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
 const NOTICES: Record<string, string> = {
@@ -133,7 +133,7 @@ ${live.length
 <td data-label="Created">${when(k.createdAt)}</td>
 <td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
 <td data-label="Expires">${when(k.expiresAt, 'never')}</td>
-<td data-label="Status">${badge(status)}</td>
+<td data-label="Status">${badge(status)}${expiryBadge(k, now)}</td>
 <td data-label="">${status === 'revoked' ? '' : confirmButton(req, `/account/api-keys/${k.id}/revoke`, 'Revoke', `Revoke the key lk_pat_${k.firstEight}…? Programs using it stop working.`, 'Yes, revoke', `revoke-key-${k.firstEight}`)}</td></tr>`;
     };
     const liveKeys = keys.filter((k) => credentialStatus(k, now) === 'active');

@@ -20,7 +20,7 @@ import { CsrfFormDto } from '../../common/html/csrf-form.dto';
 import { html, SafeHtml } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService, type Viewer } from '../../common/html/pages.service';
-import { badge, confirmButton, csrfField, liveAndFolded, when } from '../../common/html/view-helpers';
+import { badge, confirmButton, csrfField, expiryBadge, liveAndFolded, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 import { API_PREFIX } from '../../common/http/base-url';
 import { PACKAGE_NAME, PACKAGE_NAME_MAX } from '../../plugins/plugins.service';
@@ -327,7 +327,7 @@ ${pending.length
 <td data-label="Created">${when(t.createdAt)}</td>
 <td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
 <td data-label="Expires">${when(t.expiresAt, 'never')}</td>
-<td data-label="Status">${badge(status)}${live && t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
+<td data-label="Status">${badge(status)}${expiryBadge(t, now)}${live && t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
 <td data-label="">${live
       ? html`<div class="actions"><details class="confirm"><summary class="button secondary small">Rotate</summary>
 <form method="post" action="${path}/rotate" class="ask">${csrfField(req)}<p>Give this token a new secret?</p>
