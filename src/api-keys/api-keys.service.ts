@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { And, In, IsNull, LessThanOrEqual, MoreThan, QueryFailedError, Repository } from 'typeorm';
+import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
@@ -11,7 +11,7 @@ import { accessTagsOf, type UserPrincipal } from '../common/auth/principal';
 import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken, TOKEN_PREFIXES } from '../common/auth/token-format';
 import { UsersService } from '../users/users.service';
-import { credentialStatus, credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
+import { credentialStatus, credentialStatusCondition, expiringWithin, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import { RawSql, readJson, readTimestamp } from '../database/raw-sql';
@@ -205,9 +205,8 @@ export class ApiKeysService implements OnModuleInit {
 
   /** Every user's live keys that expire within `days`, soonest first, with their user (operators). */
   listExpiring(days: number): Promise<ApiKey[]> {
-    const now = this.clock.now();
     return this.keys.find({
-      where: { revokedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(new Date(now.getTime() + days * 86_400_000))) },
+      where: expiringWithin(this.clock.now(), days),
       relations: { user: true },
       order: { expiresAt: 'ASC' },
     });

@@ -4,10 +4,10 @@ import type { AuditDetails } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
-import { And, In, IsNull, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
+import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
-import { credentialStatusCondition, type CredentialStatus } from '../common/auth/credential-status';
+import { credentialStatusCondition, expiringWithin, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
@@ -146,9 +146,8 @@ export class PluginTokensService {
 
   /** Every plugin's live tokens that expire within `days`, soonest first, with their plugin (operators). */
   listExpiring(days: number): Promise<PluginToken[]> {
-    const now = this.clock.now();
     return this.tokens.find({
-      where: { revokedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(new Date(now.getTime() + days * 86_400_000))) },
+      where: expiringWithin(this.clock.now(), days),
       relations: { plugin: true },
       order: { expiresAt: 'ASC' },
     });

@@ -1,3 +1,5 @@
+import { And, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
+
 export type CredentialStatus = 'active' | 'expired' | 'revoked';
 
 /** The status of a stored credential (API key, deploy token) at `now`. */
@@ -17,6 +19,11 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 export function expiresSoon(c: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date(), days = EXPIRY_WARNING_DAYS): boolean {
   return credentialStatus(c, now) === 'active' && c.expiresAt !== null && c.expiresAt.getTime() - now.getTime() <= days * DAY_MS;
+}
+
+/** A `find` condition: live (not revoked) and expiring after `now` but within `days` (API keys, deploy tokens). */
+export function expiringWithin(now: Date, days: number) {
+  return { revokedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(new Date(now.getTime() + days * DAY_MS))) };
 }
 
 /**
