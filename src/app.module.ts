@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { LeakedTokensModule } from './leaked-tokens/leaked-tokens.module';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
@@ -46,6 +47,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     AuthModule,
     PluginsModule,
     PluginTokensModule,
+    LeakedTokensModule,
     AdminModule,
     CredentialUsageModule,
     MetadataModule,

@@ -273,6 +273,20 @@ export class ApiKeysService implements OnModuleInit {
     if (key) await this.revoke(key.id);
   }
 
+  /**
+   * A key reported leaked (src/leaked-tokens): the stored key it is, whatever its status, revoked
+   * now if it still worked; null for a value that is no key of ours (a look-alike costs no query).
+   */
+  async revokeLeaked(secret: string): Promise<{ key: ApiKey; wasLive: boolean } | null> {
+    const hash = this.presented.of(secret);
+    if (hash === null) return null;
+    const key = await this.keys.findOne({ where: { secretHash: hash } });
+    if (!key) return null;
+    const wasLive = credentialStatus(key, this.clock.now()) === 'active';
+    if (!key.revokedAt) await this.revoke(key.id);
+    return { key, wasLive };
+  }
+
   /** When a key was created and expires (RFC 7662 `iat`/`exp`), after `authenticate` accepted it. */
   async lifetimeOf(keyId: string): Promise<{ createdAt: Date; expiresAt: Date | null } | null> {
     return this.keys.findOne({ where: { id: keyId }, select: { id: true, createdAt: true, expiresAt: true } });

@@ -37,6 +37,11 @@ export const AUDIT_EVENT_TYPES = [
   /** A custom role created or its scopes changed; details: scopes before and after. */
   'role.saved',
   'role.deleted',
+  /**
+   * One of our tokens reported leaked (GitHub secret scanning or the public report form), and
+   * revoked if it still worked; details: kind, reporter, url, source, was_live.
+   */
+  'credential.leak_reported',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -135,6 +135,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dir }).auth.tokenSigning.signing.kid).toBe(upgraded.auth.tokenSigning.signing.kid);
   });
 
+  it("reads SECRET_SCANNING_KEYS as GitHub publishes them, and stops on anything but ECDSA P-256 keys", () => {
+    expect(loadConfig(base()).leakReports.githubKeys.size).toBe(0);
+    const pem = (curve: string) => generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const doc = (key: string) => JSON.stringify({ public_keys: [{ key_identifier: 'k1', key, is_current: true }] });
+    expect([...loadConfig(base({ SECRET_SCANNING_KEYS: doc(pem('P-256')) })).leakReports.githubKeys.keys()]).toEqual(['k1']);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    for (const [value, message] of [
+      ['not json', /not JSON/],
+      ['{"public_keys":[]}', /no "public_keys"/],
+      ['{"public_keys":[{"key":"x"}]}', /key_identifier/],
+      [doc('-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----'), /not a PEM public key/],
+      [doc(pem('P-384')), /not an ECDSA P-256 key/],
+      [doc(rsa), /not an ECDSA P-256 key/],
+    ] as const) {
+      expect(() => loadConfig(base({ SECRET_SCANNING_KEYS: value }))).toThrow(message);
+    }
+  });
+
   it('reads DATABASE_URL as PostgreSQL or an SQLite path', () => {
     expect(loadConfig(base({ DATABASE_URL: 'postgres://u@h:5432/db', DATABASE_SCHEMA: 'lk' })).database).toEqual({
       type: 'postgres',

@@ -1,3 +1,4 @@
+import { loadLeakReportsConfig, type LeakReportsConfig } from './secret-scanning.config';
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,7 @@ export interface AppConfig {
   readonly plugins: PluginsConfig;
   readonly oidc: OidcConfig;
   readonly audit: AuditConfig;
+  readonly leakReports: LeakReportsConfig;
   readonly rateLimit: RateLimitConfig;
   readonly passwordHashing: PasswordHashingConfig;
 }
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }),
     rateLimit: loadRateLimits(vars, nodeEnv),
     passwordHashing: loadPasswordHashing(vars, nodeEnv, env),
+    leakReports: loadLeakReportsConfig(vars.SECRET_SCANNING_KEYS),
     audit: Object.freeze({
       retentionDays: vars.AUDIT_RETENTION_DAYS ?? 365,
       usageLogSize: vars.USAGE_LOG_SIZE ?? 100,

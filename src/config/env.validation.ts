@@ -248,6 +248,12 @@ export class EnvironmentVariables {
   @Max(10_000)
   USAGE_LOG_SIZE?: number;
 
+  /** GitHub's secret-scanning public keys, as https://api.github.com/meta/public_keys/secret_scanning returns them. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  SECRET_SCANNING_KEYS?: string;
+
   @Transform(blankToUndefined)
   @IsOptional()
   @IsString()

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
-import { credentialStatusCondition, expiringWithin, type CredentialStatus } from '../common/auth/credential-status';
+import { credentialStatus, credentialStatusCondition, expiringWithin, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
 import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
@@ -188,6 +188,24 @@ export class PluginTokensService {
     if (hash === null) return;
     const token = await this.tokens.findOne({ where: [{ secretHash: hash }, { previousSecretHash: hash }], select: { id: true } });
     if (token) await this.revokeAnyById(token.id, 'its holder');
+  }
+
+  /**
+   * A deploy token reported leaked (src/leaked-tokens), by its secret or the previous one of a
+   * rotation: the stored token, whatever its status, revoked now if it still worked; null for a
+   * value that is no token of ours (a look-alike costs no query).
+   */
+  async revokeLeaked(secret: string): Promise<{ token: PluginToken; wasLive: boolean } | null> {
+    const hash = this.presented.of(secret);
+    if (hash === null) return null;
+    const current = await this.tokens.findOne({ where: { secretHash: hash }, relations: { plugin: true } });
+    const token = current ?? (await this.tokens.findOne({ where: { previousSecretHash: hash }, relations: { plugin: true } }));
+    if (!token) return null;
+    const now = this.clock.now();
+    const wasLive = credentialStatus(token, now) === 'active' && (current !== null || (token.previousValidUntil !== null && token.previousValidUntil > now));
+    // A rotated-away secret that leaked still ends the token: whoever holds one may hold the other.
+    if (!token.revokedAt) await this.revokeAnyById(token.id, 'a leak report');
+    return { token, wasLive };
   }
 
   /** After a token was revoked: the audit log, and services that cache introspection answers (the feed). */

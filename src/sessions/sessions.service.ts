@@ -328,6 +328,21 @@ export class SessionsService implements OnModuleInit {
     if (row?.session && !row.session.revokedAt) await this.revoke(row.session.id, 'revoked');
   }
 
+  /**
+   * A refresh token reported leaked (src/leaked-tokens), current or rotated away: its session,
+   * ended now if it was live (its access tokens too, as in RFC 7009 above); null for a value that is
+   * no refresh token of ours (a look-alike costs no query).
+   */
+  async revokeLeakedRefreshToken(presented: string): Promise<{ session: Session; wasLive: boolean } | null> {
+    if (!isWellFormedToken(presented, 'refreshToken')) return null;
+    const row = await this.findToken(presented);
+    if (!row?.session) return null;
+    const session = row.session;
+    const wasLive = !session.revokedAt && session.expiresAt > this.clock.now();
+    if (!session.revokedAt) await this.revoke(session.id, 'revoked');
+    return { session, wasLive };
+  }
+
   /** Logout by refresh token. Idempotent for a known token; an unknown one is a 409 as in Tiled. */
   async revokeByRefreshToken(presented: string): Promise<void> {
     const row = await this.findToken(presented);

@@ -68,6 +68,10 @@ export const PUBLIC_ROUTES = [
   'POST /api/v1/auth/session/refresh',
   'POST /api/v1/auth/session/revoke',
   'POST /api/v1/auth/revoke', // RFC 7009: the token is its own proof
+  // Leaked-token reports: GitHub's are signed (checked in the handler against SECRET_SCANNING_KEYS);
+  // anyone's revoke only a token they hold, with the same answer whatever it was.
+  'POST /api/v1/leaks/github-secret-scanning',
+  'POST /api/v1/leaks/report',
   'POST /api/v1/auth/logout',
   // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
   'GET /api/v1/auth/provider/:provider/authorize',

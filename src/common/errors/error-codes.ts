@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   IDP_LOGIN_REQUIRED: 401,
   /** A sensitive action (`@RecentLogin()`) after a login older than RECENT_LOGIN_MAX_AGE: log in again. */
   REAUTH_REQUIRED: 401,
+  /** A secret-scanning report whose signature is missing, or not GitHub's by a configured key. */
+  SIGNATURE_INVALID: 401,
   // 403
   FORBIDDEN: 403,
   INSUFFICIENT_ROLE: 403,

@@ -42,6 +42,7 @@ function deferred<K extends DecoratorName>(name: K): SwaggerLibrary[K] {
   return factory as unknown as SwaggerLibrary[K];
 }
 
+export const ApiAcceptedResponse = deferred('ApiAcceptedResponse');
 export const ApiBody = deferred('ApiBody');
 export const ApiConsumes = deferred('ApiConsumes');
 export const ApiCreatedResponse = deferred('ApiCreatedResponse');

@@ -14,6 +14,8 @@ export interface LatchkeyRequest extends FastifyRequest<{ Querystring: Record<st
   reply: LatchkeyReply;
   /** The error code of an error answer (set by the exception filters), for the log line and metrics. */
   errorCode?: string;
+  /** A JSON body's bytes as received (decoded from any Content-Encoding), for a signature over them. */
+  rawBody?: Buffer;
 }
 
 /** The reply handlers and filters write to. */
