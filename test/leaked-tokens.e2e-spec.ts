@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
 import { spyOnQueries } from './utils/query-spy';
+import { csrfOf, loginInBrowser, TestBrowser } from './utils/test-browser';
 import { typo } from './utils/typo';
 
 const API = '/api/v1';
@@ -15,6 +16,7 @@ const KEY_ID = 'test-key-1';
  */
 describe('leaked-token reports', () => {
   let t: TestApp;
+  let base: string;
   let github: KeyObject; // GitHub's signing key, as a test stands in for it
   let anna: LoginBody;
   let queries: string[] = [];
@@ -41,6 +43,8 @@ describe('leaked-token reports', () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     github = pair.privateKey;
     t = await createTestApp({ SECRET_SCANNING_KEYS: githubKeys(pair.publicKey.export({ type: 'spki', format: 'pem' }) as string) });
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
     await t.createUser('anna');
     anna = await t.login('anna');
     await t.http().post(`${API}/plugins`).set(bearer(anna.access_token)).send({ name: 'leaky-plugin' }).expect(201);
@@ -83,6 +87,17 @@ describe('leaked-token reports', () => {
     );
     const plugin = (await t.http().get(`${API}/plugins/leaky-plugin/audit`).set(bearer(anna.access_token)).expect(200)).body.events as { type: string; details: Record<string, unknown> }[];
     expect(plugin.find((e) => e.type === 'credential.leak_reported')?.details).toMatchObject({ kind: 'deploy_token', was_live: true, source: 'content' });
+
+    // And on the pages: /account for her key and session, the token page for the plugin's token.
+    const browser = await loginInBrowser(base, 'anna');
+    const account = (await browser.request(`${base}/account`)).body;
+    const alerts = account.slice(account.indexOf('id="leaks"'), account.indexOf('</section>', account.indexOf('id="leaks"')));
+    expect(alerts).toContain(`lk_pat_${apiKey.slice(7, 15)}…</span> was reported leaked`);
+    expect(alerts).toContain('found at <span class="mono small">https://github.com/octo/leaky/blob/abc/config.yml</span>');
+    expect(alerts).toContain('by GitHub secret scanning');
+    expect(alerts).toContain('A login session (its refresh token) was reported leaked');
+    const tokensPage = (await browser.request(`${base}/plugins/leaky-plugin/tokens`)).body;
+    expect(tokensPage).toContain('Deploy token <strong>ci</strong> was reported leaked');
 
     // A second report of the same (now revoked) key is still ours, and no longer live.
     const again = matches(apiKey);
@@ -189,5 +204,38 @@ describe('leaked-token reports', () => {
     expect((await reported())?.details).toMatchObject({ url: 'https://pastebin.example/abc', was_live: true });
     await t.http().post(`${API}/leaks/report`).send({ url: 'x' }).expect(422);
     await t.http().post(`${API}/leaks/report`).send({ token: 'x'.repeat(1025) }).expect(422);
+  });
+
+  it('the /report-leak page: a CSRF-checked form, the same thank-you whatever was sent; a reported URL is shown as text', async () => {
+    const apiKey = await newKey();
+    const browser = new TestBrowser();
+    const form = await browser.request(`${base}/report-leak`);
+    expect(form.status).toBe(200);
+    const csrf = csrfOf(form.body)!;
+    // Attack: a cross-site form post (no CSRF value) is refused and revokes nothing.
+    const forged = await new TestBrowser().request(`${base}/report-leak`, { form: { token: apiKey, csrf: 'x' } });
+    expect(forged.status).toBe(403);
+    expect(await works(apiKey)).toBe(true);
+
+    const xss = 'https://evil.example/<script>alert(1)</script>';
+    const pages = [];
+    for (const token of [apiKey, 'lk_pat_nothing']) {
+      const res = await browser.request(`${base}/report-leak`, { form: { token, url: xss, csrf } });
+      expect(res.status).toBe(200);
+      pages.push(res.body.replace(/name="csrf" value="[^"]*"/g, ''));
+    }
+    expect(pages[0]).toContain('id="report-received"');
+    expect(pages[0]).toBe(pages[1]);
+    for (let i = 0; i < 50 && (await works(apiKey)); i++) await new Promise((r) => setTimeout(r, 40));
+    expect(await works(apiKey)).toBe(false);
+    // The owner's alert shows the reporter's URL escaped, never as markup.
+    const owner = await loginInBrowser(base, 'anna');
+    let account = '';
+    for (let i = 0; i < 50 && !account.includes('evil.example'); i++) {
+      account = (await owner.request(`${base}/account`)).body;
+      if (!account.includes('evil.example')) await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(account).toContain('https://evil.example/&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(account).not.toContain('<script>alert(1)</script>');
   });
 });

@@ -72,6 +72,8 @@ export const PUBLIC_ROUTES = [
   // anyone's revoke only a token they hold, with the same answer whatever it was.
   'POST /api/v1/leaks/github-secret-scanning',
   'POST /api/v1/leaks/report',
+  'GET /report-leak', // the same, as a page (CSRF-checked in the handler)
+  'POST /report-leak',
   'POST /api/v1/auth/logout',
   // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
   'GET /api/v1/auth/provider/:provider/authorize',

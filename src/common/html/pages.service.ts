@@ -20,6 +20,7 @@ main{max-width:64rem;margin:1.5rem auto 3rem;padding:0 1rem}main.narrow{max-widt
 .card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:1.25rem 1.5rem;margin:0 0 1.25rem;overflow-x:auto}
 h1{font-size:1.45rem;margin:0 0 1rem}h2{font-size:1.15rem;margin:0 0 .75rem}p{margin:.6rem 0}
 .muted{color:var(--muted)}.small{font-size:.875rem}.warn{color:var(--warn);font-weight:600}
+.alert{border:2px solid var(--warn)}.alert h2{color:var(--warn)}
 .notice{background:var(--ok-bg);color:var(--ok);border-radius:8px;padding:.6rem .9rem;margin:0 0 1.25rem;font-weight:500}
 .error{background:var(--warn-bg);color:var(--danger);border-radius:8px;padding:.6rem .9rem;margin:.5rem 0 1rem;font-weight:500}
 a{color:var(--accent)}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}

@@ -43,6 +43,19 @@ export class LoginFormDto extends CsrfFormDto {
   next?: string;
 }
 
+/** `/report-leak`: a token someone found, and where. */
+export class ReportLeakFormDto extends CsrfFormDto {
+  @IsString()
+  @MinLength(1, { message: 'Paste the token you found.' })
+  @MaxLength(1024)
+  token: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+}
+
 export class CreateApiKeyFormDto extends CsrfFormDto {
   @IsOptional()
   @IsString()

@@ -21,7 +21,7 @@ import { BrowserFormGuard } from '../../common/html/browser-form.guard';
 import { html } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService } from '../../common/html/pages.service';
-import { auditTable } from '../audit-table';
+import { auditTable, LEAK_ALERT_DAYS, leakAlerts } from '../audit-table';
 import { badge, confirmButton, csrfField, device, expiryBadge, liveAndFolded, scopeList, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
@@ -70,11 +70,12 @@ export class AccountPageController {
     @Res() res: LatchkeyReply,
   ): Promise<void> {
     const userId = principal.userId;
-    const [identities, sessions, keys, events] = await Promise.all([
+    const [identities, sessions, keys, events, leaks] = await Promise.all([
       this.users.identitiesOf(userId),
       this.sessions.listForUser(userId),
       this.apiKeys.listForUser(userId),
       this.audit.list({ involving: userId, limit: 15 }),
+      this.audit.list({ type: 'credential.leak_reported', userId, since: new Date(Date.now() - LEAK_ALERT_DAYS * 86_400_000), limit: 20 }),
     ]);
     const providers = this.config.oidc.providers;
     const display = (name: string) => providers.find((p) => p.name === name)?.displayName ?? name;
@@ -166,7 +167,7 @@ ${confirmButton(req, '/account/revoke-all', 'Log out everywhere…', 'Really end
 
     const eventsCard = html`<section class="card" id="events"><h2>Your recent activity</h2>${auditTable(events.events)}</section>`;
 
-    this.pages.send(res, 200, 'Your account', html`${who}${identitiesCard}${sessionsCard}${keysCard}${everywhere}${eventsCard}`, {
+    this.pages.send(res, 200, 'Your account', html`${leakAlerts(leaks.events)}${who}${identitiesCard}${sessionsCard}${keysCard}${everywhere}${eventsCard}`, {
       viewer: { principal, csrf: req.csrfToken ?? '' },
       nav: 'account',
       notice: query.done ? NOTICES[query.done] : undefined,

@@ -20,6 +20,8 @@ import { CsrfFormDto } from '../../common/html/csrf-form.dto';
 import { html, SafeHtml } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService, type Viewer } from '../../common/html/pages.service';
+import { AuditService } from '../../audit/audit.service';
+import { LEAK_ALERT_DAYS, leakAlerts } from '../audit-table';
 import { badge, confirmButton, csrfField, expiryBadge, liveAndFolded, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 import { API_PREFIX } from '../../common/http/base-url';
@@ -71,6 +73,7 @@ export class PluginsPageController {
     private readonly versions: PluginVersionsService,
     private readonly tokens: PluginTokensService,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -180,13 +183,14 @@ ${principal.scopes.includes('write:plugins') ? createPluginForm(req) : ''}</sect
     @Res() res: LatchkeyReply,
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
-    const [tokens, versions, { maintainers }, pending] = await Promise.all([
+    const now = this.clock.now();
+    const [tokens, versions, { maintainers }, pending, leaks] = await Promise.all([
       this.tokens.list(plugin),
       this.versions.list(plugin),
       this.plugins.getWithMaintainers(plugin.name),
       this.invitations.pendingFor(plugin),
+      this.audit.list({ type: 'credential.leak_reported', pluginId: plugin.id, since: new Date(now.getTime() - LEAK_ALERT_DAYS * 86_400_000), limit: 20 }),
     ]);
-    const now = this.clock.now();
     const base = tokensPath(plugin);
     const overlaps = OVERLAPS.filter(([s]) => s <= this.config.plugins.tokenMaxOverlap);
 
@@ -220,7 +224,7 @@ ${tokens.length
 
     const maintainersCard = this.maintainersCard(req, plugin, maintainers.map((u) => u.username), pending);
 
-    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${tokensCard}${maintainersCard}${versionsCard}`, {
+    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${leakAlerts(leaks.events)}${tokensCard}${maintainersCard}${versionsCard}`, {
       viewer: viewerOf(principal, req),
       nav: 'plugins',
       notice: query.done ? NOTICES[query.done] : undefined,
