@@ -1,32 +1,11 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { AuditEvent } from '../src/audit/audit-event.entity';
-import { runCli } from '../src/cli/cli';
 import { loadConfig } from '../src/config/configuration';
 import { bearer, createTestApp } from './utils/create-test-app';
+import { cli } from './utils/run-cli';
 import { createTestDatabase, TestDatabase } from './utils/test-database';
-
-/** Runs the operator CLI in-process, with the password piped on stdin as an operator would. */
-async function cli(db: TestDatabase, argv: string[], stdin = '', env: Record<string, string | undefined> = {}) {
-  const saved = { ...process.env };
-  Object.assign(process.env, db.env, env);
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete process.env[key];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  try {
-    const code = await runCli(argv, { stdin: Readable.from([stdin]), stdout, stderr });
-    return { code, out, err };
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
-}
 
 describe('operator CLI', () => {
   let db: TestDatabase;

@@ -1,6 +1,5 @@
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../src/cli/cli';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
+import { cli } from './utils/run-cli';
 import { loginInBrowser } from './utils/test-browser';
 
 const API = '/api/v1';
@@ -102,21 +101,7 @@ describe('expiry warnings', () => {
   });
 
   it('credentials:expiring lists them across users and plugins for an operator; --days widens the window', async () => {
-    const run = async (argv: string[]) => {
-      const saved = { ...process.env };
-      Object.assign(process.env, t.db.env);
-      const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-      let out = '';
-      let err = '';
-      stdout.on('data', (d) => (out += d));
-      stderr.on('data', (d) => (err += d));
-      try {
-        return { code: await runCli(argv, { stdin: Readable.from(['']), stdout, stderr }), out, err };
-      } finally {
-        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-        Object.assign(process.env, saved);
-      }
-    };
+    const run = (argv: string[]) => cli(t.db, argv);
     const listed = await run(['credentials:expiring']);
     expect(listed).toMatchObject({ code: 0, err: '' });
     const lines = listed.out.trim().split('\n');
