@@ -265,19 +265,12 @@ export class ApiKeysService implements OnModuleInit {
     if (!key.revokedAt) await this.revoke(key.id);
   }
 
-  /** RFC 7009: the holder revokes the key it presents; nothing happens for a value that is no live key. */
-  async revokeBySecret(secret: string): Promise<void> {
-    const hash = this.presented.of(secret);
-    if (hash === null) return;
-    const key = await this.keys.findOne({ where: { secretHash: hash, revokedAt: IsNull() }, select: { id: true } });
-    if (key) await this.revoke(key.id);
-  }
-
   /**
-   * A key reported leaked (src/leaked-tokens): the stored key it is, whatever its status, revoked
-   * now if it still worked; null for a value that is no key of ours (a look-alike costs no query).
+   * Revocation by the key itself: its holder (RFC 7009) or a leak report (src/leaked-tokens). The
+   * stored key it is, whatever its status, revoked now if not already; null for a value that is no
+   * key of ours (a look-alike costs no query).
    */
-  async revokeLeaked(secret: string): Promise<{ key: ApiKey; wasLive: boolean } | null> {
+  async revokeBySecret(secret: string): Promise<{ key: ApiKey; wasLive: boolean } | null> {
     const hash = this.presented.of(secret);
     if (hash === null) return null;
     const key = await this.keys.findOne({ where: { secretHash: hash } });

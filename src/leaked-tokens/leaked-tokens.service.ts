@@ -60,11 +60,11 @@ export class LeakedTokensService {
     pluginId?: string;
   } | null> {
     if (token.startsWith(TOKEN_PREFIXES.personalApiKey)) {
-      const hit = await this.apiKeys.revokeLeaked(token);
+      const hit = await this.apiKeys.revokeBySecret(token);
       return hit && { kind: 'api_key', wasLive: hit.wasLive, subject: { type: 'api_key', id: hit.key.id, label: hit.key.firstEight }, userId: hit.key.userId };
     }
     if (token.startsWith(TOKEN_PREFIXES.deployToken)) {
-      const hit = await this.deployTokens.revokeLeaked(token);
+      const hit = await this.deployTokens.revokeBySecret(token, 'a leak report');
       return (
         hit && {
           kind: 'deploy_token',
@@ -75,7 +75,7 @@ export class LeakedTokensService {
       );
     }
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
-      const hit = await this.sessions.revokeLeakedRefreshToken(token);
+      const hit = await this.sessions.revokeIfRefreshToken(token);
       return hit && { kind: 'refresh_token', wasLive: hit.wasLive, subject: { type: 'session', id: hit.session.id, label: 'refresh token' }, userId: hit.session.userId };
     }
     return null;

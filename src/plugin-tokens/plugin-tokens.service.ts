@@ -180,22 +180,12 @@ export class PluginTokensService {
   }
 
   /**
-   * RFC 7009: the holder (a CI pipeline) revokes the token it presents, also by its previous
-   * secret during a rotation's grace; nothing happens for a value that is no deploy token.
+   * Revocation by the token itself: its holder, a CI pipeline (RFC 7009), or a leak report
+   * (src/leaked-tokens), also by the previous secret of a rotation (whoever holds one may hold the
+   * other). The stored token, whatever its status, revoked now if not already; null for a value
+   * that is no token of ours (a look-alike costs no query).
    */
-  async revokeBySecret(secret: string): Promise<void> {
-    const hash = this.presented.of(secret);
-    if (hash === null) return;
-    const token = await this.tokens.findOne({ where: [{ secretHash: hash }, { previousSecretHash: hash }], select: { id: true } });
-    if (token) await this.revokeAnyById(token.id, 'its holder');
-  }
-
-  /**
-   * A deploy token reported leaked (src/leaked-tokens), by its secret or the previous one of a
-   * rotation: the stored token, whatever its status, revoked now if it still worked; null for a
-   * value that is no token of ours (a look-alike costs no query).
-   */
-  async revokeLeaked(secret: string): Promise<{ token: PluginToken; wasLive: boolean } | null> {
+  async revokeBySecret(secret: string, by = 'its holder'): Promise<{ token: PluginToken; wasLive: boolean } | null> {
     const hash = this.presented.of(secret);
     if (hash === null) return null;
     const current = await this.tokens.findOne({ where: { secretHash: hash }, relations: { plugin: true } });
@@ -203,8 +193,7 @@ export class PluginTokensService {
     if (!token) return null;
     const now = this.clock.now();
     const wasLive = credentialStatus(token, now) === 'active' && (current !== null || (token.previousValidUntil !== null && token.previousValidUntil > now));
-    // A rotated-away secret that leaked still ends the token: whoever holds one may hold the other.
-    if (!token.revokedAt) await this.revokeAnyById(token.id, 'a leak report');
+    await this.revokeAnyById(token.id, by); // idempotent: audits and notifies once
     return { token, wasLive };
   }
 

@@ -318,22 +318,13 @@ export class SessionsService implements OnModuleInit {
   }
 
   /**
-   * RFC 7009: the session of a refresh token ends, and, unlike a Tiled logout, its access tokens
-   * are refused too (§2.1: revoking a refresh token should end the grant's access tokens, and
-   * whoever revokes a leaked token wants exactly that); nothing happens for an unknown one.
+   * Revocation by a refresh token, current or rotated away: its holder (RFC 7009) or a leak report
+   * (src/leaked-tokens). Its session ends and, unlike a Tiled logout, its access tokens are refused
+   * too (§2.1: revoking a refresh token should end the grant's access tokens, and whoever revokes a
+   * leaked token wants exactly that). Returns the session, or null for a value that is no refresh
+   * token of ours (a look-alike costs no query).
    */
-  async revokeIfRefreshToken(presented: string): Promise<void> {
-    if (!isWellFormedToken(presented, 'refreshToken')) return;
-    const row = await this.findToken(presented);
-    if (row?.session && !row.session.revokedAt) await this.revoke(row.session.id, 'revoked');
-  }
-
-  /**
-   * A refresh token reported leaked (src/leaked-tokens), current or rotated away: its session,
-   * ended now if it was live (its access tokens too, as in RFC 7009 above); null for a value that is
-   * no refresh token of ours (a look-alike costs no query).
-   */
-  async revokeLeakedRefreshToken(presented: string): Promise<{ session: Session; wasLive: boolean } | null> {
+  async revokeIfRefreshToken(presented: string): Promise<{ session: Session; wasLive: boolean } | null> {
     if (!isWellFormedToken(presented, 'refreshToken')) return null;
     const row = await this.findToken(presented);
     if (!row?.session) return null;
