@@ -16,6 +16,7 @@ import { TokenRequestDto } from './dto/token-request.dto';
 import { RefreshResponse, TokenResponse } from './dto/token-response.dto';
 import { expiringCredentials, toPrincipalResponse, WhoamiResponse } from './dto/whoami-response.dto';
 import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
+import { EXPIRY_WARNING_DAYS } from '../common/auth/credential-status';
 import { ScopeCatalog } from '../common/auth/scope-catalog';
 import { PasswordProvider } from './providers/password.provider';
 import { LoginAudit } from './login-audit';
@@ -179,7 +180,7 @@ export class AuthController {
       this.apiKeys.listActiveForUser(user.id),
       this.users.identitiesOf(user.id),
       this.users.hasPassword(user.id),
-      this.pluginTokens.listForMaintainer(user.id),
+      this.pluginTokens.listExpiring(EXPIRY_WARNING_DAYS, user.id),
     ]);
     const apiKeys = keys.map((k) => toTiledApiKey(k, this.apiKeys.lastUse(k)));
     const body = toPrincipalResponse(user, sessions, apiKeys, this.password.name, identities, hasPassword);

@@ -106,9 +106,7 @@ export class LeakedTokensController {
   @ApiErrors('VALIDATION_FAILED')
   report(@Body() body: LeakReportDto, @Res() res: LatchkeyReply): void {
     res.header('Cache-Control', 'no-store').code(202).send({ received: true });
-    this.leaks.report(body.token, { reporter: 'public_report', url: body.url?.trim() || null, source: null }).catch((error: Error) =>
-      this.logger.error(`a public leak report could not be processed: ${error.message}`),
-    );
+    this.leaks.acceptPublicReport(body.token, body.url);
   }
 }
 

@@ -52,6 +52,17 @@ export class LeakedTokensService {
     return found.kind;
   }
 
+  /**
+   * A report from anyone (the API's `/leaks/report`, the `/report-leak` page): processed after the
+   * caller has had its answer, so that neither the answer nor its timing tells whether the token
+   * was real. Never throws; a failure is logged.
+   */
+  acceptPublicReport(token: string, url: string | undefined): void {
+    this.report(token, { reporter: 'public_report', url: url?.trim() || null, source: null }).catch((error: Error) =>
+      this.logger.error(`a public leak report could not be processed: ${error.message}`),
+    );
+  }
+
   private async find(token: string): Promise<{
     kind: LeakedKind;
     wasLive: boolean;

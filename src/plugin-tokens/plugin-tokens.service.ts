@@ -144,10 +144,15 @@ export class PluginTokensService {
     return rows.map((token) => ({ plugin: byId.get(token.pluginId)!, token }));
   }
 
-  /** Every plugin's live tokens that expire within `days`, soonest first, with their plugin (operators). */
-  listExpiring(days: number): Promise<PluginToken[]> {
+  /**
+   * Live tokens that expire within `days`, soonest first, with their plugin: every plugin's
+   * (operators), or those of the plugins `maintainerId` maintains (their whoami).
+   */
+  async listExpiring(days: number, maintainerId?: string): Promise<PluginToken[]> {
+    const pluginIds = maintainerId === undefined ? undefined : (await this.plugins.maintainedBy(maintainerId)).map((p) => p.id);
+    if (pluginIds?.length === 0) return [];
     return this.tokens.find({
-      where: expiringWithin(this.clock.now(), days),
+      where: { ...expiringWithin(this.clock.now(), days), ...(pluginIds ? { pluginId: In(pluginIds) } : {}) },
       relations: { plugin: true },
       order: { expiresAt: 'ASC' },
     });

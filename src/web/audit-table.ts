@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/audit-event.entity';
+import type { AuditQuery } from '../audit/audit.service';
 import { html, SafeHtml } from '../common/html/html';
 import { when } from '../common/html/view-helpers';
 
@@ -17,7 +18,12 @@ export function auditTable(events: AuditEvent[]): SafeHtml {
 }
 
 /** How far back the pages show leak reports. */
-export const LEAK_ALERT_DAYS = 30;
+const LEAK_ALERT_DAYS = 30;
+
+/** The audit query of the leak reports `leakAlerts` shows: a user's (/account) or a plugin's (its token page). */
+export function recentLeakReports(about: { userId: string } | { pluginId: string }, now: Date): AuditQuery {
+  return { type: 'credential.leak_reported', ...about, since: new Date(now.getTime() - LEAK_ALERT_DAYS * 86_400_000), limit: 20 };
+}
 
 /**
  * The leak reports of the last LEAK_ALERT_DAYS (`credential.leak_reported` events), as alerts at

@@ -3,7 +3,6 @@ import { scopesForRoles } from '../../common/auth/scopes';
 import { EXPIRY_WARNING_DAYS, expiresSoon } from '../../common/auth/credential-status';
 import type { ApiKey } from '../../api-keys/api-key.entity';
 import type { PluginToken } from '../../plugin-tokens/plugin-token.entity';
-import type { Plugin } from '../../plugins/plugin.entity';
 import { TiledApiKeyResponse } from '../../api-keys/dto/api-key-response.dto';
 import type { Session } from '../../sessions/session.entity';
 import type { Identity } from '../../users/identity.entity';
@@ -116,13 +115,14 @@ export function toPrincipalResponse(
   };
 }
 
-/** `expiring_credentials`: what of `keys` and `tokens` expires soon, soonest first. */
-export function expiringCredentials(keys: ApiKey[], tokens: { plugin: Plugin; token: PluginToken }[], now = new Date()): ExpiringCredentialResponse[] {
+/**
+ * `expiring_credentials`: the keys of `keys` that expire soon, and `tokens` (already the caller's
+ * plugins' expiring deploy tokens, with their plugin), soonest first.
+ */
+export function expiringCredentials(keys: ApiKey[], tokens: PluginToken[], now = new Date()): ExpiringCredentialResponse[] {
   return [
     ...keys.filter((k) => expiresSoon(k, now)).map((k) => ({ type: 'api_key' as const, id: k.id, name: k.firstEight, plugin: null, expires_at: k.expiresAt! })),
-    ...tokens
-      .filter(({ token }) => expiresSoon(token, now))
-      .map(({ plugin, token }) => ({ type: 'deploy_token' as const, id: token.id, name: token.description, plugin: plugin.name, expires_at: token.expiresAt! })),
+    ...tokens.map((t) => ({ type: 'deploy_token' as const, id: t.id, name: t.description, plugin: t.plugin!.name, expires_at: t.expiresAt! })),
   ]
     .sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime())
     .map((c) => ({ ...c, expires_at: c.expires_at.toISOString() }));

@@ -21,7 +21,7 @@ import { BrowserFormGuard } from '../../common/html/browser-form.guard';
 import { html } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService } from '../../common/html/pages.service';
-import { auditTable, LEAK_ALERT_DAYS, leakAlerts } from '../audit-table';
+import { auditTable, leakAlerts, recentLeakReports } from '../audit-table';
 import { badge, confirmButton, csrfField, device, expiryBadge, liveAndFolded, scopeList, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 
@@ -75,7 +75,7 @@ export class AccountPageController {
       this.sessions.listForUser(userId),
       this.apiKeys.listForUser(userId),
       this.audit.list({ involving: userId, limit: 15 }),
-      this.audit.list({ type: 'credential.leak_reported', userId, since: new Date(Date.now() - LEAK_ALERT_DAYS * 86_400_000), limit: 20 }),
+      this.audit.list(recentLeakReports({ userId }, new Date())),
     ]);
     const providers = this.config.oidc.providers;
     const display = (name: string) => providers.find((p) => p.name === name)?.displayName ?? name;

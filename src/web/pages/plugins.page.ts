@@ -21,7 +21,7 @@ import { html, SafeHtml } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
 import { PagesService, type Viewer } from '../../common/html/pages.service';
 import { AuditService } from '../../audit/audit.service';
-import { LEAK_ALERT_DAYS, leakAlerts } from '../audit-table';
+import { leakAlerts, recentLeakReports } from '../audit-table';
 import { badge, confirmButton, csrfField, expiryBadge, liveAndFolded, when } from '../../common/html/view-helpers';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 import { API_PREFIX } from '../../common/http/base-url';
@@ -189,7 +189,7 @@ ${principal.scopes.includes('write:plugins') ? createPluginForm(req) : ''}</sect
       this.versions.list(plugin),
       this.plugins.getWithMaintainers(plugin.name),
       this.invitations.pendingFor(plugin),
-      this.audit.list({ type: 'credential.leak_reported', pluginId: plugin.id, since: new Date(now.getTime() - LEAK_ALERT_DAYS * 86_400_000), limit: 20 }),
+      this.audit.list(recentLeakReports({ pluginId: plugin.id }, now)),
     ]);
     const base = tokensPath(plugin);
     const overlaps = OVERLAPS.filter(([s]) => s <= this.config.plugins.tokenMaxOverlap);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Logger, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '../../common/http/api-docs';
 import { Public } from '../../common/auth/decorators';
 import type { LatchkeyReply, LatchkeyRequest } from '../../common/http/request-context';
@@ -19,8 +19,6 @@ import { ReportLeakFormDto } from '../dto/page-forms.dto';
 @UseFilters(PageErrorsFilter)
 @Controller()
 export class ReportLeakPageController {
-  private readonly logger = new Logger(ReportLeakPageController.name);
-
   constructor(
     private readonly pages: PagesService,
     private readonly leaks: LeakedTokensService,
@@ -50,8 +48,6 @@ export class ReportLeakPageController {
     this.pages.send(res, 200, 'Thank you', html`<p id="report-received">Thank you. If this was a live Latchkey token, it has been revoked and its owner will see your report.</p>`, {
       narrow: true,
     });
-    this.leaks.report(body.token, { reporter: 'public_report', url: body.url?.trim() || null, source: null }).catch((error: Error) =>
-      this.logger.error(`a leak report from the page could not be processed: ${error.message}`),
-    );
+    this.leaks.acceptPublicReport(body.token, body.url);
   }
 }
