@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LeakedTokensModule } from './leaked-tokens/leaked-tokens.module';
+import { TrustedPublishingModule } from './trusted-publishing/trusted-publishing.module';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
@@ -48,6 +49,7 @@ import { WebPagesModule } from './web/pages/web-pages.module';
     PluginsModule,
     PluginTokensModule,
     LeakedTokensModule,
+    TrustedPublishingModule,
     AdminModule,
     CredentialUsageModule,
     MetadataModule,

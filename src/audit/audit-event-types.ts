@@ -24,6 +24,10 @@ export const AUDIT_EVENT_TYPES = [
   'deploy_token.renamed',
   'deploy_token.rotated',
   'deploy_token.revoked',
+  /** A CI workflow allowed to publish the plugin without a stored secret; details: issuer, repository, workflow, environment, ref. */
+  'trusted_publisher.added',
+  /** …and no longer (the deploy tokens it got are revoked with it). */
+  'trusted_publisher.removed',
   'plugin.created',
   'plugin.maintainer_added',
   'plugin.maintainer_removed',

@@ -6,7 +6,8 @@ import type { AuditEventType } from './audit-event-types';
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
 
 /** Who did something: a user, a deploy token, nobody known (a failed login), or the system (CLI, jobs). */
-export type AuditActorType = 'user' | 'plugin_token' | 'anonymous' | 'system';
+/** `publisher`: a trusted publisher's CI job (the exchange that gave it a deploy token). */
+export type AuditActorType = 'user' | 'plugin_token' | 'publisher' | 'anonymous' | 'system';
 
 /**
  * One security event. Append-only: nothing updates a row; the retention job deletes old ones.

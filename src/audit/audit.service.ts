@@ -137,7 +137,7 @@ function actorOf(req: ReturnType<typeof currentRequest>): AuditActor {
   const p = req.principal;
   if (!p) return { type: 'anonymous' };
   if (p.kind === 'user') return { type: 'user', id: p.userId, label: p.username };
-  return { type: 'plugin_token', id: p.tokenId, label: `Token ${p.description}` };
+  return { type: 'plugin_token', id: p.tokenId, label: p.label };
 }
 
 function headerOf(req: ReturnType<typeof currentRequest>, name: string): string | undefined {

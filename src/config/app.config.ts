@@ -3,6 +3,7 @@ import { loadConfig } from './configuration';
 
 export type { AppConfig, AuditConfig, AuthConfig, RedisConfig, DatabaseConfig, PluginsConfig, SecretKey } from './configuration';
 export type { OidcConfig, OidcProviderConfig } from './oidc.config';
+export type { TrustedIssuerConfig, TrustedPublishingConfig } from './trusted-publishing.config';
 
 /**
  * DI token for the validated, typed configuration. Built once per application instance from

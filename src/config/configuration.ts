@@ -1,4 +1,5 @@
 import { loadLeakReportsConfig, type LeakReportsConfig } from './secret-scanning.config';
+import { loadTrustedPublishingConfig, type TrustedPublishingConfig } from './trusted-publishing.config';
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ export interface AppConfig {
   readonly oidc: OidcConfig;
   readonly audit: AuditConfig;
   readonly leakReports: LeakReportsConfig;
+  readonly trustedPublishing: TrustedPublishingConfig;
   readonly rateLimit: RateLimitConfig;
   readonly passwordHashing: PasswordHashingConfig;
 }
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimit: loadRateLimits(vars, nodeEnv),
     passwordHashing: loadPasswordHashing(vars, nodeEnv, env),
     leakReports: loadLeakReportsConfig(vars.SECRET_SCANNING_KEYS),
+    trustedPublishing: loadTrustedPublishingConfig(env, issuer, vars.PLUGIN_TOKEN_MAX_LIFETIME),
     audit: Object.freeze({
       retentionDays: vars.AUDIT_RETENTION_DAYS ?? 365,
       usageLogSize: vars.USAGE_LOG_SIZE ?? 100,

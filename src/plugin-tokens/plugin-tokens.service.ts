@@ -1,16 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { AuditDetails } from '../audit/audit-event.entity';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, type AuditActor } from '../audit/audit.service';
 import { parseUuid } from '../common/uuid';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, Repository } from 'typeorm';
+import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { credentialStatus, credentialStatusCondition, expiringWithin, type CredentialStatus } from '../common/auth/credential-status';
 import { LookupCache } from '../common/cache/lookup-cache';
 import { RedisService } from '../common/redis/redis.service';
-import type { PluginTokenPrincipal, UserPrincipal } from '../common/auth/principal';
+import { pluginTokenLabel, type PluginTokenPrincipal, type UserPrincipal } from '../common/auth/principal';
 import { KeyedHashes } from '../common/auth/presented-secrets';
 import { generateToken, hashSecret, isWellFormedToken } from '../common/auth/token-format';
 import { AppError, unauthorized } from '../common/errors/app-error';
@@ -33,6 +33,7 @@ interface TokenRow {
   revoked_at: unknown;
   previous_valid_until: unknown;
   secret_hash: string;
+  trusted_publisher_id: string | null;
 }
 
 /** What verification needs of a token, cached by secret hash. */
@@ -40,6 +41,8 @@ interface CachedToken {
   readonly id: string;
   readonly pluginId: string;
   readonly description: string;
+  /** How its actions are attributed (PluginTokenPrincipal.label). */
+  readonly label: string;
   readonly scopes: readonly string[];
   readonly expiresAt: number | null;
   readonly revoked: boolean;
@@ -103,26 +106,53 @@ export class PluginTokensService {
 
   async create(plugin: Plugin, by: UserPrincipal, description: string, expiresIn?: number | null): Promise<{ token: PluginToken; secret: string }> {
     const now = this.clock.now();
+    const made = await this.insert(plugin, { description, createdById: by.userId, trustedPublisherId: null, createdAt: now, expiresAt: this.expiry(now, expiresIn) });
+    this.logger.log(`deploy token created: ${made.token.id} for ${plugin.name} by user ${by.userId}`);
+    await this.recordEvent('deploy_token.created', plugin, made.token, { expires_at: made.token.expiresAt?.toISOString() ?? null });
+    return made;
+  }
+
+  /**
+   * A token for a trusted publisher's CI job (src/trusted-publishing): `ttlSeconds` long, labelled
+   * with the publisher wherever it acts, audited with the publisher as the actor and the job's facts.
+   */
+  async createForPublisher(
+    plugin: Plugin,
+    publisher: { id: string; label: string },
+    ttlSeconds: number,
+    job: AuditDetails,
+  ): Promise<{ token: PluginToken; secret: string }> {
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+    const made = await this.insert(plugin, { description: publisher.label, createdById: null, trustedPublisherId: publisher.id, createdAt: now, expiresAt });
+    this.logger.log(`deploy token created: ${made.token.id} for ${plugin.name} by ${publisher.label}`);
+    await this.recordEvent('deploy_token.created', plugin, made.token, { expires_at: expiresAt.toISOString(), ...job }, {
+      type: 'publisher',
+      id: publisher.id,
+      label: publisher.label,
+    });
+    return made;
+  }
+
+  private async insert(
+    plugin: Plugin,
+    fields: Pick<PluginToken, 'description' | 'createdById' | 'trustedPublisherId' | 'createdAt' | 'expiresAt'>,
+  ): Promise<{ token: PluginToken; secret: string }> {
     const secret = generateToken('deployToken');
     const token = this.tokens.create({
       id: randomUUID(),
       pluginId: plugin.id,
-      description,
       secretHash: this.hash(secret),
       previousSecretHash: null,
       previousValidUntil: null,
       scopes: [UPLOAD_SCOPE],
-      createdById: by.userId,
-      createdAt: now,
       rotatedAt: null,
-      expiresAt: this.expiry(now, expiresIn),
       lastUsedAt: null,
       lastUsedIp: null,
       revokedAt: null,
+      ...fields,
     });
     await this.tokens.insert(token);
-    this.logger.log(`deploy token created: ${token.id} for ${plugin.name} by user ${by.userId}`);
-    await this.recordEvent('deploy_token.created', plugin, token, { expires_at: token.expiresAt?.toISOString() ?? null });
     return { token, secret };
   }
 
@@ -200,6 +230,13 @@ export class PluginTokensService {
     const wasLive = credentialStatus(token, now) === 'active' && (current !== null || (token.previousValidUntil !== null && token.previousValidUntil > now));
     await this.revokeAnyById(token.id, by); // idempotent: audits and notifies once
     return { token, wasLive };
+  }
+
+  /** Revokes the live tokens a trusted publisher's jobs got (the publisher is being removed); how many. */
+  async revokeLiveOfPublisher(publisherId: string, by: string): Promise<number> {
+    const live = await this.tokens.find({ where: { trustedPublisherId: publisherId, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) }, select: { id: true } });
+    for (const { id } of live) await this.revokeAnyById(id, by);
+    return live.length;
   }
 
   /** After a token was revoked: the audit log, and services that cache introspection answers (the feed). */
@@ -311,11 +348,13 @@ export class PluginTokensService {
     plugin: Plugin,
     token: { id: string; description: string },
     details: AuditDetails = {},
+    actor?: AuditActor,
   ): Promise<void> {
     return this.audit.record(type, {
       subject: { type: 'deploy_token', id: token.id, label: token.description },
       pluginId: plugin.id,
       details: { plugin: plugin.name, ...details },
+      actor,
     });
   }
 
@@ -339,7 +378,7 @@ export class PluginTokensService {
       throw unauthorized('AUTH_INVALID_TOKEN', INVALID);
     }
     this.usage.record(token.id, ip);
-    return { kind: 'plugin_token', tokenId: token.id, pluginId: token.pluginId, description: token.description, scopes: token.scopes };
+    return { kind: 'plugin_token', tokenId: token.id, pluginId: token.pluginId, description: token.description, label: token.label, scopes: token.scopes };
   }
 
   lastUse(token: PluginToken): LastUse | null {
@@ -350,7 +389,7 @@ export class PluginTokensService {
     return this.cache.get(hash, async () => {
       const sql = (this.sql ??= new RawSql(this.tokens));
       const [row] = await sql.query<TokenRow>(
-        `SELECT id, plugin_id, description, scopes, expires_at, revoked_at, previous_valid_until, secret_hash FROM ${sql.table}` +
+        `SELECT id, plugin_id, description, scopes, expires_at, revoked_at, previous_valid_until, secret_hash, trusted_publisher_id FROM ${sql.table}` +
           ` WHERE secret_hash = ${sql.param(1)} OR previous_secret_hash = ${sql.param(1)}`,
         [hash],
       );
@@ -360,6 +399,7 @@ export class PluginTokensService {
         id: row.id,
         pluginId: row.plugin_id,
         description: row.description,
+        label: pluginTokenLabel(row.description, row.trusted_publisher_id !== null),
         scopes: Object.freeze(readJson<string[]>(row.scopes)),
         expiresAt: readTimestamp(row.expires_at),
         revoked: row.revoked_at !== null,

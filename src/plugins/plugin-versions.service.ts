@@ -156,10 +156,10 @@ function checkNotes(notes: unknown): string | undefined {
   return notes;
 }
 
-/** Who uploaded, as stored: the username, or `Token {description}` for a deploy token. */
+/** Who uploaded, as stored: the username, or the deploy token's label (`Token {description}`, or the trusted publisher). */
 function uploaderFields(p: Principal): Pick<PluginVersion, 'uploadedBy' | 'uploadedByUserId' | 'uploadedByTokenId'> {
   return p.kind === 'plugin_token'
-    ? { uploadedBy: `Token ${p.description}`.slice(0, 255), uploadedByUserId: null, uploadedByTokenId: p.tokenId }
+    ? { uploadedBy: p.label.slice(0, 255), uploadedByUserId: null, uploadedByTokenId: p.tokenId }
     : { uploadedBy: p.username, uploadedByUserId: p.userId, uploadedByTokenId: null };
 }
 

@@ -74,6 +74,10 @@ export const PUBLIC_ROUTES = [
   'POST /api/v1/leaks/report',
   'GET /report-leak', // the same, as a page (CSRF-checked in the handler)
   'POST /report-leak',
+  // Trusted publishing: a CI job's OIDC ID token is its own proof (verified in the handler against
+  // the CI issuer's keys); what to ask the CI for.
+  'GET /api/v1/trusted-publishing',
+  'POST /api/v1/trusted-publishing/exchange',
   'POST /api/v1/auth/logout',
   // The OIDC code flow: the redirect to the IdP and the IdP's redirect back (state-checked).
   'GET /api/v1/auth/provider/:provider/authorize',

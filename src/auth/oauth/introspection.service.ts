@@ -111,7 +111,7 @@ export class IntrospectionService {
       token_type: 'deploy_token',
       scope: principal.scopes.join(' '),
       sub: principal.tokenId,
-      username: `Token ${principal.description}`,
+      username: principal.label,
       iss: this.config.auth.issuer,
       aud: this.config.auth.accessTokenAudience,
       plugin: described.plugin,

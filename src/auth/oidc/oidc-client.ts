@@ -1,19 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import jwt, { type JwtPayload } from 'jsonwebtoken';
+import type { JwtPayload } from 'jsonwebtoken';
+import { InvalidIssuerToken, IssuerKeys, issuerUnavailable, type Discovery } from '../../common/auth/issuer-keys';
 import { AppError, unauthorized } from '../../common/errors/app-error';
 import { observeIdpExchange, type IdpExchangeOutcome } from '../../common/metrics/process-metrics';
 import type { OidcProviderConfig } from '../../config/app.config';
-
-export interface Discovery {
-  issuer: string;
-  token_endpoint: string;
-  jwks_uri: string;
-  authorization_endpoint?: string;
-  end_session_endpoint?: string;
-  userinfo_endpoint?: string;
-  claims_supported?: unknown;
-}
 
 /** What the IdP's token endpoint answers to a refresh grant. */
 export interface RefreshResult {
@@ -40,15 +30,8 @@ export const SESSION_GONE_ERRORS: ReadonlySet<string> = new Set([
   'account_selection_required',
 ]);
 
-const ALGORITHMS: jwt.Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
-const JWKS_REFETCH_MS = 30_000;
-
 /** The IdP cannot be reached or failed (5xx, timeout): 503 with Retry-After, never 401. */
-export function idpUnavailable(provider: string): AppError {
-  return new AppError('SERVICE_UNAVAILABLE', `The identity provider "${provider}" is not reachable; retry shortly.`, {
-    headers: { 'Retry-After': '10' },
-  });
-}
+export const idpUnavailable = issuerUnavailable;
 
 /**
  * Talks to one OpenID Connect provider over plain HTTPS (Node's fetch, bounded by a timeout):
@@ -57,9 +40,7 @@ export function idpUnavailable(provider: string): AppError {
  */
 export class OidcClient {
   private readonly logger: Logger;
-  private discovery?: Promise<Discovery>;
-  private keys = new Map<string, KeyObject>();
-  private keysFetchedAt = 0;
+  private readonly issuerKeys: IssuerKeys;
   /** Whether the missing username claim was reported (once per process). */
   private warnedNoUsername = false;
 
@@ -68,6 +49,17 @@ export class OidcClient {
     private readonly timeoutMs: number,
   ) {
     this.logger = new Logger(`OidcClient:${config.name}`);
+    this.issuerKeys = new IssuerKeys(config.issuer, {
+      name: config.name,
+      timeoutMs,
+      checkDiscovery: (doc) => {
+        if (!doc.token_endpoint) throw new AppError('SERVICE_UNAVAILABLE', `The discovery document of "${config.name}" has no token endpoint.`);
+        // Said at boot (the readiness probe discovers every IdP): the claim usernames come from is not offered.
+        if (Array.isArray(doc.claims_supported) && !doc.claims_supported.includes(config.usernameClaim)) {
+          this.logger.warn(this.noUsernameClaim('does not list the'));
+        }
+      },
+    });
   }
 
   /** Exchanges a refresh (e.g. offline) token. Refused → 401; IdP down → 503. */
@@ -118,7 +110,7 @@ export class OidcClient {
   }
 
   private async sendTokenRequest(grant: Record<string, string>): Promise<RefreshResult> {
-    const { token_endpoint } = await this.discover();
+    const token_endpoint = (await this.discover()).token_endpoint!;
     // client_secret_post: every IdP we target accepts it (Keycloak, ORCID, oidc-provider).
     const body = new URLSearchParams({ ...grant, client_id: this.config.clientId, client_secret: this.config.clientSecret });
     let res: Response;
@@ -215,16 +207,7 @@ export class OidcClient {
 
   /** Verifies an access token from this IdP: signature (JWKS), issuer, audience, expiry. */
   async verifyAccessToken(token: string): Promise<IdpAccessClaims> {
-    const decoded = jwt.decode(token, { complete: true });
-    if (!decoded || typeof decoded.payload !== 'object') throw this.invalid('the access token is not a JWT');
-    const key = await this.key(decoded.header.kid);
-    const { issuer } = await this.discover();
-    let claims: JwtPayload;
-    try {
-      claims = jwt.verify(token, key, { algorithms: ALGORITHMS, issuer }) as JwtPayload;
-    } catch (error) {
-      throw this.invalid((error as Error).message);
-    }
+    const claims = await this.verified(token, 'access');
     if (!this.isForUs(claims)) throw this.invalid(`audience ${[claims.aud ?? []].flat().join(',').slice(0, 200)}, client ${String(claims.client_id ?? claims.azp ?? '(none)').slice(0, 64)}`);
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp');
     return claims as IdpAccessClaims;
@@ -248,78 +231,24 @@ export class OidcClient {
    * `azp` when present, expiry (passport-openidconnect checks the claims but not the signature).
    */
   async verifyIdToken(idToken: string, nonce?: string): Promise<IdpAccessClaims> {
-    const decoded = jwt.decode(idToken, { complete: true });
-    if (!decoded || typeof decoded.payload !== 'object') throw this.invalid('the ID token is not a JWT', 'ID');
-    const key = await this.key(decoded.header.kid);
-    const { issuer } = await this.discover();
-    let claims: JwtPayload;
-    try {
-      claims = jwt.verify(idToken, key, { algorithms: ALGORITHMS, issuer, audience: this.config.clientId, nonce }) as JwtPayload;
-    } catch (error) {
-      throw this.invalid((error as Error).message, 'ID');
-    }
+    const claims = await this.verified(idToken, 'ID', { audience: this.config.clientId, nonce });
     if (claims.azp !== undefined && claims.azp !== this.config.clientId) throw this.invalid(`azp ${String(claims.azp)}`, 'ID');
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw this.invalid('no sub or exp', 'ID');
     return claims as IdpAccessClaims;
   }
 
-  private async key(kid: string | undefined): Promise<KeyObject> {
-    const find = () => (kid ? this.keys.get(kid) : this.keys.size === 1 ? [...this.keys.values()][0] : undefined);
-    let key = find();
-    if (!key && Date.now() - this.keysFetchedAt > JWKS_REFETCH_MS) {
-      await this.fetchKeys();
-      key = find();
+  /** Signature (the IdP's JWKS, refetched for an unknown `kid`), `iss`, expiry and the given checks. */
+  private async verified(token: string, kind: 'access' | 'ID', options?: { audience: string; nonce?: string }): Promise<JwtPayload> {
+    try {
+      return await this.issuerKeys.verify(token, options);
+    } catch (error) {
+      if (error instanceof InvalidIssuerToken) throw this.invalid(error.message, kind);
+      throw error;
     }
-    if (!key) throw this.invalid(`unknown signing key ${kid ?? '(none)'}`);
-    return key;
-  }
-
-  private async fetchKeys(): Promise<void> {
-    const { jwks_uri } = await this.discover();
-    const jwks = await this.getJson<{ keys?: Array<Record<string, unknown>> }>(jwks_uri);
-    const keys = new Map<string, KeyObject>();
-    for (const jwk of jwks.keys ?? []) {
-      if (jwk.use === 'enc' || typeof jwk.kty !== 'string') continue;
-      try {
-        keys.set(String(jwk.kid ?? ''), createPublicKey({ key: jwk as never, format: 'jwk' }));
-      } catch {
-        /* a key type Node cannot read: skip it */
-      }
-    }
-    this.keys = keys;
-    this.keysFetchedAt = Date.now();
   }
 
   private discover(): Promise<Discovery> {
-    this.discovery ??= this.getJson<Discovery>(`${this.config.issuer}/.well-known/openid-configuration`).then(
-      (doc) => {
-        if (doc.issuer?.replace(/\/+$/, '') !== this.config.issuer || !doc.token_endpoint || !doc.jwks_uri) {
-          throw new AppError('SERVICE_UNAVAILABLE', `The discovery document of "${this.config.name}" does not match its issuer.`);
-        }
-        // Said at boot (the readiness probe discovers every IdP): the claim usernames come from is not offered.
-        if (Array.isArray(doc.claims_supported) && !doc.claims_supported.includes(this.config.usernameClaim)) {
-          this.logger.warn(this.noUsernameClaim('does not list the'));
-        }
-        return doc;
-      },
-      (error: unknown) => {
-        this.discovery = undefined; // try again next time
-        throw error;
-      },
-    );
-    return this.discovery;
-  }
-
-  private async getJson<T>(url: string): Promise<T> {
-    try {
-      const res = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      return (await res.json()) as T;
-    } catch (error) {
-      this.discovery = undefined;
-      this.logger.warn(`GET ${url} failed: ${(error as Error).message}`);
-      throw idpUnavailable(this.config.name);
-    }
+    return this.issuerKeys.discovery();
   }
 
   private invalid(reason: string, kind: 'access' | 'ID' = 'access'): AppError {

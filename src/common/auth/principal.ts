@@ -31,7 +31,17 @@ export interface PluginTokenPrincipal {
   readonly tokenId: string;
   readonly pluginId: string;
   readonly description: string;
+  /**
+   * Who acts, as versions, the audit log and introspection name it: `Token {description}`, or for
+   * a token a trusted publisher's CI job got, the publisher (`Trusted publisher owner/repo · release.yml`).
+   */
+  readonly label: string;
   readonly scopes: readonly string[];
+}
+
+/** PluginTokenPrincipal.label of a token with this description. */
+export function pluginTokenLabel(description: string, fromTrustedPublisher: boolean): string {
+  return fromTrustedPublisher ? description : `Token ${description}`;
 }
 
 export type PrincipalKind = Principal['kind'];

@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   REAUTH_REQUIRED: 401,
   /** A secret-scanning report whose signature is missing, or not GitHub's by a configured key. */
   SIGNATURE_INVALID: 401,
+  /** Trusted publishing: a CI ID token from no configured issuer, badly signed, for another audience, expired or without the claims of a CI job. */
+  TRUSTED_PUBLISHING_TOKEN_INVALID: 401,
+  /** Trusted publishing: a good CI ID token whose job (repository, workflow, environment, ref) no publisher of the plugin names. */
+  TRUSTED_PUBLISHING_NO_PUBLISHER: 401,
+  /** Trusted publishing: a CI ID token (`jti`) exchanged before. */
+  TRUSTED_PUBLISHING_TOKEN_REPLAYED: 401,
   // 403
   FORBIDDEN: 403,
   INSUFFICIENT_ROLE: 403,

@@ -16,6 +16,7 @@ import { CreateOfflineTokenRotations1763901500000 } from './1763901500000-Create
 import { CreateOfflineTokenLeases1763901550000 } from './1763901550000-CreateOfflineTokenLeases';
 import { CreateRevocationEvents1763901600000 } from './1763901600000-CreateRevocationEvents';
 import { CreateRoles1763901700000 } from './1763901700000-CreateRoles';
+import { CreateTrustedPublishers1763901800000 } from './1763901800000-CreateTrustedPublishers';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   CreateOfflineTokenLeases1763901550000,
   CreateRevocationEvents1763901600000,
   CreateRoles1763901700000,
+  CreateTrustedPublishers1763901800000,
 ];

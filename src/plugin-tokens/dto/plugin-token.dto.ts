@@ -42,6 +42,8 @@ export class PluginTokenResponse {
   @ApiProperty() description: string;
   @ApiProperty({ nullable: true, type: String, description: 'Username of the maintainer who made it (display only)' })
   created_by: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: "Set when a trusted publisher's CI job got it (15 minutes, by exchanging its OIDC ID token)" })
+  trusted_publisher_id: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty({ nullable: true, type: String }) rotated_at: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_at: string | null;
@@ -63,6 +65,7 @@ export function toPluginTokenResponse(plugin: Plugin, t: PluginToken, lastUse: L
     plugin: plugin.name,
     description: t.description,
     created_by: t.createdBy?.username ?? null,
+    trusted_publisher_id: t.trustedPublisherId ?? null,
     created_at: t.createdAt.toISOString(),
     rotated_at: t.rotatedAt?.toISOString() ?? null,
     last_used_at: lastUse?.at.toISOString() ?? null,

@@ -47,7 +47,7 @@ const user: Principal = {
   scopes: ['read:data'],
   credential: { type: 'access_token', sessionId: 's1' },
 };
-const pluginToken: Principal = { kind: 'plugin_token', tokenId: 't1', pluginId: 'p1', description: 'CI', scopes: ['read:data'] };
+const pluginToken: Principal = { kind: 'plugin_token', tokenId: 't1', pluginId: 'p1', description: 'CI', label: 'Token CI', scopes: ['read:data'] };
 
 function strategy(name: string, scheme: 'bearer' | 'apikey', principal: Principal): CredentialStrategy {
   return {
