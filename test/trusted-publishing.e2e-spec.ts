@@ -106,8 +106,8 @@ describe('trusted publishing', () => {
     await t.http().post(`${API}/plugins/bobs-plugin/versions`).set(bearer(res.body.token)).field('version', '1.0.0').attach('file', Buffer.from('x'), 'p.tar.gz').expect(403);
 
     // …and it cannot make itself a longer life: no new deploy token, no new publisher.
-    await t.http().post(`${API}/plugins/napari-foo/tokens`).set(bearer(res.body.token)).send({ description: 'forever' }).expect(403);
-    await t.http().post(`${API}/plugins/napari-foo/trusted-publishers`).set(bearer(res.body.token)).send({ issuer: 'github', repository: 'mallory/x', workflow: 'r.yml' }).expect(403);
+    await t.http().post(`${API}/plugins/napari-foo/tokens`).set(bearer(res.body.token)).send({ description: 'forever' }).expect(401);
+    await t.http().post(`${API}/plugins/napari-foo/trusted-publishers`).set(bearer(res.body.token)).send({ issuer: 'github', repository: 'mallory/x', workflow: 'r.yml' }).expect(401); // deploy tokens work on the upload routes only
 
     // The maintainers see who got it and who uploaded: the publisher and the job, in the audit log.
     const events = (await t.http().get(`${API}/plugins/napari-foo/audit`).set(bearer(anna.access_token)).expect(200)).body.events as Record<string, any>[];
