@@ -13,11 +13,17 @@
  *   whitespace and line breaks are free.
  * - A ```ts block marked `<!-- doc-test: file <path> -->` is that file of this repository, byte
  *   for byte, so it runs with the unit tests.
+ * - A ```yaml block marked `<!-- doc-test: ci github|gitlab <repository> <workflow> <ref> -->` is a
+ *   GitHub Actions workflow or a .gitlab-ci.yml: its jobs run in the walkthrough, at that point,
+ *   as that CI would run them for a push of <ref> (test/utils/ci-jobs.ts), with ID tokens from a
+ *   local CI issuer the server trusts (test/utils/ci-issuer.ts). They must succeed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startCiIssuer, type CiIssuer } from './utils/ci-issuer';
+import { githubWorkflowScript, gitlabPipelineScript } from './utils/ci-jobs';
 import { buildServer, freePort, startServer, type ServerProcess } from './utils/server-process';
 
 const ROOT = resolve(__dirname, '..');
@@ -57,10 +63,13 @@ interface Step {
   command: string;
   expected?: string;
   line: number;
+  /** A CI example to run (its command is made when the walkthrough runs). */
+  ci?: Block;
 }
 
 /** Splits a block into commands, each with the output its `# →` comment promises. */
 function steps(block: Block): Step[] {
+  if (block.marker?.startsWith('ci ')) return [{ command: '', line: block.line, ci: block }];
   const out: Step[] = [];
   let command: string[] = [];
   let start = block.line + 1;
@@ -93,8 +102,9 @@ export function outputPattern(expected: string): RegExp {
 }
 
 const runnable = DOCS.flatMap(blocks).filter((b) => b.lang === 'sh' || b.lang === 'bash');
+const ciExamples = DOCS.flatMap(blocks).filter((b) => b.lang === 'yaml' && b.marker?.startsWith('ci '));
 const byFile = new Map<string, Block[]>();
-for (const b of runnable.filter((b) => b.marker === 'run')) byFile.set(b.file, [...(byFile.get(b.file) ?? []), b]);
+for (const b of [...runnable.filter((b) => b.marker === 'run'), ...ciExamples]) byFile.set(b.file, [...(byFile.get(b.file) ?? []), b].sort((x, y) => x.line - y.line));
 
 describe('documentation', () => {
   it('marks every shell block: run, or skipped with a reason', () => {
@@ -116,28 +126,49 @@ describe('documentation', () => {
     let server: ServerProcess;
     let work: string;
     let port: number;
+    const ci: Partial<Record<'github' | 'gitlab', CiIssuer>> = {};
 
     beforeAll(async () => {
       build = buildServer();
       work = mkdtempSync(join(tmpdir(), 'latchkey-docs-'));
       port = await freePort();
-      server = await startServer('docs', build.dir, port, { DATA_DIR: join(work, 'data'), NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+      [ci.github, ci.gitlab] = await Promise.all([startCiIssuer('github'), startCiIssuer('gitlab')]);
+      server = await startServer('docs', build.dir, port, {
+        DATA_DIR: join(work, 'data'),
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'warn',
+        // The CI examples' issuers; the audience a deployment gets from its PUBLIC_URL.
+        TRUSTED_ISSUER_GITHUB_URL: ci.github.issuer,
+        TRUSTED_ISSUER_GITLAB_URL: ci.gitlab.issuer,
+        TRUSTED_PUBLISHING_AUDIENCE: `http://localhost:${port}`,
+      });
     }, 120_000);
     afterAll(async () => {
       await server?.stop();
+      await Promise.all([ci.github?.stop(), ci.gitlab?.stop()]);
       build?.remove();
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it.each([...byFile.keys()])('%s prints what it promises', async (file) => {
-      const all = byFile.get(file)!.flatMap(steps);
+      const here = (text: string) => text.replaceAll('localhost:3000', `localhost:${port}`);
       const outDir = join(work, 'out', file.replace(/\W/g, '_'));
+      const all = byFile.get(file)!.flatMap(steps).map((s, i) => {
+        if (!s.ci) return s;
+        const [, kind, repository, workflow, ref] = s.ci.marker!.split(/\s+/);
+        const spec = { repository, workflow, ref };
+        const dir = join(work, 'ci', `${file.replace(/\W/g, '_')}-${i}`);
+        const text = here(s.ci.text);
+        const command = kind === 'github' ? githubWorkflowScript(text, spec, ci.github!, dir) : gitlabPipelineScript(text, spec, ci.gitlab!, dir);
+        if (!command) throw new Error(`${file}:${s.line}: the CI example has no job to run`);
+        return { ...s, command: `${command} && echo 'doc-test: the CI jobs succeeded'`, expected: 'doc-test: the CI jobs succeeded' };
+      });
       const script = [
         'cd "$WORK"',
         // The CLI of this build, with the server's DATA_DIR (npm run cli would rebuild ./dist).
         'npm() { if [ "$1 $2 $3" = "run cli --" ]; then shift 3; node "$BUILD/src/cli.js" "$@"; else echo "doc-test: npm $* is not run here" >&2; return 127; fi; }',
         `mkdir -p "${outDir}"`,
-        ...all.map((s, i) => `{\n${s.command.replaceAll('localhost:3000', `localhost:${port}`)}\n} > "${outDir}/${i}" 2>&1`),
+        ...all.map((s, i) => `{\n${here(s.command)}\n} > "${outDir}/${i}" 2>&1`),
       ].join('\n');
       writeFileSync(join(work, 'script.sh'), script);
       // A reader's shell: none of the test environment (its secrets, database, NODE_ENV=test).
@@ -150,7 +181,7 @@ describe('documentation', () => {
       const mismatches = all.flatMap((s, i) => {
         if (s.expected === undefined) return [];
         const output = readFileSync(join(outDir, String(i)), 'utf8');
-        return outputPattern(s.expected).test(output) ? [] : [`${file}:${s.line}\n  promised: ${s.expected}\n  printed:  ${output.trim().slice(0, 1500)}`];
+        return outputPattern(here(s.expected)).test(output) ? [] : [`${file}:${s.line}\n  promised: ${s.expected}\n  printed:  ${output.trim().slice(0, 1500)}`];
       });
       // The server's last lines say why, when a step found no server or a 5xx.
       const state = server.child.exitCode === null ? 'running' : `exited with ${server.child.exitCode}`;

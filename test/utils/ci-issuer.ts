@@ -55,6 +55,8 @@ export class CiIssuer {
   readonly fetches = { discovery: 0, jwks: 0 };
   private server?: Server;
   private keys: SigningKey[] = [newSigningKey()];
+  /** GitHub's ID-token request API: request token → the job it stands for. */
+  private readonly runnerJobs = new Map<string, CiJobSpec>();
 
   constructor(
     readonly layout: CiLayout,
@@ -86,6 +88,14 @@ export class CiIssuer {
         this.fetches.jwks++;
         return send(200, { keys: this.keys.map((k) => ({ ...(k.publicKey.export({ format: 'jwk' }) as object), kid: k.kid, use: 'sig', alg: 'RS256' })) });
       }
+      const url = new URL(req.url ?? '/', this.issuer);
+      if (url.pathname === '/_runner/idtoken') {
+        // As a GitHub Actions job calls it: `curl -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=…"`.
+        const spec = this.runnerJobs.get(/^bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+        if (!spec) return send(401, { message: 'Bad credentials' });
+        const [owner] = spec.repository.split('/');
+        return send(200, { count: 1, value: this.mint(this.job(spec), { aud: url.searchParams.get('audience') ?? `https://github.com/${owner}` }) });
+      }
       send(404, { message: 'Not Found' });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -97,6 +107,16 @@ export class CiIssuer {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * What GitHub gives a job that has `permissions: id-token: write`: ACTIONS_ID_TOKEN_REQUEST_URL
+   * and ACTIONS_ID_TOKEN_REQUEST_TOKEN, with which it asks for ID tokens describing `spec`.
+   */
+  runner(spec: CiJobSpec): { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string } {
+    const token = randomUUID();
+    this.runnerJobs.set(token, spec);
+    return { ACTIONS_ID_TOKEN_REQUEST_URL: `${this.issuer}/_runner/idtoken?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: token };
   }
 
   /** The current signing key. */
