@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { loadConfig } from '../src/config/configuration';
+import { PluginTokensService } from '../src/plugin-tokens/plugin-tokens.service';
+import { PluginsService } from '../src/plugins/plugins.service';
 import { bearer, createTestApp } from './utils/create-test-app';
 import { cli } from './utils/run-cli';
 import { createTestDatabase, TestDatabase } from './utils/test-database';
@@ -199,11 +201,100 @@ describe('operator CLI', () => {
     }
   });
 
+  it("publisher:add, publisher:list and publisher:remove manage a plugin's trusted publishers, with the service's refusals", async () => {
+    expect((await cli(db, ['user:create', 'pia'], 'a long passphrase\n')).code).toBe(0);
+    expect((await cli(db, ['plugin:create', 'pia-plugin', '--maintainer', 'pia'])).code).toBe(0);
+    const corp = { TRUSTED_PUBLISHING_ISSUERS: 'github,gitlab,corp', TRUSTED_ISSUER_CORP_URL: 'https://gitlab.corp.test', TRUSTED_ISSUER_CORP_CLAIMS: 'gitlab', TRUSTED_ISSUER_CORP_DISPLAY_NAME: 'Corp GitLab' };
+    const env = { ...corp, TRUSTED_PUBLISHING_AUDIENCE: 'https://latchkey.test', PUBLIC_URL: 'https://latchkey.test' };
+    expect((await cli(db, ['publisher:list', 'pia-plugin'])).out).toBe('ID  CI  REPOSITORY  WORKFLOW  ENVIRONMENT  REF  REPOSITORY ID  LAST USED\n(no trusted publishers)\n');
+
+    const release = ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'Acme/Pia-Plugin', '--workflow', 'release.yml', '--environment', 'pypi', '--ref', 'refs/tags/v*'];
+    const added = await cli(db, release, '', env);
+    expect([added.code, added.err]).toEqual([0, '']);
+    const [line, hint, ...rest] = added.out.trimEnd().split('\n');
+    expect(rest).toEqual([]);
+    const id = /^Trusted publisher "acme\/pia-plugin · release\.yml · pypi" added to pia-plugin \(id ([0-9a-f-]{36})\)\.$/.exec(line)?.[1];
+    expect(id).toBeDefined();
+    expect(hint).toBe('Its CI job must request an ID token with audience "https://latchkey.test" and POST it to https://latchkey.test/api/v1/trusted-publishing/exchange as {"token": <ID token>, "plugin": "pia-plugin"}, which answers a deploy token that lives 15 minutes.');
+    const gitlab = await cli(db, ['publisher:add', 'pia-plugin', '--issuer', 'corp', '--repository', 'tools/pia', '--workflow', '.gitlab-ci.yml'], '', corp);
+    expect(gitlab.code).toBe(0);
+    const corpId = /\(id ([0-9a-f-]{36})\)/.exec(gitlab.out)![1];
+    expect(gitlab.out).toMatch(/\nIts CI job must request an ID token with audience "[^"]+" and POST it to \/api\/v1\/trusted-publishing\/exchange as /);
+
+    const listed = await cli(db, ['publisher:list', 'pia-plugin'], '', corp);
+    expect(listed.code).toBe(0);
+    const [header, first, second, ...more] = listed.out.trimEnd().split('\n');
+    expect(more).toEqual([]);
+    expect(header).toMatch(/^ID\s+CI\s+REPOSITORY\s+WORKFLOW\s+ENVIRONMENT\s+REF\s+REPOSITORY ID\s+LAST USED$/);
+    expect(first.split(/\s{2,}/)).toEqual([id, 'GitHub Actions', 'acme/pia-plugin', 'release.yml', 'pypi', 'refs/tags/v*', '-', 'never']);
+    expect(second.split(/\s{2,}/)).toEqual([corpId, 'Corp GitLab', 'tools/pia', '.gitlab-ci.yml', 'any', 'any', '-', 'never']);
+    // An issuer no longer configured shows by its name.
+    expect((await cli(db, ['publisher:list', 'pia-plugin'])).out).toMatch(new RegExp(`\\n${corpId}\\s+corp\\s+tools/pia\\s`));
+
+    // The service's refusals: exit 1, its message, nothing added.
+    const dup = await cli(db, release);
+    expect([dup.code, dup.out, dup.err]).toEqual([1, '', 'error: pia-plugin already trusts this publisher.\n']);
+    const badRef = await cli(db, ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'acme/pia-plugin', '--workflow', 'ci.yml', '--ref', 'v*']);
+    expect([badRef.code, badRef.err]).toEqual([1, expect.stringMatching(/^error: Not a publisher: ref: a full ref or pattern, e\.g\. refs\/tags\/v\*/)]);
+    const unknown = await cli(db, ['publisher:add', 'pia-plugin', '--issuer', 'jenkins', '--repository', 'acme/pia-plugin', '--workflow', 'ci.yml'], '', corp);
+    expect([unknown.code, unknown.err]).toEqual([1, 'error: issuer must be one of: github, gitlab, corp.\n']);
+    const off = await cli(db, ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'acme/pia-plugin', '--workflow', 'ci.yml'], '', { TRUSTED_PUBLISHING_ISSUERS: 'none' });
+    expect([off.code, off.err]).toEqual([1, expect.stringContaining('Trusted publishing is not enabled here')]);
+    expect((await cli(db, ['publisher:add', 'no-such-plugin', '--issuer', 'github', '--repository', 'acme/x', '--workflow', 'ci.yml'])).code).toBe(1);
+    expect((await cli(db, ['publisher:list', 'pia-plugin'], '', corp)).out.trimEnd().split('\n')).toHaveLength(3);
+    // Usage errors (exit 2) before anything is opened.
+    for (const argv of [
+      ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'acme/x'],
+      ['publisher:add', 'pia-plugin', '--repository', 'acme/x', '--workflow', 'ci.yml'],
+      ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'acme/x', '--workflow'],
+      ['publisher:add', '--issuer', 'github', '--repository', 'acme/x', '--workflow', 'ci.yml'],
+      ['publisher:list'],
+      ['publisher:remove', 'pia-plugin'],
+    ]) {
+      expect([argv.join(' '), (await cli(db, argv)).code]).toEqual([argv.join(' '), 2]);
+    }
+    expect((await cli(db, ['publisher:add', 'pia-plugin', '--issuer', 'github', '--repository', 'acme/x'])).err).toBe('publisher:add needs --workflow.\n');
+
+    // A deploy token the GitHub publisher's job got: token:list says who made it; removing the publisher revokes it.
+    const t = await createTestApp({}, db);
+    let token: string;
+    try {
+      const plugin = await t.app.get(PluginsService).getByName('pia-plugin');
+      token = (await t.app.get(PluginTokensService).createForPublisher(plugin, { id: id!, label: 'Trusted publisher acme/pia-plugin · release.yml · pypi' }, 900, {})).token.id;
+    } finally {
+      await t.close({ keepDatabase: true });
+    }
+    expect((await cli(db, ['token:list', 'pia-plugin'])).out).toMatch(new RegExp(`\\n${token}\\s+Trusted publisher acme/pia-plugin · release\\.yml · pypi\\s+trusted publisher\\s.*\\sactive, expires soon\\n$`));
+
+    const removed = await cli(db, ['publisher:remove', 'pia-plugin', id!]);
+    expect(removed).toMatchObject({ code: 0, err: '', out: 'Trusted publisher "acme/pia-plugin · release.yml · pypi" removed from pia-plugin; 1 live deploy token(s) revoked.\n' });
+    expect((await cli(db, ['token:list', 'pia-plugin', '--all'])).out).toMatch(new RegExp(`\\n${token}\\s.*\\srevoked\\n$`));
+    expect((await cli(db, ['publisher:remove', 'pia-plugin', corpId])).out).toBe('Trusted publisher "tools/pia · .gitlab-ci.yml" removed from pia-plugin; 0 live deploy token(s) revoked.\n');
+    expect((await cli(db, ['publisher:list', 'pia-plugin'])).out).toMatch(/\n\(no trusted publishers\)\n$/);
+    const again = await cli(db, ['publisher:remove', 'pia-plugin', id!]);
+    expect([again.code, again.err]).toEqual([1, `error: pia-plugin has no trusted publisher ${id}.\n`]);
+    expect((await cli(db, ['publisher:remove', 'pia-plugin', 'not-a-uuid'])).err).toBe('error: pia-plugin has no trusted publisher not-a-uuid.\n');
+
+    const after = await createTestApp({}, db);
+    try {
+      const events = await after.dataSource.getRepository(AuditEvent).find({ where: { subjectType: 'trusted_publisher' }, order: { occurredAt: 'ASC' } });
+      expect(events.map((e) => [e.type, e.actorType, e.actorLabel])).toEqual([
+        ['trusted_publisher.added', 'system', 'cli'],
+        ['trusted_publisher.added', 'system', 'cli'],
+        ['trusted_publisher.removed', 'system', 'cli'],
+        ['trusted_publisher.removed', 'system', 'cli'],
+      ]);
+      expect(events[2].details).toMatchObject({ plugin: 'pia-plugin', issuer: 'github', tokens_revoked: 1 });
+    } finally {
+      await after.close({ keepDatabase: true });
+    }
+  });
+
   it('--help and help exit 0 with every command; no command at all is a usage error (2)', async () => {
     for (const argv of [['--help'], ['help'], ['user:create', '--help']]) {
       const res = await cli(db, argv);
       expect([argv.join(' '), res.code]).toEqual([argv.join(' '), 0]);
-      for (const command of ['user:create', 'user:set-groups', 'role:set', 'keys:generate-signing', 'audit:tail', 'key:list', 'key:revoke', 'token:list', 'token:revoke', 'session:list', 'session:revoke', 'plugin:create', 'plugin:add-maintainer']) {
+      for (const command of ['user:create', 'user:set-groups', 'role:set', 'keys:generate-signing', 'audit:tail', 'key:list', 'key:revoke', 'token:list', 'token:revoke', 'session:list', 'session:revoke', 'plugin:create', 'plugin:add-maintainer', 'publisher:list', 'publisher:add', 'publisher:remove']) {
         expect(res.out).toContain(command);
       }
     }

@@ -19,6 +19,7 @@ import { Role } from '../common/auth/scopes';
 import { AppError } from '../common/errors/app-error';
 import { RedisModule } from '../common/redis/redis.module';
 import { parseUuid } from '../common/uuid';
+import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { AppConfigModule } from '../config/config.module';
 import { loadConfig } from '../config/configuration';
 import { ConfigError } from '../config/env.validation';
@@ -32,13 +33,15 @@ import { RolesModule } from '../roles/roles.module';
 import { RolesService } from '../roles/roles.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
+import { TrustedPublishingModule } from '../trusted-publishing/trusted-publishing.module';
+import { publisherLabel, TrustedPublishingService } from '../trusted-publishing/trusted-publishing.service';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { generateSigningKey, generateTokenSigningKey } from './keys';
 import { CliInputError, readPassword } from './read-password';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuthCoreModule, RedisModule, AuditModule, RevocationFeedModule, RolesModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule],
+  imports: [AppConfigModule, DatabaseModule, AuthCoreModule, RedisModule, AuditModule, RevocationFeedModule, RolesModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule, TrustedPublishingModule],
 })
 class CliModule {}
 
@@ -216,7 +219,7 @@ const COMMANDS: Record<string, Command> = {
     run: async ({ args: [name], flags, app, io }) => {
       const tokens = app.get(PluginTokensService);
       const plugin = await app.get(PluginsService).getByName(name);
-      const rows = shown(await tokens.list(plugin), flags).map(({ item: t, status }) => [t.id, t.description, t.createdBy?.username ?? '-', iso(t.createdAt), iso(t.expiresAt, 'never'), iso(tokens.lastUse(t)?.at, 'never'), status]);
+      const rows = shown(await tokens.list(plugin), flags).map(({ item: t, status }) => [t.id, t.description, t.createdBy?.username ?? (t.trustedPublisherId ? 'trusted publisher' : '-'), iso(t.createdAt), iso(t.expiresAt, 'never'), iso(tokens.lastUse(t)?.at, 'never'), status]);
       printTable(io, ['ID', 'DESCRIPTION', 'CREATED BY', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'], rows, flags.all ? 'deploy tokens' : 'live deploy tokens');
       return 0;
     },
@@ -294,6 +297,55 @@ const COMMANDS: Record<string, Command> = {
       const user = await app.get(UsersService).getByUsername(username);
       const added = await app.get(PluginsService).addMaintainer(plugin, user);
       io.stdout.write(added ? `${user.username} now maintains ${plugin.name}.\n` : `${user.username} already maintains ${plugin.name}.\n`);
+      return 0;
+    },
+  },
+  'publisher:list': {
+    args: ['plugin'],
+    help: "The plugin's trusted publishers: the CI workflows whose OIDC ID tokens are exchanged for 15-minute deploy tokens.",
+    run: async ({ args: [name], app, io }) => {
+      const publishing = app.get(TrustedPublishingService);
+      const plugin = await app.get(PluginsService).getByName(name);
+      const ci = (issuer: string) => publishing.issuerConfigs().find((i) => i.name === issuer)?.displayName ?? issuer;
+      const rows = (await publishing.list(plugin)).map((p) => [p.id, ci(p.issuer), p.repository, p.workflow, p.environment ?? 'any', p.refPattern ?? 'any', p.repositoryId ?? '-', iso(p.lastUsedAt, 'never')]);
+      printTable(io, ['ID', 'CI', 'REPOSITORY', 'WORKFLOW', 'ENVIRONMENT', 'REF', 'REPOSITORY ID', 'LAST USED'], rows, 'trusted publishers');
+      return 0;
+    },
+  },
+  'publisher:add': {
+    args: ['plugin'],
+    flags: ['issuer', 'repository', 'workflow', 'environment', 'ref'],
+    required: ['issuer', 'repository', 'workflow'],
+    help: 'Trust a CI workflow to publish the plugin (--issuer: a configured CI, e.g. github or gitlab; --environment and --ref, e.g. refs/tags/v*, narrow it).',
+    run: async ({ args: [name], flags, app, io }) => {
+      const plugin = await app.get(PluginsService).getByName(name);
+      const publisher = await app.get(TrustedPublishingService).add(
+        plugin,
+        {
+          issuer: flags.issuer as string,
+          repository: flags.repository as string,
+          workflow: flags.workflow as string,
+          environment: (flags.environment as string | undefined) ?? null,
+          ref: (flags.ref as string | undefined) ?? null,
+        },
+        null,
+      );
+      const config = app.get<AppConfig>(APP_CONFIG);
+      io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" added to ${plugin.name} (id ${publisher.id}).\n`);
+      io.stdout.write(
+        `Its CI job must request an ID token with audience "${config.trustedPublishing.audience}" and POST it to ${config.publicUrl ?? ''}${EXCHANGE_PATH} ` +
+          `as {"token": <ID token>, "plugin": "${plugin.name}"}, which answers a deploy token that lives ${duration(config.trustedPublishing.tokenTtl)}.\n`,
+      );
+      return 0;
+    },
+  },
+  'publisher:remove': {
+    args: ['plugin', 'id'],
+    help: "Stop trusting one of the plugin's publishers (by id); the deploy tokens it got that still work are revoked.",
+    run: async ({ args: [name, id], app, io }) => {
+      const plugin = await app.get(PluginsService).getByName(name);
+      const { publisher, tokensRevoked } = await app.get(TrustedPublishingService).remove(plugin, id);
+      io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" removed from ${plugin.name}; ${tokensRevoked} live deploy token(s) revoked.\n`);
       return 0;
     },
   },
@@ -487,6 +539,19 @@ function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(ite
     .map((item) => ({ item, status: credentialStatus(item, now) }))
     .filter(({ status }) => flags.all || status === 'active')
     .map(({ item, status }) => ({ item, status: warn && expiresSoon(item, now) ? `${status}, expires soon` : status }));
+}
+
+/** Where a CI job exchanges its ID token (TrustedPublishingController). */
+const EXCHANGE_PATH = '/api/v1/trusted-publishing/exchange';
+
+/** `owner/repo · release.yml[ · environment]`: the publisher's label without its `Trusted publisher ` prefix. */
+function shortLabel(p: Parameters<typeof publisherLabel>[0]): string {
+  return publisherLabel(p).replace(/^Trusted publisher /, '');
+}
+
+/** `15 minutes`, or `90 seconds`. */
+function duration(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
 }
 
 const expiringDays = (flags: Record<string, string | true>) => (flags.days === undefined ? EXPIRY_WARNING_DAYS : Number(flags.days));

@@ -115,7 +115,7 @@ export class TrustedPublishingService {
   }
 
   /** Removes a publisher, and revokes the deploy tokens it got that still work. 404 when unknown. */
-  async remove(plugin: Plugin, id: string): Promise<TrustedPublisher> {
+  async remove(plugin: Plugin, id: string): Promise<{ publisher: TrustedPublisher; tokensRevoked: number }> {
     const uuid = parseUuid(id);
     const publisher = uuid ? await this.publishers.findOne({ where: { id: uuid, pluginId: plugin.id } }) : null;
     if (!publisher) throw new AppError('NOT_FOUND', `${plugin.name} has no trusted publisher ${id.slice(0, 64)}.`);
@@ -123,7 +123,7 @@ export class TrustedPublishingService {
     await this.publishers.delete({ id: publisher.id });
     this.logger.log(`trusted publisher removed from ${plugin.name}: ${publisherLabel(publisher)}; ${revoked} live token(s) revoked`);
     await this.recordEvent('trusted_publisher.removed', plugin, publisher, { tokens_revoked: revoked });
-    return publisher;
+    return { publisher, tokensRevoked: revoked };
   }
 
   /**
