@@ -21,6 +21,7 @@ import { buildServer, freePort, ServerProcess, startServer } from '../utils/serv
 import { discoverRoutes } from '../utils/routes';
 import { TestBrowser, loginInBrowser } from '../utils/test-browser';
 import { startAppWithIdp } from '../utils/app-with-idp';
+import { startCiIssuer, type CiIssuer } from '../utils/ci-issuer';
 
 const API = '/api/v1';
 const LOGIN = `${API}/auth/provider/local/token`;
@@ -139,18 +140,21 @@ describe('attack: deeply nested input', () => {
 
 describe('attack: a cache keeps a copy of a new secret', () => {
   let idp: LocalIdp;
+  let ci: CiIssuer; // GitHub Actions, for trusted publishing
   let t: TestApp;
   let base: string;
   const ALICE = { username: 'alice', password: 'alice-password' }; // an IdP account
   const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)![1];
 
   beforeAll(async () => {
-    ({ idp, t, base } = await startAppWithIdp());
+    ci = await startCiIssuer('github');
+    ({ idp, t, base } = await startAppWithIdp({ env: { TRUSTED_ISSUER_GITHUB_URL: ci.issuer, TRUSTED_PUBLISHING_AUDIENCE: 'latchkey' } }));
     await t.createUser('root', DEFAULT_PASSWORD, ['user', 'admin']);
   });
   afterAll(async () => {
     await t?.close();
     await idp?.stop();
+    await ci?.stop();
   });
 
   /** A browser logged in through the /login form, as `root`. */
@@ -203,6 +207,14 @@ describe('attack: a cache keeps a copy of a new secret', () => {
       const access = (await t.login('root')).access_token;
       const id = await pluginWithToken(access, 'api-rotate');
       const res = await t.http().post(`${API}/plugins/api-rotate/tokens/${id}/rotate`).set(bearer(access)).send({ overlap_seconds: 0 });
+      return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
+    },
+    'POST /api/v1/trusted-publishing/exchange': async () => {
+      const access = (await t.login('root')).access_token;
+      await t.http().post(`${API}/plugins`).set(bearer(access)).send({ name: 'trusted' }).expect(201);
+      const job = { repository: 'acme/trusted', workflow: 'release.yml', ref: 'refs/tags/v1.0.0' };
+      await t.http().post(`${API}/plugins/trusted/trusted-publishers`).set(bearer(access)).send({ issuer: 'github', ...job }).expect(201);
+      const res = await t.http().post(`${API}/trusted-publishing/exchange`).send({ token: ci.mint(ci.job(job)), plugin: 'trusted' });
       return { status: res.status, cacheControl: res.headers['cache-control'], body: res.text };
     },
     'POST /api/v1/auth/provider/:provider/authorize': async () => {
