@@ -97,6 +97,10 @@ describe('trusted publishing', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.token).toMatch(/^lk_dpl_/);
     expect(res.body).toMatchObject({ plugin: 'napari-foo', description: 'Trusted publisher acme/napari-foo · release.yml · pypi', created_by: null, trusted_publisher_id: githubPublisher, publisher_id: githubPublisher, status: 'active' });
+    // Short by design, so no "expires soon" warning (its CI gets a new one every run).
+    expect(res.body.expires_soon).toBe(false);
+    const whoami = await t.http().get(`${API}/auth/whoami`).set(bearer(anna.access_token)).expect(200);
+    expect(whoami.body.expiring_credentials).toEqual([]);
     expect(Date.parse(res.body.expires_at) - clock.nowMs()).toBeGreaterThan(899_000);
     expect(Date.parse(res.body.expires_at) - clock.nowMs()).toBeLessThanOrEqual(900_000);
 

@@ -25,6 +25,7 @@ import { loadConfig } from '../config/configuration';
 import { ConfigError } from '../config/env.validation';
 import { DatabaseModule } from '../database/database.module';
 import { PluginTokensModule } from '../plugin-tokens/plugin-tokens.module';
+import { deployTokenExpiresSoon } from '../plugin-tokens/dto/plugin-token.dto';
 import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
 import { PluginsModule } from '../plugins/plugins.module';
 import { PluginsService } from '../plugins/plugins.service';
@@ -219,7 +220,7 @@ const COMMANDS: Record<string, Command> = {
     run: async ({ args: [name], flags, app, io }) => {
       const tokens = app.get(PluginTokensService);
       const plugin = await app.get(PluginsService).getByName(name);
-      const rows = shown(await tokens.list(plugin), flags).map(({ item: t, status }) => [t.id, t.description, t.createdBy?.username ?? (t.trustedPublisherId ? 'trusted publisher' : '-'), iso(t.createdAt), iso(t.expiresAt, 'never'), iso(tokens.lastUse(t)?.at, 'never'), status]);
+      const rows = shown(await tokens.list(plugin), flags, deployTokenExpiresSoon).map(({ item: t, status }) => [t.id, t.description, t.createdBy?.username ?? (t.trustedPublisherId ? 'trusted publisher' : '-'), iso(t.createdAt), iso(t.expiresAt, 'never'), iso(tokens.lastUse(t)?.at, 'never'), status]);
       printTable(io, ['ID', 'DESCRIPTION', 'CREATED BY', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'], rows, flags.all ? 'deploy tokens' : 'live deploy tokens');
       return 0;
     },
@@ -530,15 +531,19 @@ async function setStatus(app: INestApplicationContext, io: CliIo, username: stri
 }
 
 /**
- * Keys, tokens or sessions with their status (with `warn`, "active, expires soon" within
- * EXPIRY_WARNING_DAYS): the live ones, or all of them with `--all`.
+ * Keys, tokens or sessions with their status ("active, expires soon" when `soon` says so: within
+ * EXPIRY_WARNING_DAYS by default; `false` for none): the live ones, or all of them with `--all`.
  */
-function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(items: T[], flags: Record<string, string | true>, warn = true): { item: T; status: string }[] {
+function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(
+  items: T[],
+  flags: Record<string, string | true>,
+  soon: ((item: T, now: Date) => boolean) | false = expiresSoon,
+): { item: T; status: string }[] {
   const now = new Date();
   return items
     .map((item) => ({ item, status: credentialStatus(item, now) }))
     .filter(({ status }) => flags.all || status === 'active')
-    .map(({ item, status }) => ({ item, status: warn && expiresSoon(item, now) ? `${status}, expires soon` : status }));
+    .map(({ item, status }) => ({ item, status: soon && soon(item, now) ? `${status}, expires soon` : status }));
 }
 
 /** Where a CI job exchanges its ID token (TrustedPublishingController). */

@@ -182,7 +182,8 @@ export class PluginTokensService {
     const pluginIds = maintainerId === undefined ? undefined : (await this.plugins.maintainedBy(maintainerId)).map((p) => p.id);
     if (pluginIds?.length === 0) return [];
     return this.tokens.find({
-      where: { ...expiringWithin(this.clock.now(), days), ...(pluginIds ? { pluginId: In(pluginIds) } : {}) },
+      // A trusted publisher's tokens live minutes by design: nothing to warn about.
+      where: { ...expiringWithin(this.clock.now(), days), trustedPublisherId: IsNull(), ...(pluginIds ? { pluginId: In(pluginIds) } : {}) },
       relations: { plugin: true },
       order: { expiresAt: 'ASC' },
     });

@@ -52,11 +52,19 @@ export class PluginTokenResponse {
   @ApiProperty({ nullable: true, type: String, description: 'After a rotation: until when the previous secret still works' })
   previous_secret_valid_until: string | null;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status: CredentialStatus;
-  @ApiProperty({ description: `Active, and expires within ${EXPIRY_WARNING_DAYS} days: replace it in the CI settings` }) expires_soon: boolean;
+  @ApiProperty({ description: `Active, and expires within ${EXPIRY_WARNING_DAYS} days: replace it in the CI settings (never set for a trusted publisher's token, which lives minutes by design)` }) expires_soon: boolean;
 }
 
 export class PluginTokenWithSecret extends PluginTokenResponse {
   @ApiProperty({ description: 'Shown once, in this response only' }) token: string;
+}
+
+/**
+ * Whether to warn that a deploy token expires soon (EXPIRY_WARNING_DAYS): never for one a trusted
+ * publisher's CI job got, which lives minutes by design and is replaced at every run.
+ */
+export function deployTokenExpiresSoon(t: Pick<PluginToken, 'revokedAt' | 'expiresAt' | 'trustedPublisherId'>, now: Date): boolean {
+  return !t.trustedPublisherId && expiresSoon(t, now);
 }
 
 export function toPluginTokenResponse(plugin: Plugin, t: PluginToken, lastUse: LastUse | null, now: Date): PluginTokenResponse {
@@ -73,6 +81,6 @@ export function toPluginTokenResponse(plugin: Plugin, t: PluginToken, lastUse: L
     expires_at: t.expiresAt?.toISOString() ?? null,
     previous_secret_valid_until: t.previousValidUntil && t.previousValidUntil > now ? t.previousValidUntil.toISOString() : null,
     status: credentialStatus(t, now),
-    expires_soon: expiresSoon(t, now),
+    expires_soon: deployTokenExpiresSoon(t, now),
   };
 }
