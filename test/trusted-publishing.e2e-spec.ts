@@ -46,6 +46,7 @@ describe('trusted publishing', () => {
         TRUSTED_ISSUER_DOWN_URL: 'http://127.0.0.1:9', // nothing listens there
         TRUSTED_ISSUER_DOWN_CLAIMS: 'github',
         TRUSTED_PUBLISHING_AUDIENCE: AUDIENCE,
+        METRICS_TOKEN: 'prometheus-scrape-token-0123456789abcdef',
       },
       undefined,
       [{ provide: Clock, useValue: clock }],
@@ -261,5 +262,18 @@ describe('trusted publishing', () => {
     await t.http().delete(`${API}/plugins/napari-foo/trusted-publishers/${githubPublisher}`).set(bearer(anna.access_token)).expect(404);
     const events = (await t.http().get(`${API}/plugins/napari-foo/audit`).set(bearer(anna.access_token)).expect(200)).body.events as Record<string, any>[];
     expect(events.find((e) => e.type === 'trusted_publisher.removed')).toMatchObject({ actor: { type: 'user', label: 'anna' }, details: { tokens_revoked: live.length, repository: 'acme/napari-foo' } });
+  });
+
+  it('counts the exchanges for /metrics, by issuer and outcome', async () => {
+    const text = (await t.http().get('/metrics').set('Authorization', 'Bearer prometheus-scrape-token-0123456789abcdef').expect(200)).text;
+    const count = (issuer: string, outcome: string) =>
+      Number(new RegExp(`^latchkey_trusted_publishing_exchanges_total\\{issuer="${issuer}",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    expect(count('github', 'ok')).toBeGreaterThanOrEqual(5);
+    expect(count('gitlab', 'ok')).toBe(1);
+    expect(count('github', 'no_publisher')).toBeGreaterThanOrEqual(8);
+    expect(count('github', 'replayed')).toBeGreaterThanOrEqual(3);
+    expect(count('github', 'token_invalid')).toBeGreaterThanOrEqual(5);
+    expect(count('unknown', 'token_invalid')).toBeGreaterThanOrEqual(2); // another issuer, not a JWT
+    expect(count('down', 'unavailable')).toBe(1);
   });
 });

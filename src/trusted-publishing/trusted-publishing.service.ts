@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { InvalidIssuerToken, IssuerKeys } from '../common/auth/issuer-keys';
 import { AppError, unauthorized } from '../common/errors/app-error';
+import { countTrustedExchange, type TrustedExchangeOutcome } from '../common/metrics/process-metrics';
 import { parseUuid } from '../common/uuid';
 import { AppConfig, InjectConfig, type TrustedIssuerConfig } from '../config/app.config';
 import type { PluginToken } from '../plugin-tokens/plugin-token.entity';
@@ -42,6 +43,21 @@ function refused(code: keyof typeof REFUSALS): AppError {
   return unauthorized(code, REFUSALS[code]);
 }
 
+/** A configured CI issuer and its keys. */
+interface KnownIssuer {
+  config: TrustedIssuerConfig;
+  keys: IssuerKeys;
+}
+
+type Exchanged = { plugin: Plugin; publisher: TrustedPublisher; token: PluginToken; secret: string };
+
+/** The metric outcome of each refusal. */
+const EXCHANGE_OUTCOMES: Partial<Record<string, TrustedExchangeOutcome>> = {
+  TRUSTED_PUBLISHING_TOKEN_INVALID: 'token_invalid',
+  TRUSTED_PUBLISHING_NO_PUBLISHER: 'no_publisher',
+  TRUSTED_PUBLISHING_TOKEN_REPLAYED: 'replayed',
+};
+
 /** `Trusted publisher owner/repo · release.yml`: how its deploy tokens act (versions, audit, usage log). */
 export function publisherLabel(p: Pick<TrustedPublisher, 'repository' | 'workflow' | 'environment'>): string {
   return `Trusted publisher ${p.repository} · ${p.workflow}${p.environment ? ` · ${p.environment}` : ''}`.slice(0, 200);
@@ -57,7 +73,7 @@ export function publisherLabel(p: Pick<TrustedPublisher, 'repository' | 'workflo
 export class TrustedPublishingService {
   private readonly logger = new Logger(TrustedPublishingService.name);
   /** Issuer URL → its configuration and keys. */
-  private readonly issuers: Map<string, { config: TrustedIssuerConfig; keys: IssuerKeys }>;
+  private readonly issuers: Map<string, KnownIssuer>;
 
   constructor(
     @InjectRepository(TrustedPublisher) private readonly publishers: Repository<TrustedPublisher>,
@@ -132,9 +148,25 @@ export class TrustedPublishingService {
    * skew), never exchanged before (`jti`), and describe a job one of the plugin's publishers names.
    * Refusals are 401 with one of three stable codes; the reason goes to the log only.
    */
-  async exchange(idToken: string, pluginName: string): Promise<{ plugin: Plugin; publisher: TrustedPublisher; token: PluginToken; secret: string }> {
+  async exchange(idToken: string, pluginName: string): Promise<Exchanged> {
     if (this.issuers.size === 0) throw new AppError('NOT_FOUND', 'Trusted publishing is not enabled here (TRUSTED_PUBLISHING_ISSUERS).');
-    const { issuer, claims } = await this.verify(idToken);
+    const unverified = jwt.decode(idToken);
+    const iss = unverified && typeof unverified === 'object' ? unverified.iss : undefined;
+    const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+    try {
+      const exchanged = await this.exchangeWith(issuer, iss, idToken, pluginName);
+      countTrustedExchange(issuer?.config.name ?? 'unknown', 'ok');
+      return exchanged;
+    } catch (error) {
+      const outcome = error instanceof AppError ? EXCHANGE_OUTCOMES[error.code] : undefined;
+      countTrustedExchange(issuer?.config.name ?? 'unknown', outcome ?? 'unavailable');
+      throw error;
+    }
+  }
+
+  private async exchangeWith(issuer: KnownIssuer | undefined, iss: unknown, idToken: string, pluginName: string): Promise<Exchanged> {
+    if (!issuer) return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `issuer ${String(iss ?? '(none)').slice(0, 100)} is not configured`);
+    const claims = await this.verify(issuer, idToken);
     const job = ciJobOf(issuer.config.claims, claims);
     if (!job) return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `a ${issuer.config.name} token without the claims of a CI job`);
     const plugin = await this.plugins.getByName(pluginName).catch((error: unknown) => {
@@ -165,11 +197,7 @@ export class TrustedPublishingService {
   }
 
   /** Signature by the issuer its `iss` names, audience, lifetime, and a `jti`. */
-  private async verify(idToken: string): Promise<{ issuer: { config: TrustedIssuerConfig; keys: IssuerKeys }; claims: jwt.JwtPayload }> {
-    const unverified = jwt.decode(idToken);
-    const iss = unverified && typeof unverified === 'object' ? unverified.iss : undefined;
-    const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
-    if (!issuer) return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `issuer ${String(iss ?? '(none)').slice(0, 100)} is not configured`);
+  private async verify(issuer: KnownIssuer, idToken: string): Promise<jwt.JwtPayload> {
     const { clockSkew, audience } = this.config.trustedPublishing;
     const now = Math.floor(this.clock.nowMs() / 1000);
     let claims: jwt.JwtPayload;
@@ -185,7 +213,7 @@ export class TrustedPublishingService {
     if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 255) {
       return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `${issuer.config.name}: no usable jti`);
     }
-    return { issuer, claims };
+    return claims;
   }
 
   /** Records the ID token as used; a second use of the same `jti` is refused (also at the same moment, by the primary key). */

@@ -11,11 +11,15 @@ import { CacheStats } from '../cache/cache-stats';
 interface ProcessMetrics {
   readonly registry: Registry;
   readonly idpExchange: Histogram<'provider' | 'grant' | 'outcome'>;
+  readonly trustedExchanges: Counter<'issuer' | 'outcome'>;
 }
 
 let metrics: ProcessMetrics | undefined;
 
 export type IdpExchangeOutcome = 'ok' | 'refused' | 'unavailable';
+
+/** How a trusted-publishing exchange ended (the refusals by their error code). */
+export type TrustedExchangeOutcome = 'ok' | 'token_invalid' | 'no_publisher' | 'replayed' | 'unavailable';
 
 function init(): ProcessMetrics {
   if (metrics) return metrics;
@@ -49,7 +53,13 @@ function init(): ProcessMetrics {
       for (const [cache, counts] of CacheStats.snapshot()) this.inc({ cache }, counts.misses);
     },
   });
-  metrics = { registry, idpExchange };
+  const trustedExchanges = new Counter({
+    name: 'latchkey_trusted_publishing_exchanges_total',
+    help: "CI ID tokens presented for a deploy token (trusted publishing), by configured issuer (`unknown`: none of them) and outcome.",
+    labelNames: ['issuer', 'outcome'] as const,
+    registers: [registry],
+  });
+  metrics = { registry, idpExchange, trustedExchanges };
   return metrics;
 }
 
@@ -60,4 +70,9 @@ export function processMetricsRegistry(): Registry {
 /** Records one token request to an IdP: `grant` is the OAuth grant type, `seconds` its duration. */
 export function observeIdpExchange(provider: string, grant: string, outcome: IdpExchangeOutcome, seconds: number): void {
   init().idpExchange.observe({ provider, grant, outcome }, seconds);
+}
+
+/** Counts one trusted-publishing exchange; `issuer` is a configured issuer's name or `unknown`. */
+export function countTrustedExchange(issuer: string, outcome: TrustedExchangeOutcome): void {
+  init().trustedExchanges.inc({ issuer, outcome });
 }
