@@ -110,6 +110,9 @@ describe('trusted publishing', () => {
     // It is a deploy token of this plugin only.
     await t.http().post(`${API}/plugins/bobs-plugin/versions`).set(bearer(res.body.token)).field('version', '1.0.0').attach('file', Buffer.from('x'), 'p.tar.gz').expect(403);
 
+    // Maintainers neither rename it (its name is the publisher's) nor rotate it (it lives minutes): 409; they may revoke it.
+    await t.http().patch(`${API}/plugins/napari-foo/tokens/${res.body.id}`).set(bearer(anna.access_token)).send({ description: 'renamed' }).expect(409);
+    await t.http().post(`${API}/plugins/napari-foo/tokens/${res.body.id}/rotate`).set(bearer(anna.access_token)).send({}).expect(409);
     // …and it cannot make itself a longer life: no new deploy token, no new publisher.
     await t.http().post(`${API}/plugins/napari-foo/tokens`).set(bearer(res.body.token)).send({ description: 'forever' }).expect(401);
     await t.http().post(`${API}/plugins/napari-foo/trusted-publishers`).set(bearer(res.body.token)).send({ issuer: 'github', repository: 'mallory/x', workflow: 'r.yml' }).expect(401); // deploy tokens work on the upload routes only

@@ -1,4 +1,6 @@
-import { bearer, TestApp } from './utils/create-test-app';
+import { PluginTokensService } from '../src/plugin-tokens/plugin-tokens.service';
+import { PluginsService } from '../src/plugins/plugins.service';
+import { bearer, createTestApp, TestApp } from './utils/create-test-app';
 import { LocalIdp } from './utils/local-idp';
 import { TestBrowser, csrfOf, loginInBrowser } from './utils/test-browser';
 import { startAppWithIdp } from './utils/app-with-idp';
@@ -363,6 +365,128 @@ describe('web pages over HTTP', () => {
       expect(tokens.status).toBe(200);
       expect(tokens.body[0]).toMatchObject({ plugin: 'fancy-plugin' });
       expect((await t.http().get('/plugins/').set(bearer(annaToken))).headers['content-type']).toMatch(/^text\/html/);
+    });
+
+    it('a maintainer adds trusted publishers through the form (listed, escaped) and removes them; bad, forged and non-maintainer posts add nothing', async () => {
+      const anna = await loggedIn('anna');
+      const page = '/plugins/fancy-plugin/tokens';
+      const action = '/plugins/fancy-plugin/trusted-publishers';
+      const count = async () => Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${t.table('trusted_publishers')}`))[0].n);
+      const github = { issuer: 'github', repository: 'Acme/Fancy-Plugin', workflow: 'release.yml', environment: '<prod> & "live"', ref: 'refs/tags/v*' };
+
+      let html = (await anna.request(`${base}${page}`)).body;
+      // The card sits between the deploy tokens and the maintainers; the form offers each configured CI.
+      expect(html.indexOf('id="tokens"')).toBeLessThan(html.indexOf('id="trusted-publishers"'));
+      expect(html.indexOf('id="trusted-publishers"')).toBeLessThan(html.indexOf('id="maintainers"'));
+      expect(html).toContain('No trusted publishers yet.');
+      expect(html).toContain('a deploy token that lives 15 minutes');
+      expect(html).toContain(`<form method="post" action="${action}" id="add-publisher"><input type="hidden" name="csrf"`);
+      expect(html).toContain('<select id="publisher-issuer" name="issuer"><option value="github">GitHub Actions</option><option value="gitlab">GitLab CI/CD</option></select>');
+      expect(html).toContain('placeholder="e.g. owner/repo or group/project"');
+      expect(html).toContain('placeholder="e.g. release.yml or .gitlab-ci.yml"');
+
+      // Forged posts (no CSRF field, or another value) add nothing.
+      expect((await anna.request(`${base}${action}`, { form: github })).status).toBe(403);
+      const wrong = await anna.request(`${base}${action}`, { form: { ...github, csrf: 'x'.repeat(43) } });
+      expect(wrong.status).toBe(403);
+      expect(JSON.parse(wrong.body)).toMatchObject({ code: 'CSRF_FAILED' });
+      expect(await count()).toBe(0);
+
+      // A bad publisher is a 422 page saying what is wrong, with a way back to the plugin page.
+      const bad = await submit(anna, page, action, { ...github, ref: 'v*' });
+      expect(bad.status).toBe(422);
+      expect(bad.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(bad.body).toContain('ref: a full ref or pattern, e.g. refs/tags/v*');
+      expect(bad.body).toContain(`href="${page}"`);
+      const unknownCi = await submit(anna, page, action, { ...github, issuer: 'jenkins' });
+      expect(unknownCi.status).toBe(422);
+      expect(unknownCi.body).toContain('issuer must be one of: github, gitlab');
+      expect((await submit(anna, page, action, { ...github, extra: 'field' })).status).toBe(422);
+      expect(await count()).toBe(0);
+
+      const added = await submit(anna, page, action, github);
+      expect(added.status).toBe(303);
+      expect(added.headers.get('location')).toBe(`${page}?done=publisher-added#trusted-publishers`);
+      html = (await anna.request(`${base}${page}?done=publisher-added`)).body;
+      expect(html).toContain('Trusted publisher added');
+      const [, id, row] = /<tr data-publisher="([^"]+)">([^]*?)<\/tr>/.exec(html)!;
+      expect(row).toContain('<td data-label="CI">GitHub Actions</td>');
+      expect(row).toContain('<span class="mono">acme/fancy-plugin</span>'); // repositories compare without case
+      expect(row).toContain('<span class="mono">release.yml</span>');
+      expect(row).toContain('<td data-label="Environment">&lt;prod&gt; &amp; &quot;live&quot;</td>');
+      expect(row).toContain('<span class="mono">refs/tags/v*</span>');
+      expect(row).toContain('by anna');
+      expect(row).toMatch(/<td data-label="Last used"><span class="muted">never<\/span><\/td>/);
+      expect(row).toContain(`action="${action}/${id}/remove"`);
+      expect(html).not.toContain('<prod>');
+      // The same publisher twice is a 409 page.
+      const twice = await submit(anna, page, action, github);
+      expect(twice.status).toBe(409);
+      expect(twice.body).toContain('already trusts this publisher');
+
+      // GitLab, with no environment or ref: "any".
+      const gitlab = await submit(anna, page, action, { issuer: 'gitlab', repository: 'group/sub/project', workflow: '.gitlab-ci.yml', environment: '', ref: '' });
+      expect(gitlab.status).toBe(303);
+      html = (await anna.request(`${base}${page}`)).body;
+      const gitlabRow = /<tr data-publisher="[^"]+">((?:(?!<\/tr>)[^])*?group\/sub\/project[^]*?)<\/tr>/.exec(html)![1];
+      expect(gitlabRow).toContain('<td data-label="CI">GitLab CI/CD</td>');
+      expect(gitlabRow).toContain('<td data-label="Environment"><span class="muted">any</span></td><td data-label="Ref"><span class="muted">any</span></td>');
+      expect(await count()).toBe(2);
+
+      // Someone who does not maintain the plugin can neither add nor remove one.
+      const alice = await loggedIn('alice');
+      expect([403, 404]).toContain((await submit(alice, '/account', action, { issuer: 'github', repository: 'alice/evil', workflow: 'release.yml' })).status);
+      expect([403, 404]).toContain((await submit(alice, '/account', `${action}/${id}/remove`)).status);
+      expect(await count()).toBe(2);
+
+      // A deploy token the publisher's job got reads "a trusted publisher" instead of a username.
+      const plugin = await t.app.get(PluginsService).getByName('fancy-plugin');
+      const { token } = await t.app.get(PluginTokensService).createForPublisher(plugin, { id, label: 'Trusted publisher acme/fancy-plugin · release.yml' }, 900, {});
+      html = (await anna.request(`${base}${page}`)).body;
+      const tokenRow = () => new RegExp(`<tr data-token="${token.id}">[^]*?</tr>`).exec(html)![0];
+      expect(tokenRow()).toContain('by a trusted publisher');
+      // It lives minutes by design: no "expires soon" badge, no rename or rotate, only Revoke.
+      expect(tokenRow()).not.toContain('expires soon');
+      expect(tokenRow()).not.toContain('/rotate');
+      expect(tokenRow()).not.toContain('/description');
+      expect(tokenRow()).toContain('/revoke');
+
+      // Removing: a forged post does nothing; the page's button removes it and revokes its live token.
+      expect((await anna.request(`${base}${action}/${id}/remove`, { method: 'POST', form: {} })).status).toBe(403);
+      expect(await count()).toBe(2);
+      const removed = await submit(anna, page, `${action}/${id}/remove`);
+      expect(removed.status).toBe(303);
+      expect(removed.headers.get('location')).toBe(`${page}?done=publisher-removed#trusted-publishers`);
+      html = (await anna.request(`${base}${page}?done=publisher-removed`)).body;
+      expect(html).toContain('Trusted publisher removed');
+      expect(html).not.toContain(`data-publisher="${id}"`);
+      expect(html).toContain('group/sub/project');
+      expect(tokenRow()).toContain('<span class="badge revoked">revoked</span>');
+      expect(await count()).toBe(1);
+      const again = await submit(anna, page, `${action}/${id}/remove`);
+      expect(again.status).toBe(404);
+      expect(again.headers.get('content-type')).toMatch(/^text\/html/);
+    });
+
+    it('with no CI issuer configured (TRUSTED_PUBLISHING_ISSUERS=none) the card says trusted publishing is off and has no form', async () => {
+      const off = await createTestApp({ TRUSTED_PUBLISHING_ISSUERS: 'none' });
+      try {
+        await off.app.listen(0, '127.0.0.1');
+        const offBase = await off.app.getUrl();
+        await off.createUser('anna');
+        await off.http().post(`${API}/plugins`).set(bearer((await off.login('anna')).access_token)).send({ name: 'quiet-plugin' }).expect(201);
+        const browser = await loginInBrowser(offBase, 'anna', PASSWORD);
+        const html = (await browser.request(`${offBase}/plugins/quiet-plugin/tokens`)).body;
+        expect(html).toContain('id="trusted-publishers"');
+        expect(html).toContain('Trusted publishing is off on this server');
+        expect(html).not.toContain('id="add-publisher"');
+        const csrf = csrfOf(html)!;
+        const refused = await browser.request(`${offBase}/plugins/quiet-plugin/trusted-publishers`, { form: { csrf, issuer: 'github', repository: 'acme/quiet', workflow: 'release.yml' } });
+        expect(refused.status).toBe(422);
+        expect(refused.body).toContain('Trusted publishing is not enabled here');
+      } finally {
+        await off.close();
+      }
     });
   });
 

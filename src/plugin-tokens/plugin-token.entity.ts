@@ -2,7 +2,6 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { COLUMN } from '../database/column-types';
 import { StoredCredential } from '../database/stored-credential';
 import { Plugin } from '../plugins/plugin.entity';
-import { TrustedPublisher } from '../trusted-publishing/trusted-publisher.entity';
 import { User } from '../users/user.entity';
 
 /**
@@ -47,13 +46,12 @@ export class PluginToken extends StoredCredential {
   @JoinColumn({ name: 'created_by_id' })
   createdBy?: User | null;
 
-  /** Set when a trusted publisher's CI job got this token (src/trusted-publishing); null: made by a maintainer. */
+  /**
+   * Set when a trusted publisher's CI job got this token (src/trusted-publishing); null: made by a
+   * maintainer. Kept when the publisher is removed (no foreign key), like an audit reference.
+   */
   @Column({ name: 'trusted_publisher_id', ...COLUMN.uuid, nullable: true })
   trustedPublisherId: string | null;
-
-  @ManyToOne(() => TrustedPublisher, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'trusted_publisher_id' })
-  trustedPublisher?: TrustedPublisher | null;
 
   @Column({ name: 'rotated_at', ...COLUMN.timestamp, nullable: true })
   rotatedAt: Date | null;

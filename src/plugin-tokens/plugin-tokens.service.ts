@@ -198,6 +198,7 @@ export class PluginTokensService {
 
   async describe(plugin: Plugin, id: string, description: string, by: UserPrincipal): Promise<PluginToken> {
     const token = await this.get(plugin, id);
+    refuseIfFromPublisher(token, 'renamed');
     await this.tokens.update({ id: token.id }, { description });
     await this.forget(token.id);
     this.logger.log(`deploy token ${token.id} of ${plugin.name} renamed by user ${by.userId}`);
@@ -319,6 +320,7 @@ export class PluginTokensService {
       throw new AppError('VALIDATION_FAILED', `overlap_seconds may be at most ${this.config.plugins.tokenMaxOverlap} (PLUGIN_TOKEN_MAX_OVERLAP).`);
     }
     const token = await this.get(plugin, id);
+    refuseIfFromPublisher(token, 'rotated');
     const now = this.clock.now();
     if (token.revokedAt || (token.expiresAt && token.expiresAt <= now)) {
       throw new AppError('CONFLICT', 'A revoked or expired deploy token cannot be rotated; create a new one.');
@@ -430,3 +432,7 @@ export class PluginTokensService {
   }
 }
 
+/** A trusted publisher's token keeps the publisher's name and its few minutes: revoke it, or remove the publisher. */
+function refuseIfFromPublisher(token: PluginToken, what: 'renamed' | 'rotated'): void {
+  if (token.trustedPublisherId) throw new AppError('CONFLICT', `A trusted publisher's deploy token is not ${what}; it expires by itself in minutes (revoke it, or remove the publisher).`);
+}

@@ -255,6 +255,49 @@ chromium.describe('pages in Chromium: password login, API keys, deploy tokens', 
     await screenshot(alice, '2b-invitation-accepted');
   });
 
+  it('scenario 2c: a maintainer trusts a CI workflow on the plugin page, sees it listed, and removes it', async () => {
+    const page = await open();
+    await logIn(page, 'anna', '/plugins/fancy-plugin/tokens');
+    const card = page.locator('#trusted-publishers');
+    await expect(card.isVisible()).resolves.toBe(true);
+    await expect(card.textContent()).resolves.toContain('No trusted publishers yet');
+    await expect(card.textContent()).resolves.toContain('lives 15 minutes');
+    await expect(page.locator('#add-publisher').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#publisher-issuer option').allTextContents()).resolves.toEqual(['GitHub Actions', 'GitLab CI/CD']);
+    // Repository and workflow are required: the browser refuses to send the form without them.
+    await expect(page.locator('#publisher-repository:invalid').count()).resolves.toBe(1);
+
+    await page.selectOption('#publisher-issuer', 'github');
+    await page.fill('#publisher-repository', 'acme/fancy-plugin');
+    await page.fill('#publisher-workflow', 'release.yml');
+    await page.fill('#publisher-environment', 'release');
+    await page.fill('#publisher-ref', 'refs/tags/v*');
+    await screenshot(page, '2c-trusted-publisher-form');
+    await Promise.all([page.waitForURL(/done=publisher-added/), page.click('#add-publisher-submit')]);
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Trusted publisher added');
+    const row = card.locator('tbody tr').first();
+    const cell = (label: string) => row.locator(`td[data-label="${label}"]`).textContent();
+    await expect(cell('CI')).resolves.toBe('GitHub Actions');
+    await expect(cell('Repository')).resolves.toBe('acme/fancy-plugin');
+    await expect(cell('Workflow')).resolves.toBe('release.yml');
+    await expect(cell('Environment')).resolves.toBe('release');
+    await expect(cell('Ref')).resolves.toBe('refs/tags/v*');
+    await expect(cell('Last used')).resolves.toBe('never');
+    // At 1280 px the table fits its card, Remove included.
+    await expect(card.evaluate((el) => el.scrollWidth - el.clientWidth)).resolves.toBeLessThanOrEqual(0);
+    await screenshot(page, '2c-trusted-publishers');
+
+    await row.locator('summary:has-text("Remove")').click();
+    await Promise.all([page.waitForURL(/done=publisher-removed/), row.locator('form[action$="/remove"] button').click()]);
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Trusted publisher removed');
+    await expect(card.textContent()).resolves.toContain('No trusted publishers yet');
+
+    const phone = await open({ phone: true });
+    await logIn(phone, 'anna', '/plugins/fancy-plugin/tokens');
+    await phone.locator('#trusted-publishers').scrollIntoViewIfNeeded();
+    await screenshot(phone, '2c-trusted-publishers-phone');
+  });
+
   it('the administration page: users with disable and revoke-all, recent events', async () => {
     const page = await open();
     await logIn(page, 'root', '/admin');

@@ -71,9 +71,9 @@ function titleFor(status: number): string {
   return status >= 500 ? 'Something went wrong' : 'That did not work';
 }
 
-/** The page a form was on: `/account/api-keys/…` → `/account`, `/plugins/x/tokens/…` → `/plugins/x/tokens`. */
+/** The page a form was on: `/account/api-keys/…` → `/account`, `/plugins/x/tokens/…` and `/plugins/x/trusted-publishers/…` → `/plugins/x/tokens`. */
 export function pageOf(path: string): string {
-  const tokens = /^\/plugins\/([^/]+)\/tokens(\/|$)/.exec(path);
+  const tokens = /^\/plugins\/([^/]+)\/(?:tokens|trusted-publishers)(\/|$)/.exec(path);
   if (tokens) return `/plugins/${tokens[1]}/tokens`;
   const top = /^\/(account|admin|plugins|login)(\/|$)/.exec(path);
   return top ? `/${top[1]}` : '/account';

@@ -27,7 +27,7 @@ a{color:var(--accent)}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospa
 textarea,input[type=text],input[type=password],select{font:inherit;padding:.45rem .6rem;border:1px solid var(--border);border-radius:6px;background:var(--bg);color:var(--fg);max-width:100%}
 textarea{width:100%;font:14px/1.4 ui-monospace,Menlo,Consolas,monospace;word-break:break-all;resize:vertical}
 .field{display:flex;flex-direction:column;gap:.25rem;margin:0 0 .8rem}.field label{font-weight:600;font-size:.9rem}.field input{width:100%}
-.row{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-end}.row .field{flex:1 1 12rem;margin:0}.row input,.row select{height:2.45rem}
+.row{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-end}.row .field{flex:1 1 12rem;margin:0}.row+.row{margin-top:.6rem}.row input,.row select{height:2.45rem}
 .button,button{display:inline-block;font:inherit;font-size:.95rem;line-height:1.3;padding:.45rem .95rem;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);text-decoration:none;cursor:pointer;white-space:nowrap}
 .button.secondary,button.secondary{background:transparent;color:var(--accent)}
 button.danger,.button.danger{background:var(--danger);border-color:var(--danger);color:#fff}

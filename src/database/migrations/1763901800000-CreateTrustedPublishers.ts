@@ -1,7 +1,7 @@
-import { MigrationInterface, QueryRunner, Table, TableColumn, TableForeignKey } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumn } from 'typeorm';
 import { MIGRATION_TYPES as T } from '../column-types';
 
-/** Trusted publishing (src/trusted-publishing): the publishers, the CI tokens already used, and which publisher made a deploy token. */
+/** Trusted publishing (src/trusted-publishing): the publishers, the CI tokens already used, and which publisher got a deploy token. */
 export class CreateTrustedPublishers1763901800000 implements MigrationInterface {
   name = 'CreateTrustedPublishers1763901800000';
 
@@ -40,17 +40,11 @@ export class CreateTrustedPublishers1763901800000 implements MigrationInterface 
         indices: [{ name: 'IDX_used_ci_tokens_expires_at', columnNames: ['expires_at'] }],
       }),
     );
+    // No foreign key: the id stays on the token (its attribution) after the publisher is removed.
     await queryRunner.addColumn('plugin_tokens', new TableColumn({ name: 'trusted_publisher_id', type: T.uuid, isNullable: true }));
-    await queryRunner.createForeignKey(
-      'plugin_tokens',
-      new TableForeignKey({ columnNames: ['trusted_publisher_id'], referencedTableName: 'trusted_publishers', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
-    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('plugin_tokens');
-    const fk = table?.foreignKeys.find((k) => k.columnNames.includes('trusted_publisher_id'));
-    if (fk) await queryRunner.dropForeignKey('plugin_tokens', fk);
     await queryRunner.dropColumn('plugin_tokens', 'trusted_publisher_id');
     await queryRunner.dropTable('used_ci_tokens');
     await queryRunner.dropTable('trusted_publishers');

@@ -5,6 +5,7 @@ import { CsrfFormDto } from '../../common/html/csrf-form.dto';
 import { LOCAL_PATH } from '../../common/http/local-path';
 import { CreatePluginDto } from '../../plugins/dto/create-plugin.dto';
 import { InviteMaintainerDto } from '../../plugins/dto/plugin-invitation.dto';
+import { CreateTrustedPublisherDto } from '../../trusted-publishing/dto/trusted-publisher.dto';
 
 /**
  * The forms of the pages, checked by the global validation pipe like every API body (unknown
@@ -114,6 +115,12 @@ export class CreatePluginFormDto extends IntersectionType(CreatePluginDto, CsrfF
 /** The plugin page's "Invite a maintainer" form: a username, checked as by the API. */
 export class InviteMaintainerFormDto extends IntersectionType(InviteMaintainerDto, CsrfFormDto) {}
 
+/**
+ * The plugin page's "Add a trusted publisher" form: the fields of `POST /api/v1/plugins/{package}/trusted-publishers`.
+ * The optional environment and ref arrive empty when left blank (TrustedPublishingService reads '' as "any").
+ */
+export class AddTrustedPublisherFormDto extends IntersectionType(CreateTrustedPublisherDto, CsrfFormDto) {}
+
 /** `?done=` after a form's redirect: which confirmation to show (fixed texts, never input). */
 export class NoticeQueryDto {
   @IsOptional()
@@ -130,6 +137,8 @@ export class NoticeQueryDto {
     'invitation-revoked',
     'invitation-accepted',
     'invitation-declined',
+    'publisher-added',
+    'publisher-removed',
   ])
   done?: string;
 }

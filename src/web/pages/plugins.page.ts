@@ -14,8 +14,12 @@ import type { PluginInvitation } from '../../plugins/plugin-invitation.entity';
 import { PluginInvitationsService } from '../../plugins/plugin-invitations.service';
 import { PluginVersionsService } from '../../plugins/plugin-versions.service';
 import { PluginsService } from '../../plugins/plugins.service';
+import type { CiClaimLayout, TrustedIssuerConfig } from '../../config/trusted-publishing.config';
+import { PUBLISHER_SHAPES } from '../../trusted-publishing/ci-claims';
+import type { TrustedPublisher } from '../../trusted-publishing/trusted-publisher.entity';
+import { TrustedPublishingService } from '../../trusted-publishing/trusted-publishing.service';
 import { BrowserFormGuard } from '../../common/html/browser-form.guard';
-import { CreateDeployTokenFormDto, CreatePluginFormDto, InviteMaintainerFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
+import { AddTrustedPublisherFormDto, CreateDeployTokenFormDto, CreatePluginFormDto, InviteMaintainerFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
 import { CsrfFormDto } from '../../common/html/csrf-form.dto';
 import { html, SafeHtml } from '../../common/html/html';
 import { PageErrorsFilter } from '../../common/html/page-errors.filter';
@@ -23,6 +27,7 @@ import { PagesService, type Viewer } from '../../common/html/pages.service';
 import { AuditService } from '../../audit/audit.service';
 import { leakAlerts, recentLeakReports } from '../audit-table';
 import { badge, confirmButton, csrfField, expiryBadge, liveAndFolded, when } from '../../common/html/view-helpers';
+import { deployTokenExpiresSoon } from '../../plugin-tokens/dto/plugin-token.dto';
 import { SendsSecret } from '../../common/http/sends-secret.decorator';
 import { API_PREFIX } from '../../common/http/base-url';
 import { PACKAGE_NAME, PACKAGE_NAME_MAX } from '../../plugins/plugins.service';
@@ -36,6 +41,14 @@ const NOTICES: Record<string, string> = {
   'invitation-revoked': 'Invitation revoked: it can no longer be accepted.',
   'invitation-accepted': 'Invitation accepted: you are now a maintainer of this plugin.',
   'invitation-declined': 'Invitation declined.',
+  'publisher-added': 'Trusted publisher added: its CI jobs can now exchange their ID token for a short-lived deploy token of this plugin.',
+  'publisher-removed': 'Trusted publisher removed: its jobs get no more deploy tokens, and those it got that still worked are revoked.',
+};
+
+/** Example values of the publisher form's fields, per claim layout (the CI the operator's issuers follow). */
+const PUBLISHER_EXAMPLES: Record<CiClaimLayout, { repository: string; workflow: string }> = {
+  github: { repository: 'owner/repo', workflow: 'release.yml' },
+  gitlab: { repository: 'group/project', workflow: '.gitlab-ci.yml' },
 };
 
 const TOKEN_LIFETIMES: [string, string][] = [
@@ -59,7 +72,8 @@ const OVERLAPS: [number, string][] = [
  * and Decline) and `/plugins/{package}/tokens`: every deploy token of the plugin, whoever made it
  * (rename in place, rotate with an overlap, revoke), a form to create one (the secret is shown
  * once, in the POST's response), the maintainers with the pending invitations and a form to
- * invite someone, and the plugin's versions with their uploader. Maintainers only
+ * invite someone, the trusted publishers (CI workflows that get short-lived deploy tokens
+ * without a stored secret) with a form to add one, and the plugin's versions with their uploader. Maintainers only
  * (PluginsService.getMaintained), as the API routes.
  */
 @ApiExcludeController()
@@ -72,6 +86,7 @@ export class PluginsPageController {
     private readonly invitations: PluginInvitationsService,
     private readonly versions: PluginVersionsService,
     private readonly tokens: PluginTokensService,
+    private readonly publishing: TrustedPublishingService,
     private readonly clock: Clock,
     private readonly audit: AuditService,
     @InjectConfig() private readonly config: AppConfig,
@@ -184,8 +199,9 @@ ${principal.scopes.includes('write:plugins') ? createPluginForm(req) : ''}</sect
   ): Promise<void> {
     const plugin = await this.plugins.getMaintained(name, principal);
     const now = this.clock.now();
-    const [tokens, versions, { maintainers }, pending, leaks] = await Promise.all([
+    const [tokens, publishers, versions, { maintainers }, pending, leaks] = await Promise.all([
       this.tokens.list(plugin),
+      this.publishing.list(plugin),
       this.versions.list(plugin),
       this.plugins.getWithMaintainers(plugin.name),
       this.invitations.pendingFor(plugin),
@@ -222,9 +238,10 @@ ${tokens.length
       ? html`<table class="cards"><thead><tr><th>Version</th><th>Uploaded by</th><th>Uploaded</th><th>Size</th><th></th></tr></thead><tbody>${versionRows}</tbody></table>`
       : html`<p class="empty">No version uploaded yet.</p>`}</section>`;
 
+    const publishersCard = this.publishersCard(req, plugin, publishers);
     const maintainersCard = this.maintainersCard(req, plugin, maintainers.map((u) => u.username), pending);
 
-    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${leakAlerts(leaks.events)}${tokensCard}${maintainersCard}${versionsCard}`, {
+    this.pages.send(res, 200, `${plugin.displayName}: deploy tokens`, html`${leakAlerts(leaks.events)}${tokensCard}${publishersCard}${maintainersCard}${versionsCard}`, {
       viewer: viewerOf(principal, req),
       nav: 'plugins',
       notice: query.done ? NOTICES[query.done] : undefined,
@@ -299,6 +316,66 @@ ${tokens.length
     res.redirect(`${tokensPath(plugin)}?done=token-revoked#tokens`, 303);
   }
 
+  /** Trusts a CI workflow, as `POST /api/v1/plugins/{package}/trusted-publishers`; a bad or duplicate one is a 422 or 409 page. */
+  @Post('plugins/:plugin/trusted-publishers')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  @RateLimit('create')
+  async addPublisher(
+    @Param('plugin') name: string,
+    @Body() body: AddTrustedPublisherFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: LatchkeyReply,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.publishing.add(plugin, { issuer: body.issuer, repository: body.repository.trim(), workflow: body.workflow.trim(), environment: body.environment, ref: body.ref }, principal);
+    res.redirect(`${tokensPath(plugin)}?done=publisher-added#trusted-publishers`, 303);
+  }
+
+  /** Stops trusting a publisher; the deploy tokens it got that still work are revoked (TrustedPublishingService.remove). */
+  @Post('plugins/:plugin/trusted-publishers/:publisher/remove')
+  @UseGuards(BrowserFormGuard)
+  @RequireScopes('write:plugins')
+  async removePublisher(
+    @Param('plugin') name: string,
+    @Param('publisher') id: string,
+    @Body() _body: CsrfFormDto,
+    @CurrentPrincipal() principal: UserPrincipal,
+    @Res() res: LatchkeyReply,
+  ): Promise<void> {
+    const plugin = await this.plugins.getMaintained(name, principal);
+    await this.publishing.remove(plugin, id);
+    res.redirect(`${tokensPath(plugin)}?done=publisher-removed#trusted-publishers`, 303);
+  }
+
+  /**
+   * The trusted publishers (each with Remove) and the form to add one, with one CI choice per
+   * configured issuer; with no issuer configured (TRUSTED_PUBLISHING_ISSUERS=none), a note that
+   * trusted publishing is off instead of the form.
+   */
+  private publishersCard(req: LatchkeyRequest, plugin: Plugin, publishers: TrustedPublisher[]): SafeHtml {
+    const base = `/plugins/${encodeURIComponent(plugin.name)}/trusted-publishers`;
+    const issuers = this.publishing.issuerConfigs();
+    const ciName = (name: string) => issuers.find((i) => i.name === name)?.displayName ?? name;
+    const any = html`<span class="muted">any</span>`;
+    const rows = publishers.map(
+      (p) => html`<tr data-publisher="${p.id}"><td data-label="CI">${ciName(p.issuer)}</td>
+<td data-label="Repository"><span class="mono">${p.repository}</span></td><td data-label="Workflow"><span class="mono">${p.workflow}</span></td>
+<td data-label="Environment">${p.environment ?? any}</td><td data-label="Ref">${p.refPattern ? html`<span class="mono">${p.refPattern}</span>` : any}</td>
+<td data-label="Added">${when(p.createdAt)}${p.createdBy ? html`<div class="small muted">by ${p.createdBy.username}</div>` : ''}</td>
+<td data-label="Last used">${when(p.lastUsedAt, 'never')}</td>
+<td data-label="">${confirmButton(req, `${base}/${p.id}/remove`, 'Remove', `Stop trusting ${p.repository} · ${p.workflow}? Deploy tokens it got that still work are revoked.`, 'Yes, remove')}</td></tr>`,
+    );
+    const table = publishers.length
+      ? html`<table class="cards"><thead><tr><th>CI</th><th>Repository</th><th>Workflow</th><th>Environment</th><th>Ref</th><th>Added</th><th>Last used</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+      : html`<p class="empty">No trusted publishers yet.</p>`;
+    const intro = issuers.length
+      ? html`<p class="muted">A trusted publisher is a CI workflow allowed to publish this plugin with no secret stored in the CI: each of its jobs exchanges the OIDC ID token its CI gives it for a deploy token that lives ${duration(this.config.trustedPublishing.tokenTtl)}.</p>`
+      : html`<p class="muted">Trusted publishing is off on this server (no CI issuer is configured): CI jobs cannot exchange their ID token for a deploy token. Use a deploy token above.</p>`;
+    return html`<section class="card" id="trusted-publishers"><h2>Trusted publishers</h2>
+${intro}${issuers.length || publishers.length ? table : ''}${issuers.length ? addPublisherForm(req, base, issuers) : ''}</section>`;
+  }
+
   /** The maintainers, the pending invitations (revocable by any maintainer) and the invite form. */
   private maintainersCard(req: LatchkeyRequest, plugin: Plugin, maintainers: string[], pending: PluginInvitation[]): SafeHtml {
     const base = `/plugins/${encodeURIComponent(plugin.name)}/invitations`;
@@ -323,20 +400,21 @@ ${pending.length
     const use = this.tokens.lastUse(t);
     const path = `${tokensPath(plugin)}/${t.id}`;
     const live = status === 'active';
+    const fromPublisher = t.trustedPublisherId !== null; // not renamed or rotated: it lives minutes
     return html`<tr data-token="${t.id}">
-<td data-label="Description">${live
+<td data-label="Description">${live && !fromPublisher
       ? html`<form method="post" action="${path}/description" class="rename">${csrfField(req)}<input type="text" name="description" value="${t.description}" maxlength="200" required aria-label="Description"><button type="submit" class="secondary small">Save</button></form>`
       : html`<span>${t.description}</span>`}
-<div class="small muted">by ${t.createdBy?.username ?? 'a former user'}${t.rotatedAt ? html` · rotated ${when(t.rotatedAt)}` : ''}</div></td>
+<div class="small muted">by ${t.trustedPublisherId ? 'a trusted publisher' : (t.createdBy?.username ?? 'a former user')}${t.rotatedAt ? html` · rotated ${when(t.rotatedAt)}` : ''}</div></td>
 <td data-label="Created">${when(t.createdAt)}</td>
 <td data-label="Last used">${when(use?.at, 'never')}${use?.ip ? html`<div class="mono small muted">${use.ip}</div>` : ''}</td>
 <td data-label="Expires">${when(t.expiresAt, 'never')}</td>
-<td data-label="Status">${badge(status)}${expiryBadge(t, now)}${live && t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
+<td data-label="Status">${badge(status)}${deployTokenExpiresSoon(t, now) ? expiryBadge(t, now) : ''}${live && t.previousValidUntil && t.previousValidUntil > now ? html`<div class="small muted">old secret until ${when(t.previousValidUntil)}</div>` : ''}</td>
 <td data-label="">${live
-      ? html`<div class="actions"><details class="confirm"><summary class="button secondary small">Rotate</summary>
+      ? html`<div class="actions">${fromPublisher ? '' : html`<details class="confirm"><summary class="button secondary small">Rotate</summary>
 <form method="post" action="${path}/rotate" class="ask">${csrfField(req)}<p>Give this token a new secret?</p>
 <select name="overlap_seconds" aria-label="Overlap">${overlaps.map(([s, l]) => html`<option value="${s}"${s === 0 ? ' selected' : ''}>${l}</option>`)}</select>
-<button type="submit" class="small">Rotate</button></form></details>
+<button type="submit" class="small">Rotate</button></form></details>`}
 ${confirmButton(req, `${path}/revoke`, 'Revoke', `Revoke "${t.description}"? CI jobs using it fail from now on.`, 'Yes, revoke')}</div>`
       : ''}</td></tr>`;
   }
@@ -365,6 +443,30 @@ function createPluginForm(req: LatchkeyRequest): SafeHtml {
 <div class="field"><label for="plugin-display-name">Display name</label><input type="text" id="plugin-display-name" name="display_name" maxlength="200" placeholder="e.g. FancyPlugin"></div>
 <div><button type="submit" id="create-plugin-submit">Create plugin</button></div></div>
 <p class="small muted">You become its first maintainer; invite others from its page.</p></form>`;
+}
+
+/** "Add a trusted publisher": one CI choice per configured issuer, and what each CI's fields look like. */
+function addPublisherForm(req: LatchkeyRequest, action: string, issuers: readonly TrustedIssuerConfig[]): SafeHtml {
+  const layouts = (Object.keys(PUBLISHER_EXAMPLES) as CiClaimLayout[]).filter((l) => issuers.some((i) => i.claims === l));
+  const example = (field: 'repository' | 'workflow') => `e.g. ${layouts.map((l) => PUBLISHER_EXAMPLES[l][field]).join(' or ')}`;
+  const hints = layouts.map((l) => {
+    const names = issuers.filter((i) => i.claims === l).map((i) => i.displayName).join(', ');
+    return html`<li><strong>${names}</strong>: repository ${PUBLISHER_SHAPES[l].repositoryHint}; workflow: ${PUBLISHER_SHAPES[l].workflowHint}.</li>`;
+  });
+  return html`<form method="post" action="${action}" id="add-publisher">${csrfField(req)}<h3 class="small">Add a trusted publisher</h3>
+<div class="row"><div class="field"><label for="publisher-issuer">CI</label><select id="publisher-issuer" name="issuer">${issuers.map((i) => html`<option value="${i.name}">${i.displayName}</option>`)}</select></div>
+<div class="field"><label for="publisher-repository">Repository</label><input type="text" id="publisher-repository" name="repository" maxlength="255" required autocapitalize="none" autocomplete="off" placeholder="${example('repository')}"></div>
+<div class="field"><label for="publisher-workflow">Workflow file</label><input type="text" id="publisher-workflow" name="workflow" maxlength="255" required autocapitalize="none" autocomplete="off" placeholder="${example('workflow')}"></div></div>
+<div class="row"><div class="field"><label for="publisher-environment">Environment (optional)</label><input type="text" id="publisher-environment" name="environment" maxlength="255" autocomplete="off" placeholder="any; e.g. release"></div>
+<div class="field"><label for="publisher-ref">Ref (optional)</label><input type="text" id="publisher-ref" name="ref" maxlength="255" autocapitalize="none" autocomplete="off" placeholder="any; e.g. refs/tags/v*"></div>
+<div><button type="submit" id="add-publisher-submit">Add publisher</button></div></div>
+<ul class="small muted">${hints}<li>Environment: the deployment environment the job must run in. Ref: the full ref the job must run for, <code>*</code> matching any characters (<code>refs/tags/v*</code>, <code>refs/heads/main</code>). Empty: any.</li></ul></form>`;
+}
+
+/** 900 → "15 minutes", 90 → "90 seconds". */
+function duration(seconds: number): string {
+  if (seconds % 60 !== 0) return `${seconds} seconds`;
+  return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
 }
 
 const tokensPath = (plugin: Plugin) => `/plugins/${encodeURIComponent(plugin.name)}/tokens`;

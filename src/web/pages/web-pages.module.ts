@@ -8,6 +8,7 @@ import { SessionsModule } from '../../sessions/sessions.module';
 import { UsersModule } from '../../users/users.module';
 import { HtmlModule } from '../../common/html/html.module';
 import { LeakedTokensModule } from '../../leaked-tokens/leaked-tokens.module';
+import { TrustedPublishingModule } from '../../trusted-publishing/trusted-publishing.module';
 import { AccountPageController } from './account.page';
 import { AdminPageController } from './admin.page';
 import { LoginPageController } from './login.page';
@@ -20,10 +21,10 @@ export const PAGE_CONTROLLERS = [LoginPageController, AccountPageController, Plu
 /**
  * The pages for people. Like AdminModule, a consumer at the top of the dependency graph: it calls
  * the owning services (users, sessions, browser sessions, API keys, plugins, deploy tokens,
- * audit) and owns no table. The renderer (PagesService) is HtmlModule's, which AuthModule uses too.
+ * trusted publishers, audit) and owns no table. The renderer (PagesService) is HtmlModule's, which AuthModule uses too.
  */
 @Module({
-  imports: [HtmlModule, AuthModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule, AdminModule, LeakedTokensModule],
+  imports: [HtmlModule, AuthModule, UsersModule, SessionsModule, ApiKeysModule, PluginsModule, PluginTokensModule, AdminModule, LeakedTokensModule, TrustedPublishingModule],
   controllers: PAGE_CONTROLLERS,
 })
 export class WebPagesModule {}
