@@ -35,7 +35,7 @@ import { RolesService } from '../roles/roles.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { TrustedPublishingModule } from '../trusted-publishing/trusted-publishing.module';
-import { publisherLabel, TrustedPublishingService } from '../trusted-publishing/trusted-publishing.service';
+import { lifetimeInWords, publisherLabel, TrustedPublishingService } from '../trusted-publishing/trusted-publishing.service';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { generateSigningKey, generateTokenSigningKey } from './keys';
@@ -335,7 +335,7 @@ const COMMANDS: Record<string, Command> = {
       io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" added to ${plugin.name} (id ${publisher.id}).\n`);
       io.stdout.write(
         `Its CI job must request an ID token with audience "${config.trustedPublishing.audience}" and POST it to ${config.publicUrl ?? ''}${EXCHANGE_PATH} ` +
-          `as {"token": <ID token>, "plugin": "${plugin.name}"}, which answers a deploy token that lives ${duration(config.trustedPublishing.tokenTtl)}.\n`,
+          `as {"token": <ID token>, "plugin": "${plugin.name}"}, which answers a deploy token that lives ${lifetimeInWords(config.trustedPublishing.tokenTtl)}.\n`,
       );
       return 0;
     },
@@ -554,10 +554,6 @@ function shortLabel(p: Parameters<typeof publisherLabel>[0]): string {
   return publisherLabel(p).replace(/^Trusted publisher /, '');
 }
 
-/** `15 minutes`, or `90 seconds`. */
-function duration(seconds: number): string {
-  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
-}
 
 const expiringDays = (flags: Record<string, string | true>) => (flags.days === undefined ? EXPIRY_WARNING_DAYS : Number(flags.days));
 const tailLimit = (flags: Record<string, string | true>) => (flags.limit === undefined ? DEFAULT_TAIL : Number(flags.limit));

@@ -63,6 +63,12 @@ export function publisherLabel(p: Pick<TrustedPublisher, 'repository' | 'workflo
   return `Trusted publisher ${p.repository} · ${p.workflow}${p.environment ? ` · ${p.environment}` : ''}`.slice(0, 200);
 }
 
+/** An exchanged token's lifetime in words, for people: 900 → "15 minutes", 90 → "90 seconds". */
+export function lifetimeInWords(seconds: number): string {
+  if (seconds % 60 !== 0) return `${seconds} seconds`;
+  return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
+}
+
 /**
  * Trusted publishing, as PyPI does it: a plugin's maintainers name the CI workflows allowed to
  * publish it; such a workflow's job presents the OIDC ID token its CI gives it and gets a deploy

@@ -17,7 +17,7 @@ import { PluginsService } from '../../plugins/plugins.service';
 import type { CiClaimLayout, TrustedIssuerConfig } from '../../config/trusted-publishing.config';
 import { PUBLISHER_SHAPES } from '../../trusted-publishing/ci-claims';
 import type { TrustedPublisher } from '../../trusted-publishing/trusted-publisher.entity';
-import { TrustedPublishingService } from '../../trusted-publishing/trusted-publishing.service';
+import { lifetimeInWords, TrustedPublishingService } from '../../trusted-publishing/trusted-publishing.service';
 import { BrowserFormGuard } from '../../common/html/browser-form.guard';
 import { AddTrustedPublisherFormDto, CreateDeployTokenFormDto, CreatePluginFormDto, InviteMaintainerFormDto, NoticeQueryDto, RenameDeployTokenFormDto, RotateDeployTokenFormDto } from '../dto/page-forms.dto';
 import { CsrfFormDto } from '../../common/html/csrf-form.dto';
@@ -370,7 +370,7 @@ ${tokens.length
       ? html`<table class="cards"><thead><tr><th>CI</th><th>Repository</th><th>Workflow</th><th>Environment</th><th>Ref</th><th>Added</th><th>Last used</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
       : html`<p class="empty">No trusted publishers yet.</p>`;
     const intro = issuers.length
-      ? html`<p class="muted">A trusted publisher is a CI workflow allowed to publish this plugin with no secret stored in the CI: each of its jobs exchanges the OIDC ID token its CI gives it for a deploy token that lives ${duration(this.config.trustedPublishing.tokenTtl)}.</p>`
+      ? html`<p class="muted">A trusted publisher is a CI workflow allowed to publish this plugin with no secret stored in the CI: each of its jobs exchanges the OIDC ID token its CI gives it for a deploy token that lives ${lifetimeInWords(this.config.trustedPublishing.tokenTtl)}.</p>`
       : html`<p class="muted">Trusted publishing is off on this server (no CI issuer is configured): CI jobs cannot exchange their ID token for a deploy token. Use a deploy token above.</p>`;
     return html`<section class="card" id="trusted-publishers"><h2>Trusted publishers</h2>
 ${intro}${issuers.length || publishers.length ? table : ''}${issuers.length ? addPublisherForm(req, base, issuers) : ''}</section>`;
@@ -463,11 +463,6 @@ function addPublisherForm(req: LatchkeyRequest, action: string, issuers: readonl
 <ul class="small muted">${hints}<li>Environment: the deployment environment the job must run in. Ref: the full ref the job must run for, <code>*</code> matching any characters (<code>refs/tags/v*</code>, <code>refs/heads/main</code>). Empty: any.</li></ul></form>`;
 }
 
-/** 900 → "15 minutes", 90 → "90 seconds". */
-function duration(seconds: number): string {
-  if (seconds % 60 !== 0) return `${seconds} seconds`;
-  return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
-}
 
 const tokensPath = (plugin: Plugin) => `/plugins/${encodeURIComponent(plugin.name)}/tokens`;
 
