@@ -19,6 +19,7 @@ describe('trusted publishing', () => {
   let github: CiIssuer;
   let gitlab: CiIssuer;
   let stranger: CiIssuer; // a CI issuer Latchkey does not trust, GitHub-shaped
+  let buildkite: CiIssuer; // another CI, whose claims the operator names (custom)
   const clock = new FakeClock();
   let anna: LoginBody; // maintains napari-foo
   let bob: LoginBody; // maintains nothing
@@ -37,14 +38,21 @@ describe('trusted publishing', () => {
 
   beforeAll(async () => {
     const now = () => clock.nowMs();
-    [github, gitlab, stranger] = await Promise.all([startCiIssuer('github', now), startCiIssuer('gitlab', now), startCiIssuer('github', now)]);
+    [github, gitlab, stranger, buildkite] = await Promise.all([startCiIssuer('github', now), startCiIssuer('gitlab', now), startCiIssuer('github', now), startCiIssuer('github', now)]);
     t = await createTestApp(
       {
-        TRUSTED_PUBLISHING_ISSUERS: 'github,gitlab,down',
+        TRUSTED_PUBLISHING_ISSUERS: 'github,gitlab,down,buildkite',
         TRUSTED_ISSUER_GITHUB_URL: github.issuer,
         TRUSTED_ISSUER_GITLAB_URL: gitlab.issuer,
         TRUSTED_ISSUER_DOWN_URL: 'http://127.0.0.1:9', // nothing listens there
         TRUSTED_ISSUER_DOWN_CLAIMS: 'github',
+        // Buildkite's ID tokens: pipeline_slug, step_key, build_branch (no repository id).
+        TRUSTED_ISSUER_BUILDKITE_URL: buildkite.issuer,
+        TRUSTED_ISSUER_BUILDKITE_CLAIMS: 'custom',
+        TRUSTED_ISSUER_BUILDKITE_DISPLAY_NAME: 'Buildkite',
+        TRUSTED_ISSUER_BUILDKITE_REPOSITORY_CLAIM: 'pipeline_slug',
+        TRUSTED_ISSUER_BUILDKITE_WORKFLOW_CLAIM: 'step_key',
+        TRUSTED_ISSUER_BUILDKITE_REF_CLAIM: 'build_branch',
         TRUSTED_PUBLISHING_AUDIENCE: AUDIENCE,
         METRICS_TOKEN: 'prometheus-scrape-token-0123456789abcdef',
       },
@@ -59,7 +67,7 @@ describe('trusted publishing', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all([github, gitlab, stranger].map((i) => i?.stop()));
+    await Promise.all([github, gitlab, stranger, buildkite].map((i) => i?.stop()));
   });
 
   it('says what to ask the CI for', async () => {
@@ -69,9 +77,16 @@ describe('trusted publishing', () => {
       audience: AUDIENCE,
       token_ttl: 900,
       issuers: [
-        { name: 'github', display_name: 'GitHub Actions', issuer: github.issuer, claims: 'github' },
-        { name: 'gitlab', display_name: 'GitLab CI/CD', issuer: gitlab.issuer, claims: 'gitlab' },
-        { name: 'down', display_name: 'down', issuer: 'http://127.0.0.1:9', claims: 'github' },
+        { name: 'github', display_name: 'GitHub Actions', issuer: github.issuer, claims: 'github', claim_names: null },
+        { name: 'gitlab', display_name: 'GitLab CI/CD', issuer: gitlab.issuer, claims: 'gitlab', claim_names: null },
+        { name: 'down', display_name: 'down', issuer: 'http://127.0.0.1:9', claims: 'github', claim_names: null },
+        {
+          name: 'buildkite',
+          display_name: 'Buildkite',
+          issuer: buildkite.issuer,
+          claims: 'custom',
+          claim_names: { repository: 'pipeline_slug', workflow: 'step_key', ref: 'build_branch', environment: null, repository_id: null },
+        },
       ],
     });
   });
@@ -150,6 +165,19 @@ describe('trusted publishing', () => {
     expect(version.body.uploaded_by).toBe('Trusted publisher acme-group/sub/napari-foo · .gitlab-ci.yml');
     // The CI config kept in another project is not this project's pipeline.
     await refusedWith(gitlab.mint(gitlab.job({ ...job, configProject: 'evil/project' }), { aud: AUDIENCE }), 'TRUSTED_PUBLISHING_TOKEN_INVALID');
+  });
+
+  it("another CI, by the claims the operator named (Buildkite's pipeline, step and branch)", async () => {
+    await addPublisher({ issuer: 'buildkite', repository: 'napari-foo', workflow: 'publish', ref: 'release-*' }).expect(201);
+    await addPublisher({ issuer: 'buildkite', repository: 'napari-foo', workflow: 'publish', environment: 'prod' }).expect(422); // Buildkite sends none
+    const job = (over: Record<string, unknown> = {}) =>
+      buildkite.mint({ sub: 'organization:acme:pipeline:napari-foo:ref:refs/heads/release-1:step:publish', organization_slug: 'acme', pipeline_slug: 'napari-foo', step_key: 'publish', build_branch: 'release-1', ...over }, { aud: AUDIENCE });
+    const res = await exchange(job()).expect(200);
+    expect(res.body.description).toBe('Trusted publisher napari-foo · publish');
+    await refusedWith(job({ step_key: 'test' }), 'TRUSTED_PUBLISHING_NO_PUBLISHER');
+    await refusedWith(job({ pipeline_slug: 'Napari-Foo' }), 'TRUSTED_PUBLISHING_NO_PUBLISHER'); // compared exactly
+    await refusedWith(job({ build_branch: 'main' }), 'TRUSTED_PUBLISHING_NO_PUBLISHER');
+    await refusedWith(job({ build_branch: undefined }), 'TRUSTED_PUBLISHING_TOKEN_INVALID'); // a claim it was told to expect is missing
   });
 
   it('refuses a job its publisher does not name: repository, workflow, environment, ref, plugin', async () => {
@@ -238,7 +266,7 @@ describe('trusted publishing', () => {
     await t.http().get(`${API}/plugins/napari-foo/trusted-publishers`).set(bearer(bob.access_token)).expect(403);
     await t.http().delete(`${API}/plugins/napari-foo/trusted-publishers/${githubPublisher}`).set(bearer(bob.access_token)).expect(403);
     const bad: [Record<string, unknown>, string][] = [
-      [{ issuer: 'bitbucket', repository: 'a/b', workflow: 'r.yml' }, 'issuer must be one of: github, gitlab, down.'],
+      [{ issuer: 'bitbucket', repository: 'a/b', workflow: 'r.yml' }, 'issuer must be one of: github, gitlab, down, buildkite.'],
       [{ issuer: 'github', repository: 'no-slash', workflow: 'r.yml' }, 'Not a publisher: repository: owner/repo.'],
       [{ issuer: 'github', repository: 'a/b', workflow: '../../evil.yml' }, 'Not a publisher: workflow: the workflow file name in .github/workflows, e.g. release.yml.'],
       [{ issuer: 'gitlab', repository: 'g/p', workflow: 'ci/../../x.yml' }, 'Not a publisher: workflow: the CI config path in the project, e.g. .gitlab-ci.yml.'],

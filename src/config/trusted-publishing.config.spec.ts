@@ -31,7 +31,29 @@ describe('trusted publishing settings', () => {
     expect(c).toMatchObject({ audience: 'latchkey-prod', tokenTtl: 600 });
   });
 
+  it('reads the claim names of a custom CI', () => {
+    const c = loadTrustedPublishingConfig(
+      {
+        TRUSTED_PUBLISHING_ISSUERS: 'buildkite',
+        TRUSTED_ISSUER_BUILDKITE_URL: 'https://agent.buildkite.com',
+        TRUSTED_ISSUER_BUILDKITE_CLAIMS: 'custom',
+        TRUSTED_ISSUER_BUILDKITE_REPOSITORY_CLAIM: 'pipeline_slug',
+        TRUSTED_ISSUER_BUILDKITE_WORKFLOW_CLAIM: 'step_key',
+        TRUSTED_ISSUER_BUILDKITE_REF_CLAIM: 'build_branch',
+      },
+      'latchkey',
+    );
+    expect(c.issuers[0]).toEqual({
+      name: 'buildkite',
+      displayName: 'buildkite',
+      issuer: 'https://agent.buildkite.com',
+      claims: 'custom',
+      claimNames: { repository: 'pipeline_slug', workflow: 'step_key', ref: 'build_branch', environment: undefined, repositoryId: undefined },
+    });
+  });
+
   it.each([
+    [{ TRUSTED_PUBLISHING_ISSUERS: 'ci', TRUSTED_ISSUER_CI_URL: 'https://ci.example.org', TRUSTED_ISSUER_CI_CLAIMS: 'custom', TRUSTED_ISSUER_CI_WORKFLOW_CLAIM: 'job' }, 'TRUSTED_ISSUER_CI_REPOSITORY_CLAIM: required'],
     [{ TRUSTED_PUBLISHING_ISSUERS: 'Corp' }, 'TRUSTED_PUBLISHING_ISSUERS'],
     [{ TRUSTED_PUBLISHING_ISSUERS: 'corp', TRUSTED_ISSUER_CORP_CLAIMS: 'gitlab' }, 'TRUSTED_ISSUER_CORP_URL'],
     [{ TRUSTED_PUBLISHING_ISSUERS: 'corp', TRUSTED_ISSUER_CORP_URL: 'https://ci.example.org' }, 'TRUSTED_ISSUER_CORP_CLAIMS'],

@@ -1,7 +1,21 @@
 import { ConfigError } from './env.validation';
 
-/** Whose claim layout a CI issuer's ID tokens follow (src/trusted-publishing/ci-claims.ts). */
-export type CiClaimLayout = 'github' | 'gitlab';
+/**
+ * Whose claim layout a CI issuer's ID tokens follow (src/trusted-publishing/ci-claims.ts):
+ * GitHub's, GitLab's, or `custom`, with the claim names the operator gives.
+ */
+export type CiClaimLayout = 'github' | 'gitlab' | 'custom';
+
+/** For a `custom` issuer: which claim says what (TRUSTED_ISSUER_<NAME>_*_CLAIM). */
+export interface CustomClaimNames {
+  readonly repository: string;
+  readonly workflow: string;
+  /** Unset: publishers of this issuer cannot name a ref pattern. */
+  readonly ref?: string;
+  readonly environment?: string;
+  /** An immutable id of the repository, pinned at the first exchange; unset: nothing is pinned. */
+  readonly repositoryId?: string;
+}
 
 /** A CI system whose OIDC ID tokens may be exchanged for deploy tokens. */
 export interface TrustedIssuerConfig {
@@ -11,6 +25,8 @@ export interface TrustedIssuerConfig {
   /** The `iss` of its ID tokens; discovery and JWKS are fetched from there. */
   readonly issuer: string;
   readonly claims: CiClaimLayout;
+  /** With `claims: custom`: the claim names. */
+  readonly claimNames?: CustomClaimNames;
 }
 
 /** Trusted publishing (src/trusted-publishing). */
@@ -26,7 +42,7 @@ export interface TrustedPublishingConfig {
 }
 
 /** The public CI services, ready to use by name. */
-export const CI_PRESETS: Readonly<Record<CiClaimLayout, TrustedIssuerConfig>> = Object.freeze({
+export const CI_PRESETS: Readonly<Record<'github' | 'gitlab', TrustedIssuerConfig>> = Object.freeze({
   github: Object.freeze({ name: 'github', displayName: 'GitHub Actions', issuer: 'https://token.actions.githubusercontent.com', claims: 'github' as const }),
   gitlab: Object.freeze({ name: 'gitlab', displayName: 'GitLab CI/CD', issuer: 'https://gitlab.com', claims: 'gitlab' as const }),
 });
@@ -41,7 +57,9 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * CI issuers whose ID tokens are accepted. For each NAME (upper-cased, `-` → `_`):
  * TRUSTED_ISSUER_NAME_URL (the issuer; required unless NAME is a preset, whose URL it replaces,
  * e.g. for GitHub Enterprise Server), TRUSTED_ISSUER_NAME_CLAIMS (`github` or `gitlab`: whose claim
- * layout its tokens follow; a preset's own by default), TRUSTED_ISSUER_NAME_DISPLAY_NAME.
+ * layout its tokens follow; a preset's own by default; `custom`: any other CI, whose claim names
+ * TRUSTED_ISSUER_NAME_REPOSITORY_CLAIM and _WORKFLOW_CLAIM (required), _REF_CLAIM,
+ * _ENVIRONMENT_CLAIM and _REPOSITORY_ID_CLAIM (optional) give), TRUSTED_ISSUER_NAME_DISPLAY_NAME.
  * TRUSTED_PUBLISHING_AUDIENCE (default: the issuer Latchkey signs as, PUBLIC_URL or "latchkey"),
  * TRUSTED_PUBLISHING_TOKEN_TTL (seconds, default 900, 60 to 3600 and at most PLUGIN_TOKEN_MAX_LIFETIME).
  */
@@ -57,14 +75,29 @@ export function loadTrustedPublishingConfig(env: NodeJS.ProcessEnv, defaultAudie
     }
     const prefix = `TRUSTED_ISSUER_${name.toUpperCase().replace(/-/g, '_')}_`;
     const get = (key: string) => env[prefix + key]?.trim() || undefined;
-    const preset = CI_PRESETS[name as CiClaimLayout] as TrustedIssuerConfig | undefined;
+    const preset = (CI_PRESETS as Record<string, TrustedIssuerConfig | undefined>)[name];
     const url = get('URL')?.replace(/\/+$/, '') ?? preset?.issuer;
     const claims = get('CLAIMS') ?? preset?.claims;
     if (!url || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) problems.push(`${prefix}URL: required, an http(s) URL (the issuer of the CI's ID tokens)`);
-    if (claims !== 'github' && claims !== 'gitlab') problems.push(`${prefix}CLAIMS: github or gitlab (whose ID-token claims the CI sends)`);
+    if (claims !== 'github' && claims !== 'gitlab' && claims !== 'custom') problems.push(`${prefix}CLAIMS: github, gitlab or custom (whose ID-token claims the CI sends)`);
     if (issuers.some((i) => i.name === name || i.issuer === url)) problems.push(`TRUSTED_PUBLISHING_ISSUERS: "${name}" or its URL is listed twice`);
-    if (!url || (claims !== 'github' && claims !== 'gitlab')) continue;
-    issuers.push(Object.freeze({ name, displayName: get('DISPLAY_NAME') ?? preset?.displayName ?? name, issuer: url, claims }));
+    let claimNames: CustomClaimNames | undefined;
+    if (claims === 'custom') {
+      const claim = (key: string, required: boolean) => {
+        const value = get(`${key}_CLAIM`);
+        if (value === undefined ? required : !/^[\x21-\x7e]{1,128}$/.test(value)) problems.push(`${prefix}${key}_CLAIM: ${required ? 'required with CLAIMS=custom, ' : ''}the name of a claim`);
+        return value;
+      };
+      claimNames = Object.freeze({
+        repository: claim('REPOSITORY', true)!,
+        workflow: claim('WORKFLOW', true)!,
+        ref: claim('REF', false),
+        environment: claim('ENVIRONMENT', false),
+        repositoryId: claim('REPOSITORY_ID', false),
+      });
+    }
+    if (!url || (claims !== 'github' && claims !== 'gitlab' && claims !== 'custom')) continue;
+    issuers.push(Object.freeze({ name, displayName: get('DISPLAY_NAME') ?? preset?.displayName ?? name, issuer: url, claims, ...(claimNames ? { claimNames } : {}) }));
   }
   const ttl = Number(env.TRUSTED_PUBLISHING_TOKEN_TTL?.trim() || 900);
   const maxTtl = Math.min(MAX_TRUSTED_TOKEN_TTL, tokenMaxLifetime ?? MAX_TRUSTED_TOKEN_TTL);

@@ -1,17 +1,17 @@
 import type { JwtPayload } from 'jsonwebtoken';
-import type { CiClaimLayout } from '../config/trusted-publishing.config';
+import type { CiClaimLayout, CustomClaimNames, TrustedIssuerConfig } from '../config/trusted-publishing.config';
 
 /** What a CI job's verified ID token says about the job, the same for every CI (compared with the publishers). */
 export interface CiJob {
-  /** `owner/repo` or `group/project`, lower-case. */
+  /** `owner/repo` or `group/project`, lower-case (a custom CI's: as sent). */
   repository: string;
-  /** The repository's immutable id (GitHub `repository_id`, GitLab `project_id`). */
-  repositoryId: string;
+  /** The repository's immutable id (GitHub `repository_id`, GitLab `project_id`); null: the CI sends none. */
+  repositoryId: string | null;
   /** The workflow file (`release.yml`) or CI config path (`.gitlab-ci.yml`) that runs. */
   workflow: string;
   environment: string | null;
-  /** The full ref the job runs for: `refs/heads/main`, `refs/tags/v1.2.0`. */
-  ref: string;
+  /** The full ref the job runs for: `refs/heads/main`, `refs/tags/v1.2.0`; null: the CI sends none. */
+  ref: string | null;
   /** For the audit log: commit, run, who triggered it. */
   details: { sha: string | null; run: string | null; actor: string | null; event: string | null };
 }
@@ -71,9 +71,32 @@ function gitlabJob(c: JwtPayload): CiJob | null {
   };
 }
 
+/**
+ * Any other CI (Buildkite, CircleCI, Jenkins, a forge of one's own): the claims the operator
+ * named (TRUSTED_ISSUER_<NAME>_*_CLAIM), compared as they are. A claim named but missing refuses
+ * the token.
+ */
+function customJob(names: CustomClaimNames, c: JwtPayload): CiJob | null {
+  const optional = (claim: string | undefined, read: (v: unknown) => string | null): string | null | undefined => (claim === undefined ? null : (read(c[claim]) ?? undefined));
+  const repository = str(c[names.repository], 255);
+  const workflow = str(c[names.workflow], 255);
+  const ref = optional(names.ref, (v) => str(v, 255));
+  const repositoryId = optional(names.repositoryId, id);
+  if (!repository || !workflow || ref === undefined || repositoryId === undefined) return null;
+  const environment = names.environment ? str(c[names.environment], 255) : null;
+  return { repository, repositoryId, workflow, environment, ref, details: { sha: null, run: null, actor: str(c.sub, 255), event: null } };
+}
+
 /** The job a verified ID token describes, or null when it lacks the claims its CI always sends. */
-export function ciJobOf(layout: CiClaimLayout, claims: JwtPayload): CiJob | null {
-  return layout === 'github' ? githubJob(claims) : gitlabJob(claims);
+export function ciJobOf(issuer: Pick<TrustedIssuerConfig, 'claims' | 'claimNames'>, claims: JwtPayload): CiJob | null {
+  switch (issuer.claims) {
+    case 'github':
+      return githubJob(claims);
+    case 'gitlab':
+      return gitlabJob(claims);
+    default:
+      return issuer.claimNames ? customJob(issuer.claimNames, claims) : null;
+  }
 }
 
 /** What publishers may say, per layout (checked when one is registered). */
@@ -90,7 +113,18 @@ export const PUBLISHER_SHAPES: Readonly<Record<CiClaimLayout, { repository: RegE
     repositoryHint: 'group/project (subgroups allowed)',
     workflowHint: 'the CI config path in the project, e.g. .gitlab-ci.yml',
   },
+  custom: {
+    repository: /^[\x21-\x7e]{1,255}$/,
+    workflow: /^[\x21-\x7e]{1,255}$/,
+    repositoryHint: "the value of the CI's repository claim, exactly",
+    workflowHint: "the value of the CI's workflow claim, exactly",
+  },
 };
+
+/** GitHub and GitLab names ignore case, so publishers and jobs are compared lower-case; a custom CI's as they are. */
+export function normalRepository(layout: CiClaimLayout, repository: string): string {
+  return layout === 'custom' ? repository : repository.toLowerCase();
+}
 
 /**
  * Whether `ref` matches a publisher's pattern: `*` stands for any run of characters, the rest is

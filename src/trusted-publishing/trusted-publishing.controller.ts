@@ -87,7 +87,15 @@ export class TrustedPublishingController {
       enabled: issuers.length > 0,
       audience,
       token_ttl: tokenTtl,
-      issuers: issuers.map((i) => ({ name: i.name, display_name: i.displayName, issuer: i.issuer, claims: i.claims })),
+      issuers: issuers.map((i) => ({
+        name: i.name,
+        display_name: i.displayName,
+        issuer: i.issuer,
+        claims: i.claims,
+        claim_names: i.claimNames
+          ? { repository: i.claimNames.repository, workflow: i.claimNames.workflow, ref: i.claimNames.ref ?? null, environment: i.claimNames.environment ?? null, repository_id: i.claimNames.repositoryId ?? null }
+          : null,
+      })),
     };
   }
 

@@ -10,11 +10,12 @@ import { AppError, unauthorized } from '../common/errors/app-error';
 import { countTrustedExchange, type TrustedExchangeOutcome } from '../common/metrics/process-metrics';
 import { parseUuid } from '../common/uuid';
 import { AppConfig, InjectConfig, type TrustedIssuerConfig } from '../config/app.config';
+import type { CiClaimLayout } from '../config/trusted-publishing.config';
 import type { PluginToken } from '../plugin-tokens/plugin-token.entity';
 import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
 import type { Plugin } from '../plugins/plugin.entity';
 import { PluginsService } from '../plugins/plugins.service';
-import { ciJobOf, PUBLISHER_SHAPES, refMatches, type CiJob } from './ci-claims';
+import { ciJobOf, normalRepository, PUBLISHER_SHAPES, refMatches, type CiJob } from './ci-claims';
 import { TrustedPublisher } from './trusted-publisher.entity';
 import { UsedCiToken } from './used-ci-token.entity';
 
@@ -173,7 +174,7 @@ export class TrustedPublishingService {
   private async exchangeWith(issuer: KnownIssuer | undefined, iss: unknown, idToken: string, pluginName: string): Promise<Exchanged> {
     if (!issuer) return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `issuer ${String(iss ?? '(none)').slice(0, 100)} is not configured`);
     const claims = await this.verify(issuer, idToken);
-    const job = ciJobOf(issuer.config.claims, claims);
+    const job = ciJobOf(issuer.config, claims);
     if (!job) return this.refuse('TRUSTED_PUBLISHING_TOKEN_INVALID', `a ${issuer.config.name} token without the claims of a CI job`);
     const plugin = await this.plugins.getByName(pluginName).catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'PLUGIN_NOT_FOUND') return null;
@@ -248,15 +249,20 @@ export class TrustedPublishingService {
       throw new AppError('VALIDATION_FAILED', names.length ? `issuer must be one of: ${names.join(', ')}.` : 'Trusted publishing is not enabled here (TRUSTED_PUBLISHING_ISSUERS).');
     }
     const shape = PUBLISHER_SHAPES[issuer.claims];
+    const custom = issuer.claims === 'custom' ? issuer.claimNames : undefined;
     const problems: { field: string; message: string }[] = [];
     if (!shape.repository.test(spec.repository)) problems.push({ field: 'repository', message: `${shape.repositoryHint}` });
     if (!shape.workflow.test(spec.workflow)) problems.push({ field: 'workflow', message: `${shape.workflowHint}` });
     const environment = spec.environment?.trim() || null;
-    if (environment !== null && !/^[\x20-\x7e]{1,255}$/.test(environment)) problems.push({ field: 'environment', message: 'up to 255 visible ASCII characters' });
+    if (environment !== null && custom && !custom.environment) problems.push({ field: 'environment', message: `${issuer.displayName} sends no environment claim` });
+    else if (environment !== null && !/^[\x20-\x7e]{1,255}$/.test(environment)) problems.push({ field: 'environment', message: 'up to 255 visible ASCII characters' });
     const refPattern = spec.ref?.trim() || null;
-    if (refPattern !== null && !/^refs\/[\x21-\x7e]{1,250}$/.test(refPattern)) problems.push({ field: 'ref', message: 'a full ref or pattern, e.g. refs/tags/v* or refs/heads/main' });
+    if (refPattern !== null && custom && !custom.ref) problems.push({ field: 'ref', message: `${issuer.displayName} sends no ref claim` });
+    else if (refPattern !== null && !(custom ? /^[\x21-\x7e]{1,255}$/ : /^refs\/[\x21-\x7e]{1,250}$/).test(refPattern)) {
+      problems.push({ field: 'ref', message: custom ? 'up to 255 visible ASCII characters, * matching any' : 'a full ref or pattern, e.g. refs/tags/v* or refs/heads/main' });
+    }
     if (problems.length) throw new AppError('VALIDATION_FAILED', `Not a publisher: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, { errors: problems });
-    return { issuer: issuer.name, repository: spec.repository.toLowerCase(), workflow: spec.workflow, environment, refPattern };
+    return { issuer: issuer.name, repository: normalRepository(issuer.claims, spec.repository), workflow: spec.workflow, environment, refPattern };
   }
 
   private recordEvent(type: 'trusted_publisher.added' | 'trusted_publisher.removed', plugin: Plugin, p: TrustedPublisher, extra: Record<string, number> = {}): Promise<void> {
@@ -269,7 +275,7 @@ export class TrustedPublishingService {
 }
 
 /** Whether a publisher names this job: repository (and its pinned id), workflow, environment and ref when set. */
-function matches(p: TrustedPublisher, job: CiJob, layout: 'github' | 'gitlab'): boolean {
+function matches(p: TrustedPublisher, job: CiJob, layout: CiClaimLayout): boolean {
   // GitHub environment names ignore case; GitLab's do not.
   const sameEnvironment = (a: string, b: string | null) => (layout === 'github' ? a.toLowerCase() === b?.toLowerCase() : a === b);
   return (
@@ -277,6 +283,6 @@ function matches(p: TrustedPublisher, job: CiJob, layout: 'github' | 'gitlab'): 
     (p.repositoryId === null || p.repositoryId === job.repositoryId) &&
     p.workflow === job.workflow &&
     (p.environment === null || sameEnvironment(p.environment, job.environment)) &&
-    (p.refPattern === null || refMatches(p.refPattern, job.ref))
+    (p.refPattern === null || (job.ref !== null && refMatches(p.refPattern, job.ref)))
   );
 }

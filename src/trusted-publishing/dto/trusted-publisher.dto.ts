@@ -88,11 +88,22 @@ export class TokenExchangeResponse extends PluginTokenWithSecret {
   @ApiProperty({ format: 'uuid', description: 'The trusted publisher that matched' }) publisher_id: string;
 }
 
+export class CustomClaimNamesResponse {
+  @ApiProperty() repository: string;
+  @ApiProperty() workflow: string;
+  @ApiProperty({ nullable: true, type: String }) ref: string | null;
+  @ApiProperty({ nullable: true, type: String }) environment: string | null;
+  @ApiProperty({ nullable: true, type: String }) repository_id: string | null;
+}
+
 export class TrustedIssuerResponse {
   @ApiProperty({ example: 'github' }) name: string;
   @ApiProperty({ example: 'GitHub Actions' }) display_name: string;
   @ApiProperty({ example: 'https://token.actions.githubusercontent.com' }) issuer: string;
-  @ApiProperty({ enum: ['github', 'gitlab'], description: 'Whose claim layout its ID tokens follow' }) claims: 'github' | 'gitlab';
+  @ApiProperty({ enum: ['github', 'gitlab', 'custom'], description: 'Whose claim layout its ID tokens follow (`custom`: the claims `claim_names` names)' })
+  claims: 'github' | 'gitlab' | 'custom';
+  @ApiProperty({ type: CustomClaimNamesResponse, nullable: true, description: 'With `claims: custom`: which claim says what' })
+  claim_names: CustomClaimNamesResponse | null;
 }
 
 export class TrustedPublishingInfo {

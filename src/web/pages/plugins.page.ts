@@ -49,6 +49,7 @@ const NOTICES: Record<string, string> = {
 const PUBLISHER_EXAMPLES: Record<CiClaimLayout, { repository: string; workflow: string }> = {
   github: { repository: 'owner/repo', workflow: 'release.yml' },
   gitlab: { repository: 'group/project', workflow: '.gitlab-ci.yml' },
+  custom: { repository: 'acme/project', workflow: 'release' },
 };
 
 const TOKEN_LIFETIMES: [string, string][] = [
@@ -449,10 +450,18 @@ function createPluginForm(req: LatchkeyRequest): SafeHtml {
 function addPublisherForm(req: LatchkeyRequest, action: string, issuers: readonly TrustedIssuerConfig[]): SafeHtml {
   const layouts = (Object.keys(PUBLISHER_EXAMPLES) as CiClaimLayout[]).filter((l) => issuers.some((i) => i.claims === l));
   const example = (field: 'repository' | 'workflow') => `e.g. ${layouts.map((l) => PUBLISHER_EXAMPLES[l][field]).join(' or ')}`;
-  const hints = layouts.map((l) => {
-    const names = issuers.filter((i) => i.claims === l).map((i) => i.displayName).join(', ');
-    return html`<li><strong>${names}</strong>: repository ${PUBLISHER_SHAPES[l].repositoryHint}; workflow: ${PUBLISHER_SHAPES[l].workflowHint}.</li>`;
-  });
+  const hints = [
+    ...layouts
+      .filter((l) => l !== 'custom')
+      .map((l) => {
+        const names = issuers.filter((i) => i.claims === l).map((i) => i.displayName).join(', ');
+        return html`<li><strong>${names}</strong>: repository ${PUBLISHER_SHAPES[l].repositoryHint}; workflow: ${PUBLISHER_SHAPES[l].workflowHint}.</li>`;
+      }),
+    // Another CI: the values of the claims the operator named, exactly.
+    ...issuers
+      .filter((i) => i.claimNames)
+      .map((i) => html`<li><strong>${i.displayName}</strong>: repository, the <code>${i.claimNames!.repository}</code> claim; workflow, the <code>${i.claimNames!.workflow}</code> claim${i.claimNames!.ref ? html`; ref, <code>${i.claimNames!.ref}</code>` : ''}${i.claimNames!.environment ? html`; environment, <code>${i.claimNames!.environment}</code>` : ''}.</li>`),
+  ];
   return html`<form method="post" action="${action}" id="add-publisher">${csrfField(req)}<h3 class="small">Add a trusted publisher</h3>
 <div class="row"><div class="field"><label for="publisher-issuer">CI</label><select id="publisher-issuer" name="issuer">${issuers.map((i) => html`<option value="${i.name}">${i.displayName}</option>`)}</select></div>
 <div class="field"><label for="publisher-repository">Repository</label><input type="text" id="publisher-repository" name="repository" maxlength="255" required autocapitalize="none" autocomplete="off" placeholder="${example('repository')}"></div>
