@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock } from '../src/common/clock';
 import { User } from '../src/users/user.entity';
 import { bearer, createTestApp, LoginBody, TestApp } from './utils/create-test-app';
 import { FakeClock } from './utils/fake-clock';
+import { pluginFiles } from './utils/plugin-files';
 
 const API = '/api/v1';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -19,7 +19,6 @@ describe('plugins and deploy tokens: the CI story', () => {
   const clock = new FakeClock();
   let anna: LoginBody;
   let bob: LoginBody;
-  let storageDir: string;
 
   beforeAll(async () => {
     t = await createTestApp({ USER_CACHE_TTL: '0', CREDENTIAL_CACHE_TTL: '0', LAST_USED_INTERVAL: '0' }, undefined, [
@@ -30,7 +29,6 @@ describe('plugins and deploy tokens: the CI story', () => {
     await t.createUser('mallory');
     anna = await t.login('anna');
     bob = await t.login('bob');
-    storageDir = join(process.env.DATA_DIR!, 'plugins');
   });
   afterAll(() => t.close());
 
@@ -41,8 +39,8 @@ describe('plugins and deploy tokens: the CI story', () => {
       .set(auth)
       .field('version', version)
       .attach('file', Buffer.isBuffer(content) ? content : Buffer.from(content), `${plugin}-${version}.tar.gz`);
-  const storedFiles = () => readdirSync(storageDir).filter((f) => f !== '.incoming');
-  const incomingFiles = () => readdirSync(join(storageDir, '.incoming'));
+  const storedFiles = () => pluginFiles(t).stored();
+  const incomingFiles = () => pluginFiles(t).incoming();
 
   it('runs the whole story', async () => {
     // Anna creates FancyPlugin and a deploy token for GitHub Actions.
@@ -123,7 +121,7 @@ describe('plugins and deploy tokens: the CI story', () => {
     }).expect(200);
     expect((dl.body as Buffer).toString()).toBe('release one');
     expect(dl.headers['x-checksum-sha256']).toBe(sha256(Buffer.from('release one')));
-    expect(incomingFiles()).toEqual([]);
+    expect(await incomingFiles()).toEqual([]);
   });
 
   it('lets any maintainer rename a token; the new description is what later uploads record', async () => {
@@ -212,7 +210,7 @@ describe('plugins and deploy tokens: the CI story', () => {
   });
 
   it('answers bad input with clear 4xx errors and leaves nothing behind', async () => {
-    const before = storedFiles().length;
+    const before = (await storedFiles()).length;
     const auth = bearer(bob.access_token);
     // Bad package names.
     for (const name of ['Fancy Plugin', '../etc', 'UPPER', '-x', 'a'.repeat(101), 'dots..two']) {
@@ -238,8 +236,8 @@ describe('plugins and deploy tokens: the CI story', () => {
       const res = await upload({ Authorization: `Bearer ${Buffer.from(token).toString('latin1')}` }, 'bobs-tool', '3.0.0');
       expect([400, 401]).toContain(res.status);
     }
-    expect(storedFiles().length).toBe(before);
-    expect(incomingFiles()).toEqual([]);
+    expect((await storedFiles()).length).toBe(before);
+    expect(await incomingFiles()).toEqual([]);
     const versions = await t.http().get(`${API}/plugins/bobs-tool/versions`).set(auth).expect(200);
     expect(versions.body.map((v: { version: string }) => v.version)).toEqual(['1.1.0', '1.0.0']);
   });
@@ -273,6 +271,8 @@ describe('plugins and deploy tokens: the CI story', () => {
 
   it('refuses a file larger than MAX_UPLOAD_BYTES with 413 and keeps no partial file', async () => {
     const small = await createTestApp({ MAX_UPLOAD_BYTES: '1024', PLUGIN_STORAGE_DIR: join(process.env.DATA_DIR!, 'small-store') }, t.db);
+    const files = pluginFiles(small); // on the database store, the same tables as t's
+    const storedBefore = await files.stored();
     try {
       const token = (await small.login('bob')).access_token;
       const big = await small
@@ -284,9 +284,8 @@ describe('plugins and deploy tokens: the CI story', () => {
       expect(big.status).toBe(413);
       expect(big.body.code).toBe('PAYLOAD_TOO_LARGE');
       await new Promise((r) => setTimeout(r, 100));
-      const dir = join(process.env.DATA_DIR!, 'small-store');
-      expect(readdirSync(dir).filter((f) => f !== '.incoming')).toEqual([]);
-      expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
+      expect(await files.stored()).toEqual(storedBefore);
+      expect(await files.incoming()).toEqual([]);
       const versions = await small.http().get(`${API}/plugins/bobs-tool/versions`).set(bearer(token)).expect(200);
       expect(versions.body.map((v: { version: string }) => v.version)).not.toContain('9.0.0');
       // Permission is checked before the body is read: a non-maintainer's oversize upload is a 403, not a 413.

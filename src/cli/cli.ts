@@ -29,6 +29,7 @@ import { deployTokenExpiresSoon } from '../plugin-tokens/dto/plugin-token.dto';
 import { PluginTokensService } from '../plugin-tokens/plugin-tokens.service';
 import { PluginsModule } from '../plugins/plugins.module';
 import { PluginsService } from '../plugins/plugins.service';
+import { PluginFilesMove } from '../plugins/storage/move-to-database';
 import { RevocationFeedModule } from '../revocation-feed/revocation-feed.module';
 import { RolesModule } from '../roles/roles.module';
 import { RolesService } from '../roles/roles.service';
@@ -84,7 +85,7 @@ interface Command {
   run?: (r: Run) => Promise<number>;
 }
 
-const BOOLEAN_FLAGS = new Set(['admin', 'help', 'all']);
+const BOOLEAN_FLAGS = new Set(['admin', 'help', 'all', 'remove-from-disk']);
 const DEFAULT_TAIL = 20;
 const MAX_TAIL = 500;
 
@@ -348,6 +349,17 @@ const COMMANDS: Record<string, Command> = {
       const { publisher, tokensRevoked } = await app.get(TrustedPublishingService).remove(plugin, id);
       io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" removed from ${plugin.name}; ${tokensRevoked} live deploy token(s) revoked.\n`);
       return 0;
+    },
+  },
+  'storage:move-to-database': {
+    args: [],
+    flags: ['remove-from-disk'],
+    help: 'Move every plugin file from the disk store (PLUGIN_STORAGE_DIR) into the database store, checking each SHA-256 against its version; files already moved are skipped, so it can run again. --remove-from-disk: delete each disk file once its copy is checked. Then run with PLUGIN_STORAGE=database (the default with PostgreSQL).',
+    run: async ({ flags, app, io }) => {
+      const report = await app.get(PluginFilesMove).toDatabase({ removeFromDisk: flags['remove-from-disk'] === true, progress: (line) => io.stdout.write(`${line}\n`) });
+      for (const line of report.failed) io.stderr.write(`error: ${line}\n`);
+      io.stdout.write(`${report.moved} moved, ${report.alreadyThere} already in the database, ${report.failed.length} failed${flags['remove-from-disk'] ? `; ${report.removedFromDisk} removed from disk` : ''}.\n`);
+      return report.failed.length ? 1 : 0;
     },
   },
   'role:list': {

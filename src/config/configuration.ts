@@ -97,7 +97,12 @@ export interface AuditConfig {
 }
 
 export interface PluginsConfig {
-  /** Where uploaded plugin files live (default DATA_DIR/plugins). */
+  /**
+   * Where plugin files live: `disk` (storageDir; several instances must share it) or `database`
+   * (chunked in the database, which every instance reaches). Default: database with PostgreSQL.
+   */
+  readonly storage: 'disk' | 'database';
+  /** Where uploaded plugin files live on disk (default DATA_DIR/plugins): the disk store, and the source of `storage:move-to-database`. */
   readonly storageDir: string;
   readonly maxUploadBytes: number;
   /** Longest lifetime a deploy token may be given, seconds; undefined = no limit (tokens may never expire). */
@@ -173,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: vars.REDIS_URL ? Object.freeze({ url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX ?? 'latchkey:' }) : undefined,
     oidc: loadOidcConfig(env, vars.PASSWORD_PROVIDER_NAME ?? 'local'),
     plugins: Object.freeze({
+      storage: vars.PLUGIN_STORAGE ?? (databaseType(env) === 'postgres' ? 'database' : 'disk'),
       storageDir: resolve(vars.PLUGIN_STORAGE_DIR ?? join(dataDir, 'plugins')),
       maxUploadBytes: vars.MAX_UPLOAD_BYTES ?? 50 * 1024 * 1024,
       tokenMaxLifetime: vars.PLUGIN_TOKEN_MAX_LIFETIME,

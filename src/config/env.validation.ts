@@ -254,6 +254,12 @@ export class EnvironmentVariables {
   @IsString()
   SECRET_SCANNING_KEYS?: string;
 
+  /** Where plugin files live: `disk` (PLUGIN_STORAGE_DIR) or `database`; default database with PostgreSQL, disk with SQLite. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(['disk', 'database'], { message: 'PLUGIN_STORAGE must be disk or database' })
+  PLUGIN_STORAGE?: 'disk' | 'database';
+
   @Transform(blankToUndefined)
   @IsOptional()
   @IsString()

@@ -7,11 +7,13 @@ const postgres = databaseType() === 'postgres';
 export const COLUMN = Object.freeze({
   uuid: (postgres ? { type: 'uuid' } : { type: 'varchar', length: 36 }) as { type: ColumnType; length?: number },
   timestamp: (postgres ? { type: 'timestamptz' } : { type: 'datetime' }) as { type: ColumnType },
+  binary: (postgres ? { type: 'bytea' } : { type: 'blob' }) as { type: ColumnType },
 });
 
 export const MIGRATION_TYPES = Object.freeze({
   uuid: postgres ? 'uuid' : 'varchar(36)',
   timestamp: postgres ? 'timestamptz' : 'datetime',
+  binary: postgres ? 'bytea' : 'blob',
   now: postgres ? 'now()' : "(strftime('%Y-%m-%d %H:%M:%f', 'now'))",
 });
 

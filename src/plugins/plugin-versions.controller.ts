@@ -4,7 +4,7 @@ import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, 
 import { AcceptPluginToken, CurrentPrincipal, RequireScopes } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { PluginVersionResponse, toVersionResponse } from './dto/plugin-response.dto';
-import type { IncomingFile } from './plugin-storage';
+import type { IncomingFile } from './storage/plugin-storage';
 import { PluginVersionsService } from './plugin-versions.service';
 import { PluginsService } from './plugins.service';
 import { UploadedPackage, UploadInterceptor } from './upload.interceptor';

@@ -7,7 +7,7 @@ import { In, QueryFailedError, Repository } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { Plugin } from './plugin.entity';
-import { PluginStorage, type IncomingFile } from './plugin-storage';
+import { PluginStorage, type IncomingFile } from './storage/plugin-storage';
 import { PluginVersion } from './plugin-version.entity';
 
 /**

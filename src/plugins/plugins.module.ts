@@ -6,7 +6,12 @@ import { PluginInvitation } from './plugin-invitation.entity';
 import { MyPluginInvitationsController, PluginInvitationsController } from './plugin-invitations.controller';
 import { PluginInvitationsService } from './plugin-invitations.service';
 import { PluginMaintainer } from './plugin-maintainer.entity';
-import { PluginStorage } from './plugin-storage';
+import { DatabasePluginStorage } from './storage/database-storage';
+import { DiskPluginStorage } from './storage/disk-storage';
+import { PluginFilesMove } from './storage/move-to-database';
+import { PluginFile, PluginFileChunk } from './storage/plugin-file.entity';
+import { PluginStorage } from './storage/plugin-storage';
+import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { PluginVersion } from './plugin-version.entity';
 import { PluginVersionsController } from './plugin-versions.controller';
 import { PluginVersionsService } from './plugin-versions.service';
@@ -20,9 +25,23 @@ import { DeclareScopes } from '../common/auth/scope-catalog';
   'write:plugins': 'Create plugins, manage their maintainers and deploy tokens, upload versions',
 })
 @Module({
-  imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion, PluginInvitation]), UsersModule],
+  imports: [TypeOrmModule.forFeature([Plugin, PluginMaintainer, PluginVersion, PluginInvitation, PluginFile, PluginFileChunk]), UsersModule],
   controllers: [PluginsController, PluginInvitationsController, MyPluginInvitationsController, PluginVersionsController],
-  providers: [PluginsService, PluginInvitationsService, PluginVersionsService, PluginStorage, UploadInterceptor],
-  exports: [PluginsService, PluginInvitationsService, PluginVersionsService],
+  providers: [
+    PluginsService,
+    PluginInvitationsService,
+    PluginVersionsService,
+    DiskPluginStorage,
+    DatabasePluginStorage,
+    // The store PLUGIN_STORAGE names; the other stays available to the CLI's move between them.
+    {
+      provide: PluginStorage,
+      inject: [APP_CONFIG, DiskPluginStorage, DatabasePluginStorage],
+      useFactory: (config: AppConfig, disk: DiskPluginStorage, database: DatabasePluginStorage) => (config.plugins.storage === 'database' ? database : disk),
+    },
+    UploadInterceptor,
+    PluginFilesMove,
+  ],
+  exports: [PluginsService, PluginInvitationsService, PluginVersionsService, PluginFilesMove],
 })
 export class PluginsModule {}

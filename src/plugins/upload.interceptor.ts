@@ -3,7 +3,7 @@ import type { LatchkeyRequest } from '../common/http/request-context';
 import { PluginsService } from './plugins.service';
 import { finalize, from, Observable, switchMap } from 'rxjs';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { PluginStorage, type IncomingFile } from './plugin-storage';
+import { PluginStorage, type IncomingFile } from './storage/plugin-storage';
 import { readMultipart } from '../common/http/multipart';
 
 /** The request of an upload route, once UploadInterceptor has read it. */

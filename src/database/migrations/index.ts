@@ -17,6 +17,7 @@ import { CreateOfflineTokenLeases1763901550000 } from './1763901550000-CreateOff
 import { CreateRevocationEvents1763901600000 } from './1763901600000-CreateRevocationEvents';
 import { CreateRoles1763901700000 } from './1763901700000-CreateRoles';
 import { CreateTrustedPublishers1763901800000 } from './1763901800000-CreateTrustedPublishers';
+import { CreatePluginFiles1763901900000 } from './1763901900000-CreatePluginFiles';
 
 /** Every migration, oldest first. Explicit so the same list works under ts-jest and in dist/. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   CreateRevocationEvents1763901600000,
   CreateRoles1763901700000,
   CreateTrustedPublishers1763901800000,
+  CreatePluginFiles1763901900000,
 ];

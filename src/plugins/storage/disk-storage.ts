@@ -1,25 +1,15 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppConfig, InjectConfig } from '../config/app.config';
-
-/** Incoming or unreferenced files this old are leftovers of a crash, never an upload in progress. */
-const STALE_MS = 60 * 60 * 1000;
-
-/** What an upload leaves in the incoming directory: a complete file with its size and digest. */
-export interface IncomingFile {
-  path: string;
-  size: number;
-  sha256: string;
-  originalname: string;
-}
+import { AppConfig, InjectConfig } from '../../config/app.config';
+import { PluginStorage, STALE_MS, type IncomingFile } from './plugin-storage';
 
 /**
- * Plugin files on local disk under PLUGIN_STORAGE_DIR (shared by all instances). Uploads stream
+ * Plugin files on local disk under PLUGIN_STORAGE_DIR (PLUGIN_STORAGE=disk; several instances must share the directory). Uploads stream
  * into `.incoming/` while their SHA-256 is computed (one pass, never held in memory), then move
  * into the store; if the version row cannot be written the file is deleted again, so a failed
  * upload leaves no file behind. A crash between the two steps leaves an unreferenced file, which
@@ -27,11 +17,12 @@ export interface IncomingFile {
  * never by client input.
  */
 @Injectable()
-export class PluginStorage implements OnModuleInit {
+export class DiskPluginStorage extends PluginStorage implements OnModuleInit {
   readonly root: string;
   readonly incoming: string;
 
   constructor(@InjectConfig() config: AppConfig) {
+    super();
     this.root = config.plugins.storageDir;
     this.incoming = join(this.root, '.incoming');
   }
@@ -90,7 +81,7 @@ export class PluginStorage implements OnModuleInit {
   }
 
   /** The stored file, or undefined when it is missing on disk. */
-  async open(key: string): Promise<{ stream: ReadStream; size: number } | undefined> {
+  async open(key: string): Promise<{ stream: Readable; size: number } | undefined> {
     const path = join(this.root, key);
     const info = await stat(path).catch(() => undefined);
     if (!info) return undefined;

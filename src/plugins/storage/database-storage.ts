@@ -1,0 +1,131 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { In, LessThan, Repository } from 'typeorm';
+import { RawSql } from '../../database/raw-sql';
+import { PluginFile, PluginFileChunk } from './plugin-file.entity';
+import { PluginStorage, STALE_MS, type IncomingFile } from './plugin-storage';
+
+/** Bytes per stored chunk: the most a upload or a download holds in memory at a time (plus the driver's copy). */
+export const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Plugin files in the database (PLUGIN_STORAGE=database, the default with PostgreSQL), so that
+ * every instance serves every file. An upload is written as it arrives, chunk by chunk
+ * (`plugin_file_chunks`, 1 MiB each, one INSERT at a time: the request is read no faster than the
+ * database takes it), under a `plugin_files` row that stays `incoming` until the version row is
+ * written; a failed or aborted upload deletes its row and chunks. A download reads one chunk at a
+ * time, as the client takes them. Incoming rows older than an hour are a crash's leftovers and are
+ * deleted at start.
+ */
+@Injectable()
+export class DatabasePluginStorage extends PluginStorage implements OnModuleInit {
+  private readonly logger = new Logger(DatabasePluginStorage.name);
+  private sql?: RawSql;
+
+  constructor(
+    @InjectRepository(PluginFile) private readonly files: Repository<PluginFile>,
+    @InjectRepository(PluginFileChunk) private readonly chunks: Repository<PluginFileChunk>,
+  ) {
+    super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    const stale = await this.files.find({ select: { key: true }, where: { state: 'incoming', createdAt: LessThan(new Date(Date.now() - STALE_MS)) } });
+    for (const { key } of stale) await this.remove(key);
+    if (stale.length) this.logger.warn(`removed ${stale.length} incomplete upload(s) left by a crash`);
+  }
+
+  /** `key`: the key to store it under (the move from disk keeps each file's); a new random one by default. */
+  async receive(stream: Readable, originalname: string, key = `${randomUUID()}.bin`): Promise<IncomingFile> {
+    await this.files.insert({ key, state: 'incoming', size: 0, sha256: null, createdAt: new Date() });
+    const hash = createHash('sha256');
+    // One chunk buffer, filled and written again and again: what a upload holds, whatever its size.
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let filled = 0;
+    let size = 0;
+    let seq = 0;
+    try {
+      // for await: the next piece of the request is read only once this one is handled (backpressure).
+      for await (const piece of stream as AsyncIterable<Buffer>) {
+        hash.update(piece);
+        size += piece.length;
+        for (let at = 0; at < piece.length; ) {
+          const n = piece.copy(chunk, filled, at);
+          filled += n;
+          at += n;
+          if (filled === CHUNK_BYTES) {
+            await this.writeChunk(key, seq++, chunk);
+            filled = 0;
+          }
+        }
+      }
+      if (filled > 0) await this.writeChunk(key, seq++, chunk.subarray(0, filled));
+      const sha256 = hash.digest('hex');
+      await this.files.update({ key }, { size, sha256 });
+      return { path: key, size, sha256, originalname };
+    } catch (error) {
+      await this.remove(key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Plain SQL (RawSql): the query builder would copy the bytes again. Returns once the database has them. */
+  private async writeChunk(key: string, seq: number, data: Buffer): Promise<void> {
+    const sql = (this.sql ??= new RawSql(this.chunks));
+    await sql.query(`INSERT INTO ${sql.table} (file_key, seq, data) VALUES (${sql.param(1)}, ${sql.param(2)}, ${sql.param(3)})`, [key, seq, data]);
+  }
+
+  async keep(file: IncomingFile): Promise<string> {
+    const { affected } = await this.files.update({ key: file.path, state: 'incoming' }, { state: 'stored' });
+    if (affected !== 1) throw new Error(`incoming plugin file ${file.path} is gone`);
+    return file.path;
+  }
+
+  async discard(pathOrKey: { path?: string; key?: string }): Promise<void> {
+    if (pathOrKey.key) return this.remove(pathOrKey.key);
+    if (!pathOrKey.path) return;
+    // An incoming file only: once kept, the same key is a stored file that a version refers to.
+    if (await this.files.exists({ where: { key: pathOrKey.path, state: 'incoming' } })) await this.remove(pathOrKey.path);
+  }
+
+  async open(key: string): Promise<{ stream: Readable; size: number } | undefined> {
+    const file = await this.files.findOne({ where: { key, state: 'stored' } });
+    if (!file) return undefined;
+    const readChunk = (seq: number) => this.readChunk(key, seq);
+    async function* read(): AsyncGenerator<Buffer> {
+      for (let seq = 0; ; seq++) {
+        const data = await readChunk(seq);
+        if (!data) return;
+        yield data;
+      }
+    }
+    return { stream: Readable.from(read(), { objectMode: false }), size: file.size };
+  }
+
+  /** One chunk's bytes (plain SQL, as it is written), or undefined past the last one. */
+  private async readChunk(key: string, seq: number): Promise<Buffer | undefined> {
+    const sql = (this.sql ??= new RawSql(this.chunks));
+    const [row] = await sql.query<{ data: Buffer }>(`SELECT data FROM ${sql.table} WHERE file_key = ${sql.param(1)} AND seq = ${sql.param(2)}`, [key, seq]);
+    return row?.data;
+  }
+
+  async storedOlderThan(ms: number): Promise<string[]> {
+    const rows = await this.files.find({ select: { key: true }, where: { state: 'stored', createdAt: LessThan(new Date(Date.now() - ms)) } });
+    return rows.map((r) => r.key);
+  }
+
+  /** Whether these keys are stored here (the move from disk skips them). */
+  async storedKeys(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.files.find({ select: { key: true }, where: { key: In(keys), state: 'stored' } });
+    return new Set(rows.map((r) => r.key));
+  }
+
+  private async remove(key: string): Promise<void> {
+    // Chunks first: SQLite enforces the cascade only with foreign keys on.
+    await this.chunks.delete({ fileKey: key });
+    await this.files.delete({ key });
+  }
+}
