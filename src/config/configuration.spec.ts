@@ -153,6 +153,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('keeps plugin files in the database with PostgreSQL and on disk with SQLite, unless PLUGIN_STORAGE says', () => {
+    expect(loadConfig(base()).plugins.storage).toBe('disk');
+    expect(loadConfig(base({ DATABASE_URL: 'postgres://db.example/latchkey' })).plugins.storage).toBe('database');
+    expect(loadConfig(base({ DATABASE_URL: 'postgres://db.example/latchkey', PLUGIN_STORAGE: 'disk' })).plugins.storage).toBe('disk');
+    expect(loadConfig(base({ PLUGIN_STORAGE: 'database' })).plugins.storage).toBe('database');
+    expect(() => loadConfig(base({ PLUGIN_STORAGE: 's3' }))).toThrow(/PLUGIN_STORAGE must be disk or database/);
+  });
+
   it('reads DATABASE_URL as PostgreSQL or an SQLite path', () => {
     expect(loadConfig(base({ DATABASE_URL: 'postgres://u@h:5432/db', DATABASE_SCHEMA: 'lk' })).database).toEqual({
       type: 'postgres',
