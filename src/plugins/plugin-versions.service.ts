@@ -129,9 +129,12 @@ export class PluginVersionsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const candidates = await this.storage.storedOlderThan(60 * 60 * 1000);
     if (candidates.length === 0) return;
-    const referenced = new Set(
-      (await this.versions.find({ select: { id: true, storageKey: true }, where: { storageKey: In(candidates) } })).map((v) => v.storageKey),
-    );
+    const referenced = new Set<string>();
+    // In batches: SQLite takes at most 32,766 bound parameters in a statement.
+    for (let i = 0; i < candidates.length; i += 500) {
+      const rows = await this.versions.find({ select: { id: true, storageKey: true }, where: { storageKey: In(candidates.slice(i, i + 500)) } });
+      for (const v of rows) referenced.add(v.storageKey);
+    }
     const orphans = candidates.filter((key) => !referenced.has(key));
     for (const key of orphans) await this.storage.discard({ key });
     if (orphans.length) this.logger.warn(`removed ${orphans.length} unreferenced plugin file(s)`);

@@ -7,7 +7,7 @@ import { RawSql } from '../../database/raw-sql';
 import { PluginFile, PluginFileChunk } from './plugin-file.entity';
 import { PluginStorage, STALE_MS, type IncomingFile } from './plugin-storage';
 
-/** Bytes per stored chunk: the most a upload or a download holds in memory at a time (plus the driver's copy). */
+/** Bytes per stored chunk: the most an upload or a download holds in memory at a time (plus the driver's copy). */
 export const CHUNK_BYTES = 1024 * 1024;
 
 /**
@@ -41,7 +41,7 @@ export class DatabasePluginStorage extends PluginStorage implements OnModuleInit
   async receive(stream: Readable, originalname: string, key = `${randomUUID()}.bin`): Promise<IncomingFile> {
     await this.files.insert({ key, state: 'incoming', size: 0, sha256: null, createdAt: new Date() });
     const hash = createHash('sha256');
-    // One chunk buffer, filled and written again and again: what a upload holds, whatever its size.
+    // One chunk buffer, filled and written again and again: what an upload holds, whatever its size.
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let filled = 0;
     let size = 0;
@@ -118,9 +118,12 @@ export class DatabasePluginStorage extends PluginStorage implements OnModuleInit
 
   /** Whether these keys are stored here (the move from disk skips them). */
   async storedKeys(keys: string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const rows = await this.files.find({ select: { key: true }, where: { key: In(keys), state: 'stored' } });
-    return new Set(rows.map((r) => r.key));
+    const stored = new Set<string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.files.find({ select: { key: true }, where: { key: In(keys.slice(i, i + 500)), state: 'stored' } });
+      for (const r of rows) stored.add(r.key);
+    }
+    return stored;
   }
 
   private async remove(key: string): Promise<void> {
