@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { Clock } from '../src/common/clock';
 import { bearer, createTestApp, type TestApp } from './utils/create-test-app';
+import { FakeClock } from './utils/fake-clock';
 import { pluginFiles } from './utils/plugin-files';
 import { spyOnQueries } from './utils/query-spy';
 import { cli } from './utils/run-cli';
@@ -151,7 +153,8 @@ describe.each(['disk', 'database'] as const)('plugin files on the %s store', (st
     const after = await files.stored();
     expect(after).toHaveLength(1);
     expect(after).not.toContain(key);
-    if (store === 'database') expect(await files.chunks()).toBe(1);
+    // (The database store keeps the old chunks a few minutes for downloads under way: below.)
+    if (store === 'database') expect(await files.chunks()).toBe(3 + 1);
     expect(await files.incoming()).toEqual([]);
   });
 
@@ -168,6 +171,66 @@ describe.each(['disk', 'database'] as const)('plugin files on the %s store', (st
     const big = await streamUpload(port, `${API}/plugins/stored-plugin/versions`, token, 51 * MiB, { version: '3.0.0' });
     expect(big).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
     expect(await eventually(async () => (await files.incoming()).length === 0 && (await files.chunks()) === chunks)).toBe(true);
+  });
+});
+
+describe('a version replaced during its download (database store)', () => {
+  const clock = new FakeClock();
+  let t: TestApp;
+  let port: number;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ PLUGIN_STORAGE: 'database' }, undefined, [{ provide: Clock, useValue: clock }]);
+    await t.app.listen(0, '127.0.0.1');
+    port = Number(new URL(await t.app.getUrl()).port);
+    await t.createUser('anna');
+    token = (await t.login('anna')).access_token;
+    await t.http().post(`${API}/plugins`).set(bearer(token)).send({ name: 'busy-plugin' }).expect(201);
+  });
+  afterAll(() => t?.close());
+
+  it('the download under way ends whole with the old file; the old chunks go a few minutes later', async () => {
+    const size = 8 * MiB;
+    const up = await streamUpload(port, `${API}/plugins/busy-plugin/versions`, token, size);
+    if ('aborted' in up) throw new Error('aborted');
+    const files = pluginFiles(t);
+    // A slow client: it takes the first bytes, then waits while a maintainer replaces the file.
+    const got = new Promise<{ sha256: string; size: number }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: `${API}/plugins/busy-plugin/versions/1.0.0/download`, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+        const hash = createHash('sha256');
+        let received = 0;
+        let paused = false;
+        res.on('data', (d: Buffer) => {
+          received += d.length;
+          hash.update(d);
+          if (!paused) {
+            paused = true;
+            res.pause();
+            void t
+              .http()
+              .put(`${API}/plugins/busy-plugin/versions/1.0.0`)
+              .set(bearer(token))
+              .attach('file', Buffer.from('a quick fix'), 'p.tar.gz')
+              .expect(200)
+              .then(() => setTimeout(() => res.resume(), 200), reject);
+          }
+        });
+        res.on('end', () => resolve({ sha256: hash.digest('hex'), size: received }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(await got).toEqual({ sha256: up.sha256, size });
+    // New downloads get the new file at once; the old one is no longer stored, its chunks linger.
+    expect(await download(port, 'busy-plugin', '1.0.0', token)).toMatchObject({ status: 200, sha256: sha256('a quick fix') });
+    expect(await files.stored()).toHaveLength(1);
+    expect(await files.chunks()).toBe(8 + 1);
+    // Ten minutes later, the next upload deletes them.
+    clock.advance(601);
+    await t.http().post(`${API}/plugins/busy-plugin/versions`).set(bearer(token)).field('version', '2.0.0').attach('file', Buffer.from('two'), 'p.tar.gz').expect(201);
+    expect(await files.chunks()).toBe(1 + 1);
   });
 });
 

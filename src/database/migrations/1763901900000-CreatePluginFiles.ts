@@ -15,6 +15,7 @@ export class CreatePluginFiles1763901900000 implements MigrationInterface {
           { name: 'size', type: 'bigint' },
           { name: 'sha256', type: 'varchar(64)', isNullable: true },
           { name: 'created_at', type: T.timestamp },
+          { name: 'discarded_at', type: T.timestamp, isNullable: true },
         ],
         indices: [{ name: 'IDX_plugin_files_state_created_at', columnNames: ['state', 'created_at'] }],
       }),

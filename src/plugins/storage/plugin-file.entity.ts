@@ -9,9 +9,13 @@ export class PluginFile {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   key: string;
 
-  /** `incoming` while its upload is being received or waits for its version row; `stored` once kept. */
+  /**
+   * `incoming` while its upload is being received or waits for its version row; `stored` once kept;
+   * `discarded` once no version refers to it (replaced): no longer served, deleted a little later so
+   * that a download already under way ends.
+   */
   @Column({ type: 'varchar', length: 16 })
-  state: 'incoming' | 'stored';
+  state: 'incoming' | 'stored' | 'discarded';
 
   /** Bytes; set when the upload is complete. A bigint comes back from PostgreSQL as a string. */
   @Column({ type: 'bigint', transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
@@ -22,6 +26,9 @@ export class PluginFile {
 
   @Column({ name: 'created_at', ...COLUMN.timestamp })
   createdAt: Date;
+
+  @Column({ name: 'discarded_at', ...COLUMN.timestamp, nullable: true })
+  discardedAt: Date | null;
 }
 
 /** One piece of a file, in order (`seq` from 0), at most CHUNK_BYTES. */
