@@ -1,8 +1,9 @@
+import { isUniqueViolation } from '../common/errors/database-errors';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { In, IsNull, Repository } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
@@ -151,7 +152,7 @@ export class ApiKeysService implements OnModuleInit {
         await this.keys.insert(key);
       } catch (error) {
         // first_eight is unique per user; a collision (1 in 62^8) just draws again.
-        if (attempt < 2 && error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) continue;
+        if (attempt < 2 && isUniqueViolation(error)) continue;
         throw error;
       }
       this.logger.log(`API key created: ${key.id} (${key.firstEight}) user=${userId} scopes=${key.scopes.join(',')}`);

@@ -1,9 +1,10 @@
+import { isUniqueViolation } from '../common/errors/database-errors';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { In, QueryFailedError, Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { Plugin } from './plugin.entity';
@@ -58,7 +59,7 @@ export class PluginVersionsService implements OnApplicationBootstrap {
       await this.versions.insert(row);
     } catch (error) {
       await this.storage.discard({ key });
-      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
+      if (isUniqueViolation(error)) {
         throw new AppError('VERSION_EXISTS', `${plugin.name} ${v} exists already.`);
       }
       throw error;

@@ -1,8 +1,9 @@
+import { isUniqueViolation } from '../common/errors/database-errors';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { AuditService } from '../audit/audit.service';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, QueryFailedError, Repository, type EntityManager } from 'typeorm';
+import { DataSource, In, Repository, type EntityManager } from 'typeorm';
 import type { Principal, UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { User } from '../users/user.entity';
@@ -56,7 +57,7 @@ export class PluginsService {
         await tx.insert(PluginMaintainer, { pluginId: plugin.id, userId: creator.userId, addedAt: new Date() });
       });
     } catch (error) {
-      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
+      if (isUniqueViolation(error)) {
         throw new AppError('PLUGIN_NAME_TAKEN', `A plugin named "${name}" exists already.`);
       }
       throw error;

@@ -1,7 +1,8 @@
+import { isUniqueViolation } from '../common/errors/database-errors';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { LessThan, QueryFailedError, Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import jwt from 'jsonwebtoken';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
@@ -230,7 +231,7 @@ export class TrustedPublishingService {
     try {
       await this.usedTokens.insert({ issuer, jti, expiresAt: new Date((exp + this.config.trustedPublishing.clockSkew) * 1000) });
     } catch (error) {
-      if (error instanceof QueryFailedError && /unique|duplicate|constraint/i.test(error.message)) {
+      if (isUniqueViolation(error)) {
         return this.refuse('TRUSTED_PUBLISHING_TOKEN_REPLAYED', `${issuer} token ${jti.slice(0, 64)} presented again`);
       }
       throw error;

@@ -1,9 +1,10 @@
+import { isUniqueViolation } from '../common/errors/database-errors';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { RevocationFeed } from '../revocation-feed/revocation-feed.service';
 import { AuditService } from '../audit/audit.service';
 import { createHash, randomUUID } from 'node:crypto';
-import { Brackets, In, QueryFailedError, Repository, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, In, Repository, type SelectQueryBuilder } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { isKnownRole, Role } from '../common/auth/scopes';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher } from './password-hasher';
@@ -116,7 +117,7 @@ export class UsersService {
       // string "[]") back into the object it is given.
       await this.users.insert({ ...user });
     } catch (error) {
-      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
+      if (isUniqueViolation(error)) {
         throw new AppError('USERNAME_TAKEN', `The username "${username}" is taken.`);
       }
       throw error;
@@ -295,7 +296,7 @@ export class UsersService {
     try {
       await this.identities.insert({ ...identity });
     } catch (error) {
-      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) throw alreadyLinked();
+      if (isUniqueViolation(error)) throw alreadyLinked();
       throw error;
     }
     this.logger.warn(`identity linked: user ${userId} ← ${provider} subject at ${issuer}`);

@@ -1,3 +1,5 @@
+import { QueryFailedError } from 'typeorm';
+
 /** Driver error codes and messages that mean "the database cannot be reached right now". */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -24,6 +26,11 @@ const UNAVAILABLE_CODES = new Set([
 
 const UNAVAILABLE_MESSAGES =
   /Connection terminated|connection timeout|timeout exceeded when trying to connect|Cannot use a pool after calling end|Driver not Connected|Connection is not established|DataSource is not initialized|database is closed|SQLITE_MISUSE/i;
+
+/** A unique index refused the row (PostgreSQL "duplicate key … unique constraint", SQLite "UNIQUE constraint failed"). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && /unique|duplicate/i.test(error.message);
+}
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {

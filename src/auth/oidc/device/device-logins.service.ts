@@ -1,7 +1,8 @@
+import { isUniqueViolation } from '../../../common/errors/database-errors';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { IsNull, LessThan, QueryFailedError, Repository } from 'typeorm';
+import { IsNull, LessThan, Repository } from 'typeorm';
 import { hashSecret } from '../../../common/auth/token-format';
 import { Clock } from '../../../common/clock';
 import { SealedBox } from '../../../common/crypto/sealed-box';
@@ -90,7 +91,7 @@ export class DeviceLoginsService {
         });
       } catch (error) {
         // user_code is unique among pending logins; a collision (1 in 2^32 per login) draws again.
-        if (attempt < 2 && error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) continue;
+        if (attempt < 2 && isUniqueViolation(error)) continue;
         throw error;
       }
       this.logger.log(`device login started at ${provider}`);
