@@ -18,6 +18,7 @@ import { credentialStatus, EXPIRY_WARNING_DAYS, expiresSoon } from '../common/au
 import { Role } from '../common/auth/scopes';
 import { AppError } from '../common/errors/app-error';
 import { RedisModule } from '../common/redis/redis.module';
+import { API_PREFIX } from '../common/http/base-url';
 import { parseUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { AppConfigModule } from '../config/config.module';
@@ -36,7 +37,7 @@ import { RolesService } from '../roles/roles.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
 import { TrustedPublishingModule } from '../trusted-publishing/trusted-publishing.module';
-import { lifetimeInWords, publisherLabel, TrustedPublishingService } from '../trusted-publishing/trusted-publishing.service';
+import { lifetimeInWords, publisherName, TrustedPublishingService } from '../trusted-publishing/trusted-publishing.service';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { generateSigningKey, generateTokenSigningKey } from './keys';
@@ -333,7 +334,7 @@ const COMMANDS: Record<string, Command> = {
         null,
       );
       const config = app.get<AppConfig>(APP_CONFIG);
-      io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" added to ${plugin.name} (id ${publisher.id}).\n`);
+      io.stdout.write(`Trusted publisher "${publisherName(publisher)}" added to ${plugin.name} (id ${publisher.id}).\n`);
       io.stdout.write(
         `Its CI job must request an ID token with audience "${config.trustedPublishing.audience}" and POST it to ${config.publicUrl ?? ''}${EXCHANGE_PATH} ` +
           `as {"token": <ID token>, "plugin": "${plugin.name}"}, which answers a deploy token that lives ${lifetimeInWords(config.trustedPublishing.tokenTtl)}.\n`,
@@ -347,7 +348,7 @@ const COMMANDS: Record<string, Command> = {
     run: async ({ args: [name, id], app, io }) => {
       const plugin = await app.get(PluginsService).getByName(name);
       const { publisher, tokensRevoked } = await app.get(TrustedPublishingService).remove(plugin, id);
-      io.stdout.write(`Trusted publisher "${shortLabel(publisher)}" removed from ${plugin.name}; ${tokensRevoked} live deploy token(s) revoked.\n`);
+      io.stdout.write(`Trusted publisher "${publisherName(publisher)}" removed from ${plugin.name}; ${tokensRevoked} live deploy token(s) revoked.\n`);
       return 0;
     },
   },
@@ -559,12 +560,8 @@ function shown<T extends { revokedAt: Date | null; expiresAt: Date | null }>(
 }
 
 /** Where a CI job exchanges its ID token (TrustedPublishingController). */
-const EXCHANGE_PATH = '/api/v1/trusted-publishing/exchange';
+const EXCHANGE_PATH = `/${API_PREFIX}/trusted-publishing/exchange`;
 
-/** `owner/repo · release.yml[ · environment]`: the publisher's label without its `Trusted publisher ` prefix. */
-function shortLabel(p: Parameters<typeof publisherLabel>[0]): string {
-  return publisherLabel(p).replace(/^Trusted publisher /, '');
-}
 
 
 const expiringDays = (flags: Record<string, string | true>) => (flags.days === undefined ? EXPIRY_WARNING_DAYS : Number(flags.days));

@@ -99,25 +99,33 @@ export function ciJobOf(issuer: Pick<TrustedIssuerConfig, 'claims' | 'claimNames
   }
 }
 
-/** What publishers may say, per layout (checked when one is registered). */
-export const PUBLISHER_SHAPES: Readonly<Record<CiClaimLayout, { repository: RegExp; workflow: RegExp; repositoryHint: string; workflowHint: string }>> = {
+/** What publishers may say, per layout (checked when one is registered), and examples for forms. */
+export const PUBLISHER_SHAPES: Readonly<
+  Record<CiClaimLayout, { repository: RegExp; workflow: RegExp; repositoryHint: string; workflowHint: string; repositoryExample: string; workflowExample: string }>
+> = {
   github: {
     repository: /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/,
     workflow: /^[A-Za-z0-9._-]{1,200}\.ya?ml$/,
     repositoryHint: 'owner/repo',
     workflowHint: 'the workflow file name in .github/workflows, e.g. release.yml',
+    repositoryExample: 'owner/repo',
+    workflowExample: 'release.yml',
   },
   gitlab: {
     repository: /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){1,20}$/,
     workflow: /^(?!.*\.\.)[A-Za-z0-9_./-]{1,250}\.ya?ml$/,
     repositoryHint: 'group/project (subgroups allowed)',
     workflowHint: 'the CI config path in the project, e.g. .gitlab-ci.yml',
+    repositoryExample: 'group/project',
+    workflowExample: '.gitlab-ci.yml',
   },
   custom: {
     repository: /^[\x21-\x7e]{1,255}$/,
     workflow: /^[\x21-\x7e]{1,255}$/,
     repositoryHint: "the value of the CI's repository claim, exactly",
     workflowHint: "the value of the CI's workflow claim, exactly",
+    repositoryExample: 'acme/project',
+    workflowExample: 'release',
   },
 };
 

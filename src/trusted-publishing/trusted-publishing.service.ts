@@ -34,16 +34,12 @@ export const MAX_PUBLISHERS_PER_PLUGIN = 20;
 /** Longer than any CI's ID token (GitHub's are about 1.2 KB, GitLab's 1.5 KB). */
 export const MAX_ID_TOKEN_LENGTH = 16 * 1024;
 
-/** The three refusals, each with its one message: nothing else about a refused exchange is told. */
+/** The three refusals, each with its one message (nothing else about a refused exchange is told) and its metric outcome. */
 const REFUSALS = {
-  TRUSTED_PUBLISHING_TOKEN_INVALID: 'The ID token is not one Latchkey accepts (issuer, signature, audience or lifetime).',
-  TRUSTED_PUBLISHING_NO_PUBLISHER: 'No trusted publisher of this plugin matches the ID token.',
-  TRUSTED_PUBLISHING_TOKEN_REPLAYED: 'This ID token was already exchanged; request a new one.',
-} as const;
-
-function refused(code: keyof typeof REFUSALS): AppError {
-  return unauthorized(code, REFUSALS[code]);
-}
+  TRUSTED_PUBLISHING_TOKEN_INVALID: { message: 'The ID token is not one Latchkey accepts (issuer, signature, audience or lifetime).', outcome: 'token_invalid' },
+  TRUSTED_PUBLISHING_NO_PUBLISHER: { message: 'No trusted publisher of this plugin matches the ID token.', outcome: 'no_publisher' },
+  TRUSTED_PUBLISHING_TOKEN_REPLAYED: { message: 'This ID token was already exchanged; request a new one.', outcome: 'replayed' },
+} as const satisfies Record<string, { message: string; outcome: TrustedExchangeOutcome }>;
 
 /** A configured CI issuer and its keys. */
 interface KnownIssuer {
@@ -53,16 +49,14 @@ interface KnownIssuer {
 
 type Exchanged = { plugin: Plugin; publisher: TrustedPublisher; token: PluginToken; secret: string };
 
-/** The metric outcome of each refusal. */
-const EXCHANGE_OUTCOMES: Partial<Record<string, TrustedExchangeOutcome>> = {
-  TRUSTED_PUBLISHING_TOKEN_INVALID: 'token_invalid',
-  TRUSTED_PUBLISHING_NO_PUBLISHER: 'no_publisher',
-  TRUSTED_PUBLISHING_TOKEN_REPLAYED: 'replayed',
-};
+/** `owner/repo · release.yml[ · environment]`: a publisher, as people name it. */
+export function publisherName(p: Pick<TrustedPublisher, 'repository' | 'workflow' | 'environment'>): string {
+  return `${p.repository} · ${p.workflow}${p.environment ? ` · ${p.environment}` : ''}`;
+}
 
 /** `Trusted publisher owner/repo · release.yml`: how its deploy tokens act (versions, audit, usage log). */
 export function publisherLabel(p: Pick<TrustedPublisher, 'repository' | 'workflow' | 'environment'>): string {
-  return `Trusted publisher ${p.repository} · ${p.workflow}${p.environment ? ` · ${p.environment}` : ''}`.slice(0, 200);
+  return `Trusted publisher ${publisherName(p)}`.slice(0, 200);
 }
 
 /** An exchanged token's lifetime in words, for people: 900 → "15 minutes", 90 → "90 seconds". */
@@ -166,8 +160,8 @@ export class TrustedPublishingService {
       countTrustedExchange(issuer?.config.name ?? 'unknown', 'ok');
       return exchanged;
     } catch (error) {
-      const outcome = error instanceof AppError ? EXCHANGE_OUTCOMES[error.code] : undefined;
-      countTrustedExchange(issuer?.config.name ?? 'unknown', outcome ?? 'unavailable');
+      const refusal = error instanceof AppError && Object.hasOwn(REFUSALS, error.code) ? REFUSALS[error.code as keyof typeof REFUSALS] : undefined;
+      countTrustedExchange(issuer?.config.name ?? 'unknown', refusal?.outcome ?? 'unavailable');
       throw error;
     }
   }
@@ -240,7 +234,7 @@ export class TrustedPublishingService {
 
   private refuse(code: keyof typeof REFUSALS, reason: string): never {
     this.logger.warn(`trusted publishing exchange refused (${code}): ${reason}`);
-    throw refused(code);
+    throw unauthorized(code, REFUSALS[code].message);
   }
 
   private checkSpec(spec: PublisherSpec): Pick<TrustedPublisher, 'issuer' | 'repository' | 'workflow' | 'environment' | 'refPattern'> {

@@ -45,12 +45,6 @@ const NOTICES: Record<string, string> = {
   'publisher-removed': 'Trusted publisher removed: its jobs get no more deploy tokens, and those it got that still worked are revoked.',
 };
 
-/** Example values of the publisher form's fields, per claim layout (the CI the operator's issuers follow). */
-const PUBLISHER_EXAMPLES: Record<CiClaimLayout, { repository: string; workflow: string }> = {
-  github: { repository: 'owner/repo', workflow: 'release.yml' },
-  gitlab: { repository: 'group/project', workflow: '.gitlab-ci.yml' },
-  custom: { repository: 'acme/project', workflow: 'release' },
-};
 
 const TOKEN_LIFETIMES: [string, string][] = [
   ['', 'Never expires'],
@@ -448,8 +442,8 @@ function createPluginForm(req: LatchkeyRequest): SafeHtml {
 
 /** "Add a trusted publisher": one CI choice per configured issuer, and what each CI's fields look like. */
 function addPublisherForm(req: LatchkeyRequest, action: string, issuers: readonly TrustedIssuerConfig[]): SafeHtml {
-  const layouts = (Object.keys(PUBLISHER_EXAMPLES) as CiClaimLayout[]).filter((l) => issuers.some((i) => i.claims === l));
-  const example = (field: 'repository' | 'workflow') => `e.g. ${layouts.map((l) => PUBLISHER_EXAMPLES[l][field]).join(' or ')}`;
+  const layouts = (Object.keys(PUBLISHER_SHAPES) as CiClaimLayout[]).filter((l) => issuers.some((i) => i.claims === l));
+  const example = (field: 'repository' | 'workflow') => `e.g. ${layouts.map((l) => PUBLISHER_SHAPES[l][`${field}Example`]).join(' or ')}`;
   const hints = [
     ...layouts
       .filter((l) => l !== 'custom')
