@@ -126,8 +126,9 @@ export class PluginVersionsService implements OnApplicationBootstrap {
     return file;
   }
 
-  /** At boot: deletes stored files no version refers to (left by a crash mid-upload). */
+  /** At boot: prepares the store in use (PLUGIN_STORAGE only), then deletes stored files no version refers to (left by a crash mid-upload). */
   async onApplicationBootstrap(): Promise<void> {
+    await this.storage.prepare();
     const candidates = await this.storage.storedOlderThan(60 * 60 * 1000);
     if (candidates.length === 0) return;
     const referenced = new Set<string>();

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -25,7 +25,7 @@ export const CHUNK_BYTES = 1024 * 1024;
  * Incoming rows older than an hour are a crash's leftovers and are deleted at start.
  */
 @Injectable()
-export class DatabasePluginStorage extends PluginStorage implements OnModuleInit {
+export class DatabasePluginStorage extends PluginStorage {
   private readonly logger = new Logger(DatabasePluginStorage.name);
   private sql?: RawSql;
 
@@ -37,7 +37,7 @@ export class DatabasePluginStorage extends PluginStorage implements OnModuleInit
     super();
   }
 
-  async onModuleInit(): Promise<void> {
+  async prepare(): Promise<void> {
     const stale = await this.files.find({ select: { key: true }, where: { state: 'incoming', createdAt: LessThan(new Date(this.clock.nowMs() - STALE_MS)) } });
     for (const { key } of stale) await this.remove(key);
     if (stale.length) this.logger.warn(`removed ${stale.length} incomplete upload(s) left by a crash`);

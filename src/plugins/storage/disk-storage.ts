@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { PluginStorage, STALE_MS, type IncomingFile } from './plugin-storage';
  * never by client input.
  */
 @Injectable()
-export class DiskPluginStorage extends PluginStorage implements OnModuleInit {
+export class DiskPluginStorage extends PluginStorage {
   readonly root: string;
   readonly incoming: string;
 
@@ -27,7 +27,7 @@ export class DiskPluginStorage extends PluginStorage implements OnModuleInit {
     this.incoming = join(this.root, '.incoming');
   }
 
-  async onModuleInit(): Promise<void> {
+  async prepare(): Promise<void> {
     mkdirSync(this.incoming, { recursive: true, mode: 0o700 });
     // Leftovers of a crash mid-upload. Only old ones: another instance may share the directory.
     for (const name of await this.olderThan(this.incoming, STALE_MS)) await rm(join(this.incoming, name), { force: true });

@@ -20,6 +20,9 @@ export interface IncomingFile {
  * pieces. A failed or aborted upload leaves nothing behind.
  */
 export abstract class PluginStorage {
+  /** At start, for the store in use only (PluginVersionsService): create what it needs, remove a crash's leftovers. */
+  abstract prepare(): Promise<void>;
+
   /** Streams an upload into the incoming area while its SHA-256 and size are computed. A stream that fails leaves nothing behind. */
   abstract receive(stream: Readable, originalname: string): Promise<IncomingFile>;
 
