@@ -30,9 +30,6 @@ export const SESSION_GONE_ERRORS: ReadonlySet<string> = new Set([
   'account_selection_required',
 ]);
 
-/** The IdP cannot be reached or failed (5xx, timeout): 503 with Retry-After, never 401. */
-export const idpUnavailable = issuerUnavailable;
-
 /**
  * Talks to one OpenID Connect provider over plain HTTPS (Node's fetch, bounded by a timeout):
  * discovery, its JWKS, and the refresh-token grant. Keeps the discovery document and the keys
@@ -78,7 +75,7 @@ export class OidcClient {
    * offers none. Never throws (logout must not fail).
    */
   async endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string, state: string): Promise<string | undefined> {
-    const endpoint = await this.discover().then((d) => d.end_session_endpoint, () => undefined);
+    const endpoint = await this.issuerKeys.discovery().then((d) => d.end_session_endpoint, () => undefined);
     if (!endpoint) return undefined;
     const url = new URL(endpoint);
     if (idTokenHint) url.searchParams.set('id_token_hint', idTokenHint);
@@ -90,7 +87,7 @@ export class OidcClient {
 
   /** The discovery document (fetched once, refetched after a failure). */
   metadata(): Promise<Discovery> {
-    return this.discover();
+    return this.issuerKeys.discovery();
   }
 
   /** One token request, timed for `latchkey_idp_exchange_duration_seconds` (discovery included). */
@@ -110,7 +107,7 @@ export class OidcClient {
   }
 
   private async sendTokenRequest(grant: Record<string, string>): Promise<RefreshResult> {
-    const token_endpoint = (await this.discover()).token_endpoint!;
+    const token_endpoint = (await this.issuerKeys.discovery()).token_endpoint!;
     // client_secret_post: every IdP we target accepts it (Keycloak, ORCID, oidc-provider).
     const body = new URLSearchParams({ ...grant, client_id: this.config.clientId, client_secret: this.config.clientSecret });
     let res: Response;
@@ -123,11 +120,11 @@ export class OidcClient {
       });
     } catch (error) {
       this.logger.warn(`token endpoint unreachable: ${(error as Error).message}`);
-      throw idpUnavailable(this.config.name);
+      throw issuerUnavailable(this.config.name);
     }
     if (res.status >= 500 || res.status === 429) {
       this.logger.warn(`token endpoint answered ${res.status}`);
-      throw idpUnavailable(this.config.name);
+      throw issuerUnavailable(this.config.name);
     }
     const payload = (await res.json().catch(() => ({}))) as {
       access_token?: unknown;
@@ -191,7 +188,7 @@ export class OidcClient {
       }
     }
     const accessToken = result.accessToken;
-    const { userinfo_endpoint } = await this.discover();
+    const { userinfo_endpoint } = await this.issuerKeys.discovery();
     if (!userinfo_endpoint) return undefined;
     try {
       const res = await fetch(userinfo_endpoint, {
@@ -245,10 +242,6 @@ export class OidcClient {
       if (error instanceof InvalidIssuerToken) throw this.invalid(error.message, kind);
       throw error;
     }
-  }
-
-  private discover(): Promise<Discovery> {
-    return this.issuerKeys.discovery();
   }
 
   private invalid(reason: string, kind: 'access' | 'ID' = 'access'): AppError {
